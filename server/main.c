@@ -1,0 +1,96 @@
+/* aro-server: start-up and shut-down. Reads settings, opens the CA and the
+ * store, resumes work a previous run left in flight, and runs the HTTP
+ * front end until SIGINT/SIGTERM. */
+#include <openssl/crypto.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "handlers.h"
+#include "http.h"
+#include "metrics.h"
+#include "nonce.h"
+#include "workers.h"
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    http_stop();
+}
+
+int main(int argc, char **argv)
+{
+    server srv;
+    aro_err err = {{0}};
+    int ret = 1;
+    char *tmpdir = NULL;
+    memset(&srv, 0, sizeof(srv));
+    config_defaults(&srv.cfg);
+    int rc = config_from_args(&srv.cfg, argc, argv, &err);
+    if (rc != 0) {
+        if (rc < 0)
+            fprintf(stderr, "aro-server: %s\n", err.msg);
+        config_free(&srv.cfg);
+        return rc < 0 ? 2 : 0;
+    }
+    /* Pebble mode: Pebble's throwaway nature, unless --data says otherwise. */
+    bool data_given = false;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--data") || !strcmp(argv[i], "-data"))
+            data_given = true;
+    if (srv.cfg.pebble_mode && !data_given) {
+        char tmpl[] = "/tmp/aro-pebble-XXXXXX";
+        if (!mkdtemp(tmpl)) {
+            perror("aro-server: mkdtemp");
+            goto out;
+        }
+        tmpdir = xstrdup(tmpl);
+        free(srv.cfg.data_dir);
+        srv.cfg.data_dir = xstrdup(tmpdir);
+    }
+    if (mkdir_p(srv.cfg.data_dir, 0700) < 0) {
+        fprintf(stderr, "aro-server: cannot create %s\n", srv.cfg.data_dir);
+        goto out;
+    }
+    srv.ca = ca_open(srv.cfg.data_dir, &srv.cfg.ca, &err);
+    if (!srv.ca) {
+        fprintf(stderr, "aro-server: %s\n", err.msg);
+        goto out;
+    }
+    char *store_dir = xasprintf("%s/store", srv.cfg.data_dir);
+    srv.st = store_open(store_dir, &err);
+    free(store_dir);
+    if (!srv.st) {
+        fprintf(stderr, "aro-server: %s\n", err.msg);
+        goto out;
+    }
+    srv.nonces = nonce_pool_new();
+    srv.m = metrics_new();
+    srv.workers = worker_pool_new(srv.cfg.va_workers, 100000);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    fprintf(stderr, "aro-server: data in %s, retry-options %s, http-01 on port %d, tls-alpn-01 on port %d, DNS %s\n",
+            srv.cfg.data_dir, srv.cfg.retry_options ? "on" : "off (--no-retry-options)", srv.cfg.va.http_port,
+            srv.cfg.va.tls_port, srv.cfg.va.dns_server ? srv.cfg.va.dns_server : "system resolver");
+    validation_resume_all(&srv);
+    issuance_resume_all(&srv);
+    ret = http_run(&srv) == 0 ? 0 : 1;
+out:
+    worker_pool_free(srv.workers);
+    nonce_pool_free(srv.nonces);
+    metrics_free(srv.m);
+    store_close(srv.st);
+    ca_close(srv.ca);
+    if (tmpdir) {
+        char *cmd = xasprintf("rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "aro-server: could not remove %s\n", tmpdir);
+        free(cmd);
+        free(tmpdir);
+    }
+    config_free(&srv.cfg);
+    return ret;
+}

@@ -1,0 +1,55 @@
+/* The store: every ACME object in LMDB, every state change one write
+ * transaction (a crash at any point leaves the last committed state).
+ * This is the only file that knows about LMDB; a different backend would
+ * replace store.c alone. Records are opaque bytes here (model.c encodes). */
+#ifndef ARO_STORE_H
+#define ARO_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+typedef enum {
+    TBL_ACCOUNTS,       /* account id -> rec_account */
+    TBL_ACCOUNT_KEYS,   /* JWK thumbprint -> account id */
+    TBL_ORDERS,         /* order id -> rec_order */
+    TBL_ACCOUNT_ORDERS, /* account id "/" created(16 hex) "/" order id -> "" (paging) */
+    TBL_AUTHZS,         /* authz id -> rec_authz */
+    TBL_AUTHZ_INDEX,    /* account id "/" type ":" value ("*" for wildcard) -> newest authz id */
+    TBL_CHALLS,         /* challenge id -> rec_chall */
+    TBL_CERTS,          /* serial hex -> rec_cert */
+    TBL_CERT_ARI,       /* ARI certID -> serial */
+    TBL_LIMITS,         /* limit key -> JSON array of timestamps */
+    TBL_META,           /* misc */
+    TBL__COUNT
+} store_table;
+
+typedef struct store store;
+typedef struct store_txn store_txn;
+
+store *store_open(const char *dir, aro_err *err);
+void store_close(store *s);
+
+store_txn *store_begin(store *s, bool write);
+/* Commit; on failure the transaction is gone and nothing was written. */
+int store_commit(store_txn *t, aro_err *err);
+void store_abort(store_txn *t);
+
+/* 0 found (*val points into the map, valid until the txn ends),
+ * 1 not found, -1 error. */
+int store_get(store_txn *t, store_table tbl, const char *key, const char **val, size_t *len);
+int store_put(store_txn *t, store_table tbl, const char *key, const void *val, size_t len);
+int store_del(store_txn *t, store_table tbl, const char *key);
+/* Iterate keys with a prefix in order, starting after 'after' (or at the
+ * prefix when NULL). cb returns non-zero to stop. */
+int store_scan(store_txn *t, store_table tbl, const char *prefix, const char *after,
+               int (*cb)(const char *key, size_t klen, const char *val, size_t vlen, void *arg),
+               void *arg);
+
+/* Counters for /metrics. */
+uint64_t store_bytes_written(const store *s);
+uint64_t store_transactions(const store *s);
+
+#endif
