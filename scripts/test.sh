@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs the whole default test suite: unit tests, the
+# draft check, end-to-end tests against real peers on loopback, the quick
+# interop subset and the quick benchmark.
+#   scripts/test.sh              normal build in build/
+#   scripts/test.sh --sanitize   ASan + UBSan (+ LeakSanitizer) build in build-asan/,
+#                                unit and end-to-end tests only
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+"$top/scripts/setup.sh"
+mode=normal
+[ "${1:-}" = "--sanitize" ] && mode=sanitize
+if [ "$mode" = sanitize ]; then
+  export ARO_BUILD_DIR=${ARO_BUILD_DIR:-$top/build-asan}
+  CC=clang "$top/scripts/build.sh" -DARO_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0
+  ctest --test-dir "$ARO_BUILD_DIR" -L 'unit|e2e' -j2 --output-on-failure --timeout 300
+else
+  export ARO_BUILD_DIR=${ARO_BUILD_DIR:-$top/build}
+  "$top/scripts/build.sh"
+  ctest --test-dir "$ARO_BUILD_DIR" -j2 --output-on-failure --timeout 300
+  if [ -x "$top/interop/run" ]; then
+    "$top/interop/run" --quick
+  fi
+  if [ -x "$top/tests/bench/run" ]; then
+    "$top/tests/bench/run" --quick
+  fi
+fi
