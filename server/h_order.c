@@ -6,6 +6,7 @@
 #include "auth.h"
 #include "db.h"
 #include "handlers.h"
+#include "metrics.h"
 #include "policy.h"
 #include "render.h"
 
@@ -81,7 +82,7 @@ static char *find_reusable(server *srv, store_txn *t, const char *account_id, co
 }
 
 static char *authz_create(server *srv, store_txn *t, const char *account_id, const acme_identifier *id,
-                          bool wildcard, time_t now)
+                          bool wildcard, time_t now, unsigned *challs_created)
 {
     rec_authz a = {0};
     const char *types[3];
@@ -101,6 +102,7 @@ static char *authz_create(server *srv, store_txn *t, const char *account_id, con
             goto out;
         strv_push(&a.chall_ids, &a.nchall, cid);
         free(cid);
+        (*challs_created)++;
     }
     char *key = index_key(account_id, id, wildcard);
     int rc = db_put_str(t, TBL_AUTHZ_INDEX, key, a.id);
@@ -260,14 +262,17 @@ void handle_new_order(server *srv, const http_request *rq, http_response *rs)
     o.created = rq->now;
     o.expires = rq->now + srv->cfg.order_lifetime;
     authz_status statuses[MAX_IDENTIFIERS];
+    unsigned authzs_created = 0, challs_created = 0;
     for (size_t i = 0; i < o.nidentifiers; i++) {
         acme_identifier id = o.identifiers[i];
         bool wildcard = strncmp(id.value, "*.", 2) == 0;
         if (wildcard)
             id.value += 2;
         char *aid = find_reusable(srv, t, a.acct.id, &id, wildcard, rq->now);
-        if (!aid)
-            aid = authz_create(srv, t, a.acct.id, &id, wildcard, rq->now);
+        if (!aid) {
+            aid = authz_create(srv, t, a.acct.id, &id, wildcard, rq->now, &challs_created);
+            authzs_created++;
+        }
         rec_authz az;
         if (!aid || db_get_authz(t, aid, &az) != 0) {
             free(aid);
@@ -301,6 +306,9 @@ void handle_new_order(server *srv, const http_request *rq, http_response *rs)
         goto out;
     }
     t = NULL;
+    metrics_inc(srv->m, "aro_orders_created_total", NULL);
+    metrics_add(srv->m, "aro_authorizations_created_total", NULL, authzs_created);
+    metrics_add(srv->m, "aro_challenges_created_total", NULL, challs_created);
     rs->location = url_for(rq->base, "order", o.id);
     response_json(rs, 201, body);
 out:

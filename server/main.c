@@ -69,6 +69,13 @@ int main(int argc, char **argv)
     }
     srv.nonces = nonce_pool_new();
     srv.m = metrics_new();
+    /* Series that scripts read exist from the start, at zero. */
+    static const char *const zero[] = {"aro_orders_created_total", "aro_authorizations_created_total",
+                                       "aro_challenges_created_total", "aro_certificates_issued_total"};
+    for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
+        metrics_add(srv.m, zero[i], NULL, 0);
+    metrics_add(srv.m, "aro_reenables_total", "result=\"accepted\"", 0);
+    metrics_add(srv.m, "aro_reenables_total", "result=\"refused\"", 0);
     srv.workers = worker_pool_new(srv.cfg.va_workers, 100000);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);

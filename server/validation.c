@@ -137,6 +137,8 @@ static void apply_result(validation_job *j, va_result *res)
     if (rc < 0)
         goto out;
     count_validation(srv, c.type, res->valid ? "valid" : "invalid");
+    if (!res->valid && az.noffer)
+        metrics_add(srv->m, "aro_challenges_created_total", NULL, az.noffer);
     if (was_reenabled && (res->valid || !az.offer_made))
         metrics_inc(srv->m, "aro_reenabled_authorizations_total",
                     res->valid ? "final=\"valid\"" : "final=\"invalid\"");

@@ -1,0 +1,244 @@
+"""End-to-end test harness: real processes on loopback, always cleaned up.
+
+Starts pebble-challtestsrv (DNS, and optionally http-01/tls-alpn-01
+responders) and aro-server on free loopback ports, and gives tests a small
+raw ACME client (acme.py) to drive them. Nothing here leaves 127.0.0.1.
+
+    with Harness() as h:
+        srv = h.start_server(retry_min_backoff=1)
+        c = h.client(srv)
+"""
+import atexit
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+SOURCE = os.environ.get("ARO_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+BUILD = os.environ.get("ARO_BUILD_DIR", os.path.join(SOURCE, "build"))
+
+
+def free_port():
+    """A port nothing listens on right now (bind to 0 and release)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(pred, timeout=15.0, step=0.05, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            v = pred()
+            if v:
+                return v
+        except Exception:
+            pass
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class ChallTestSrv:
+    """pebble-challtestsrv: DNS for every lookup, plus responders we ask for."""
+
+    def __init__(self, tmp, http01=False, tlsalpn01=False):
+        self.dns_port = free_port()
+        self.mgmt_port = free_port()
+        self.http_port = free_port()   # aro validates http-01 here
+        self.tls_port = free_port()    # and tls-alpn-01 here
+        args = ["pebble-challtestsrv", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
+                "-dns01", f"127.0.0.1:{self.dns_port}", "-management", f"127.0.0.1:{self.mgmt_port}",
+                "-https01", "",
+                "-http01", f"127.0.0.1:{self.http_port}" if http01 else "",
+                "-tlsalpn01", f"127.0.0.1:{self.tls_port}" if tlsalpn01 else ""]
+        self.log = open(os.path.join(tmp, f"challtestsrv-{self.mgmt_port}.log"), "w")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_for(lambda: self._post("/clear-txt", {"host": "_probe.example.com."}) is not None,
+                 what="challtestsrv management API")
+
+    @property
+    def dns(self):
+        return f"127.0.0.1:{self.dns_port}"
+
+    def _post(self, path, body):
+        req = urllib.request.Request(f"http://127.0.0.1:{self.mgmt_port}{path}", data=json.dumps(body).encode(),
+                                     method="POST")
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status
+
+    def set_txt(self, name, value):
+        self._post("/set-txt", {"host": f"_acme-challenge.{name}.", "value": value})
+
+    def clear_txt(self, name):
+        self._post("/clear-txt", {"host": f"_acme-challenge.{name}."})
+
+    def add_http01(self, token, content):
+        self._post("/add-http01", {"token": token, "content": content})
+
+    def add_tlsalpn01(self, host, content):
+        self._post("/add-tlsalpn01", {"host": host, "content": content})
+
+    def add_caa(self, host, policies):
+        self._post("/add-caa", {"host": host + ".", "policies": policies})
+
+    def stop(self):
+        stop_process(self.proc)
+        self.log.close()
+
+
+def stop_process(proc, sig=signal.SIGTERM, timeout=10):
+    if proc.poll() is not None:
+        return proc.returncode
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        return proc.poll()
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        return proc.wait()
+
+
+class AroServer:
+    """One aro-server process with its own data directory and ports."""
+
+    def __init__(self, tmp, cts, config=None, flags=(), data=None, port=None, manage=None):
+        self.tmp = tmp
+        self.cts = cts
+        self.data = data or tempfile.mkdtemp(prefix="data-", dir=tmp)
+        self.port = port or free_port()
+        self.manage = manage or free_port()
+        self.config = dict(config or {})
+        self.flags = list(flags)
+        self.proc = None
+        self.start()
+
+    @property
+    def directory(self):
+        return f"https://127.0.0.1:{self.port}/directory"
+
+    @property
+    def ca_file(self):
+        return os.path.join(self.data, "https-cert.pem")
+
+    def start(self):
+        cfg_path = os.path.join(self.data, "test-config.json")
+        with open(cfg_path, "w") as f:
+            json.dump(self.config, f)
+        args = [os.path.join(BUILD, "aro-server"), "--listen", f"127.0.0.1:{self.port}",
+                "--manage", f"127.0.0.1:{self.manage}", "--data", self.data,
+                "--http-port", str(self.cts.http_port), "--tls-port", str(self.cts.tls_port),
+                "--dns", self.cts.dns, "--config", cfg_path, "--threads", "2"] + self.flags
+        self.log_path = os.path.join(self.tmp, f"aro-server-{self.port}.log")
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_for(self._ready, what=f"aro-server on {self.port} (log {self.log_path})")
+
+    def _ready(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"aro-server exited with {self.proc.returncode}; log:\n" + open(self.log_path).read())
+        ctx = ssl.create_default_context(cafile=self.ca_file)
+        with urllib.request.urlopen(self.directory, context=ctx, timeout=2) as r:
+            return r.status == 200
+
+    def stop(self, sig=signal.SIGTERM):
+        rc = stop_process(self.proc, sig)
+        self.log.close()
+        return rc
+
+    def restart(self, flags=None, config=None):
+        self.stop()
+        if flags is not None:
+            self.flags = list(flags)
+        if config is not None:
+            self.config = dict(config)
+        self.start()
+
+    def metrics(self):
+        ctx = ssl.create_default_context(cafile=self.ca_file)
+        with urllib.request.urlopen(f"https://127.0.0.1:{self.manage}/metrics", context=ctx, timeout=5) as r:
+            out = {}
+            for line in r.read().decode().splitlines():
+                if line and not line.startswith("#"):
+                    k, v = line.rsplit(" ", 1)
+                    out[k] = int(float(v))
+            return out
+
+    def metric(self, name, **labels):
+        """Sum of the series of name whose labels include the given ones."""
+        total = 0
+        for k, v in self.metrics().items():
+            base = k.split("{", 1)[0]
+            if base != name:
+                continue
+            if all(f'{lk}="{lv}"' in k for lk, lv in labels.items()):
+                total += v
+        return total
+
+
+class Harness:
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="aro-e2e-")
+        self.procs = []
+        atexit.register(self.close)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        if exc[0] is None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        else:
+            print(f"(test files kept in {self.tmp})", file=sys.stderr)
+        return False
+
+    def challtestsrv(self, **kw):
+        c = ChallTestSrv(self.tmp, **kw)
+        self.procs.append(c)
+        return c
+
+    def server(self, cts, **kw):
+        s = AroServer(self.tmp, cts, **kw)
+        self.procs.append(s)
+        return s
+
+    def close(self):
+        for p in reversed(self.procs):
+            try:
+                p.stop()
+            except Exception:
+                pass
+        self.procs = []
+
+
+class TestRun:
+    """Named checks with a closing 'N passed, N failed' line."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def case(self, name, fn, *args):
+        t0 = time.time()
+        try:
+            fn(*args)
+            self.passed += 1
+            print(f"PASS {name} ({time.time() - t0:.1f}s)", flush=True)
+        except Exception as e:  # report and go on to the next case
+            self.failed += 1
+            import traceback
+            print(f"FAIL {name}: {e}", flush=True)
+            traceback.print_exc()
+
+    def finish(self):
+        print(f"{self.passed} passed, {self.failed} failed")
+        sys.exit(1 if self.failed else 0)
