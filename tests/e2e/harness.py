@@ -242,3 +242,85 @@ class TestRun:
     def finish(self):
         print(f"{self.passed} passed, {self.failed} failed")
         sys.exit(1 if self.failed else 0)
+
+
+# Pebble's request paths, mapped to aro-server's endpoint names, so runs
+# against the two servers can be compared request by request.
+PEBBLE_ENDPOINTS = {
+    "/dir": "directory", "/nonce-plz": "new-nonce", "/sign-me-up": "new-account",
+    "/order-plz": "new-order", "/authZ/": "authz", "/chalZ/": "challenge",
+    "/finalize-order/": "finalize", "/my-order/": "order", "/certZ/": "certificate",
+    "/revoke-cert": "revoke-cert", "/rollover-account-key": "key-change", "/list-orderz/": "account-orders",
+    "/my-account/": "account",
+}
+
+
+class Pebble:
+    """Debian's pebble 2.4 with the deterministic settings of the notes,
+    validating against the same challtestsrv ports as an AroServer would."""
+
+    def __init__(self, tmp, cts, env=None):
+        self.tmp = tmp
+        self.port = free_port()
+        self.manage = free_port()
+        d = tempfile.mkdtemp(prefix="pebble-", dir=tmp)
+        self.ca_file = os.path.join(d, "cert.pem")
+        key = os.path.join(d, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-nodes", "-keyout", key, "-out", self.ca_file, "-days", "30", "-subj", "/CN=localhost",
+                        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                        "-addext", "basicConstraints=critical,CA:TRUE"], check=True, capture_output=True)
+        cfg = os.path.join(d, "pebble-config.json")
+        with open(cfg, "w") as f:
+            json.dump({"pebble": {"listenAddress": f"127.0.0.1:{self.port}",
+                                  "managementListenAddress": f"127.0.0.1:{self.manage}",
+                                  "certificate": self.ca_file, "privateKey": key,
+                                  "httpPort": cts.http_port, "tlsPort": cts.tls_port,
+                                  "ocspResponderURL": "", "externalAccountBindingRequired": False}}, f)
+        e = dict(os.environ, PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0", PEBBLE_AUTHZREUSE="0")
+        e.update(env or {})
+        self.log_path = os.path.join(tmp, f"pebble-{self.port}.log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(["pebble", "-config", cfg, "-dnsserver", cts.dns], stdout=self.log,
+                                     stderr=subprocess.STDOUT, env=e, cwd=d, start_new_session=True)
+        ctx = ssl.create_default_context(cafile=self.ca_file)
+        wait_for(lambda: urllib.request.urlopen(self.directory, context=ctx, timeout=2).status == 200,
+                 what="pebble")
+
+    @property
+    def directory(self):
+        return f"https://127.0.0.1:{self.port}/dir"
+
+    def requests_by_endpoint(self):
+        counts = {}
+        for line in open(self.log_path):
+            parts = line.split()
+            # "Pebble 2026/11/28 14:10:16 POST /order-plz -> calling handler()"
+            if len(parts) >= 6 and parts[5] == "->" and parts[3] in ("GET", "HEAD", "POST"):
+                path = parts[4]
+                name = next((v for k, v in PEBBLE_ENDPOINTS.items() if path == k or
+                             (k.endswith("/") and path.startswith(k))), path)
+                counts[name] = counts.get(name, 0) + 1
+        return counts
+
+    def stop(self):
+        stop_process(self.proc)
+        self.log.close()
+
+
+def aro_requests_by_endpoint(srv):
+    counts = {}
+    for k, v in srv.metrics().items():
+        if k.startswith("aro_http_requests_total{"):
+            ep = k.split('endpoint="', 1)[1].split('"', 1)[0]
+            counts[ep] = counts.get(ep, 0) + v
+    return counts
+
+
+def _harness_pebble(self, cts, **kw):
+    p = Pebble(self.tmp, cts, **kw)
+    self.procs.append(p)
+    return p
+
+
+Harness.pebble = _harness_pebble
