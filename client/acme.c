@@ -1,0 +1,423 @@
+#include "acme.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "backoff.h"
+#include "jws.h"
+#include "msg.h"
+
+#define ACME_MAX_BODY (4 * 1024 * 1024)
+#define ACME_BADNONCE_RETRIES 5
+#define ACME_BUSY_RETRIES 3
+
+/* Polling: RFC 8555 does not fix an interval; these keep aro gentle when the
+ * server sends no Retry-After, and quick against Pebble's instant VA. */
+static const backoff_policy poll_policy = {.base = 0.5, .cap = 15.0, .jitter = 0.3};
+
+typedef struct {
+    acme_resp *r;
+    char *nonce;            /* Replay-Nonce of this response */
+    bool too_big;
+} xfer;
+
+void acme_resp_clear(acme_resp *r)
+{
+    free(r->body);
+    free(r->content_type);
+    free(r->location);
+    for (size_t i = 0; i < r->nalternates; i++)
+        free(r->alternates[i]);
+    free(r->alternates);
+    free(r->link_index);
+    json_free(r->json);
+    problem_free(r->problem);
+    memset(r, 0, sizeof *r);
+    r->retry_after = -1;
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    xfer *x = ud;
+    size_t n = size * nmemb;
+    if (x->r->body_len + n > ACME_MAX_BODY) {
+        x->too_big = true;
+        return 0;
+    }
+    x->r->body = xrealloc(x->r->body, x->r->body_len + n + 1);
+    memcpy(x->r->body + x->r->body_len, ptr, n);
+    x->r->body_len += n;
+    x->r->body[x->r->body_len] = '\0';
+    return n;
+}
+
+static char *trimdup(const char *s, size_t n)
+{
+    while (n && isspace((unsigned char)*s))
+        s++, n--;
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
+    return xstrndup(s, n);
+}
+
+/* Link: <url>;rel="alternate", <url2>;rel="index" (RFC 8288). Several
+ * links may share one header line, and the header may repeat. */
+static void parse_link(acme_resp *r, const char *v)
+{
+    const char *p = v;
+    while ((p = strchr(p, '<'))) {
+        const char *e = strchr(p, '>');
+        if (!e)
+            return;
+        char *url = xstrndup(p + 1, (size_t)(e - p - 1));
+        const char *next = strchr(e, ',');
+        size_t plen = next ? (size_t)(next - e) : strlen(e);
+        char *params = xstrndup(e + 1, plen ? plen - 1 : 0);
+        char *rel = strcasestr(params, "rel=");
+        char relv[64] = "";
+        if (rel) {
+            rel += 4;
+            if (*rel == '"')
+                rel++;
+            size_t i = 0;
+            while (rel[i] && rel[i] != '"' && rel[i] != ';' && rel[i] != ',' && i < sizeof relv - 1) {
+                relv[i] = rel[i];
+                i++;
+            }
+            relv[i] = '\0';
+        }
+        if (!strcasecmp(relv, "alternate")) {
+            r->alternates = xrealloc(r->alternates, (r->nalternates + 1) * sizeof(char *));
+            r->alternates[r->nalternates++] = url;
+            url = NULL;
+        } else if (!strcasecmp(relv, "index") && !r->link_index) {
+            r->link_index = url;
+            url = NULL;
+        }
+        free(url);
+        free(params);
+        p = e + 1;
+    }
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    xfer *x = ud;
+    size_t n = size * nmemb;
+    /* A new response block (100 Continue, redirects): start over. */
+    if (n >= 5 && !strncmp(ptr, "HTTP/", 5)) {
+        free(x->r->location);
+        x->r->location = NULL;
+        x->r->retry_after = -1;
+        return n;
+    }
+    const char *colon = memchr(ptr, ':', n);
+    if (!colon)
+        return n;
+    size_t nlen = (size_t)(colon - ptr);
+    char *val = trimdup(colon + 1, n - nlen - 1);
+#define IS(h) (nlen == strlen(h) && !strncasecmp(ptr, h, nlen))
+    if (IS("Replay-Nonce")) {
+        free(x->nonce);
+        x->nonce = val;
+        val = NULL;
+    } else if (IS("Location")) {
+        free(x->r->location);
+        x->r->location = val;
+        val = NULL;
+    } else if (IS("Content-Type")) {
+        free(x->r->content_type);
+        x->r->content_type = val;
+        val = NULL;
+    } else if (IS("Retry-After")) {
+        x->r->retry_after = retry_after_parse(val, time(NULL));
+    } else if (IS("Link")) {
+        parse_link(x->r, val);
+    }
+#undef IS
+    free(val);
+    return n;
+}
+
+static bool content_type_is(const acme_resp *r, const char *t)
+{
+    if (!r->content_type)
+        return false;
+    size_t n = strlen(t);
+    return !strncasecmp(r->content_type, t, n) &&
+           (r->content_type[n] == '\0' || r->content_type[n] == ';' || r->content_type[n] == ' ');
+}
+
+/* One HTTP exchange. method: "GET", "HEAD" or "POST". */
+static int http_do(acme_ctx *c, const char *method, const char *url, const char *body,
+                   struct curl_slist *hdrs, acme_resp *r, aro_err *err)
+{
+    int ret = -1;
+    xfer x = {.r = r};
+    acme_resp_clear(r);
+
+    curl_easy_setopt(c->curl, CURLOPT_URL, url);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &x);
+    curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, &x);
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c->curl, CURLOPT_NOBODY, 0L);
+    /* POST state sticks to a reused handle (dependency-notes.md). */
+    if (!strcmp(method, "POST")) {
+        curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
+        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    } else {
+        curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+        if (!strcmp(method, "HEAD"))
+            curl_easy_setopt(c->curl, CURLOPT_NOBODY, 1L);
+    }
+    msg_debug(2, "%s %s", method, url);
+    if (body)
+        msg_debug(3, "request body: %s", body);
+    c->requests++;
+    CURLcode rc = curl_easy_perform(c->curl);
+    if (x.nonce) {
+        free(c->nonce);
+        c->nonce = x.nonce;
+        x.nonce = NULL;
+    }
+    if (rc != CURLE_OK) {
+        aro_err_set(err, "%s %s: %s", method, url,
+                    x.too_big ? "response too large" : curl_easy_strerror(rc));
+        goto out;
+    }
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
+    msg_debug(2, "  -> %ld%s%s", r->status, r->location ? " Location: " : "",
+              r->location ? r->location : "");
+    if (r->body)
+        msg_debug(3, "  response body: %s", r->body);
+    if (r->body_len && (content_type_is(r, "application/json") ||
+                        content_type_is(r, "application/problem+json"))) {
+        aro_err jerr;
+        r->json = json_parse(r->body, r->body_len, &jerr);
+        if (!r->json) {
+            aro_err_set(err, "%s %s: the CA's JSON does not parse: %s", method, url, jerr.msg);
+            goto out;
+        }
+        if (content_type_is(r, "application/problem+json") || r->status >= 400)
+            r->problem = problem_decode(r->json);
+    }
+    ret = 0;
+out:
+    free(x.nonce);
+    return ret;
+}
+
+/* "what failed: what the CA said" (RFC 8555 6.7). */
+static void set_http_error(aro_err *err, const char *what, const char *url, const acme_resp *r)
+{
+    if (r->problem)
+        aro_err_set(err, "%s %s: HTTP %ld, %s: %s", what, url, r->status,
+                    r->problem->type ? r->problem->type : "(no type)",
+                    r->problem->detail ? r->problem->detail : "(no detail)");
+    else
+        aro_err_set(err, "%s %s: HTTP %ld%s%.200s", what, url, r->status,
+                    r->body_len ? ": " : "", r->body_len ? r->body : "");
+}
+
+const char *acme_resp_problem(const acme_resp *r)
+{
+    return r->problem && r->problem->type ? problem_short_type(r->problem->type) : NULL;
+}
+
+static bool wait_allowed(acme_ctx *c, const acme_resp *r, unsigned attempt, const char *url)
+{
+    long wait = r->retry_after >= 0 ? r->retry_after : (long)(1L << (attempt + 1));
+    if (wait > c->max_wait)
+        return false;
+    msg_info("%s: the CA asks to wait (%s); waiting %ld s as told", url,
+             r->problem && r->problem->detail ? r->problem->detail : "busy", wait);
+    sleep_seconds((double)(wait ? wait : 1));
+    return true;
+}
+
+int acme_get(acme_ctx *c, const char *url, acme_resp *r, aro_err *err)
+{
+    for (unsigned attempt = 0;; attempt++) {
+        if (http_do(c, "GET", url, NULL, NULL, r, err))
+            return -1;
+        if (r->status >= 200 && r->status < 300)
+            return 0;
+        if ((r->status == 503 || r->status == 429) && attempt < ACME_BUSY_RETRIES &&
+            wait_allowed(c, r, attempt, url))
+            continue;
+        set_http_error(err, "GET", url, r);
+        return -1;
+    }
+}
+
+static int new_nonce(acme_ctx *c, aro_err *err)
+{
+    int ret = -1;
+    acme_resp r = {.retry_after = -1};
+    if (!c->dir.new_nonce) {
+        aro_err_set(err, "the directory has no newNonce");
+        goto out;
+    }
+    /* 7.2: HEAD newNonce; the nonce arrives in Replay-Nonce. */
+    if (http_do(c, "HEAD", c->dir.new_nonce, NULL, NULL, &r, err))
+        goto out;
+    if (!c->nonce) {
+        aro_err_set(err, "HEAD %s: HTTP %ld without a Replay-Nonce", c->dir.new_nonce, r.status);
+        goto out;
+    }
+    ret = 0;
+out:
+    acme_resp_clear(&r);
+    return ret;
+}
+
+static int post_hdrs(acme_ctx *c, EVP_PKEY *key, const char *kid, const char *url,
+                     const char *payload, struct curl_slist *hdrs, acme_resp *r, aro_err *err)
+{
+    unsigned bad_nonces = 0, busy = 0;
+    for (;;) {
+        if (!c->nonce && new_nonce(c, err))
+            return -1;
+        char *nonce = c->nonce;
+        c->nonce = NULL;        /* a nonce is good for one request */
+        char *jws = jws_sign(key, kid, nonce, url, payload ? payload : "",
+                             payload ? strlen(payload) : 0);
+        free(nonce);
+        if (!jws) {
+            aro_err_set(err, "cannot sign the request to %s", url);
+            return -1;
+        }
+        if (payload)
+            msg_debug(3, "payload for %s: %s", url, payload);
+        int rc = http_do(c, "POST", url, jws, hdrs, r, err);
+        free(jws);
+        if (rc)
+            return -1;
+        if (r->status >= 200 && r->status < 300)
+            return 0;
+        const char *pt = acme_resp_problem(r);
+        /* 6.5: a badNonce error carries a fresh nonce; retry with it, boundedly. */
+        if (pt && !strcmp(pt, "badNonce") && bad_nonces++ < ACME_BADNONCE_RETRIES) {
+            msg_debug(1, "%s: badNonce, retrying with the new nonce", url);
+            continue;
+        }
+        /* 6.6: rateLimited with Retry-After; 503 busy. Waiting is honest only
+         * when the wait is short; otherwise stop and say until when. */
+        if (((pt && !strcmp(pt, "rateLimited")) || r->status == 503) && busy < ACME_BUSY_RETRIES &&
+            wait_allowed(c, r, busy, url)) {
+            busy++;
+            continue;
+        }
+        set_http_error(err, "POST", url, r);
+        if (pt && !strcmp(pt, "rateLimited")) {
+            size_t l = strlen(err->msg);
+            if (r->retry_after >= 0)
+                snprintf(err->msg + l, sizeof err->msg - l,
+                         " (rate limited: the CA asks to retry in %ld s, more than --max-wait %ld s; stopping)",
+                         r->retry_after, c->max_wait);
+            else
+                snprintf(err->msg + l, sizeof err->msg - l, " (rate limited; stopping)");
+        }
+        return -1;
+    }
+}
+
+int acme_post_key(acme_ctx *c, EVP_PKEY *key, const char *kid, const char *url,
+                  const char *payload, acme_resp *r, aro_err *err)
+{
+    return post_hdrs(c, key, kid, url, payload, c->hdr_jose, r, err);
+}
+
+int acme_post(acme_ctx *c, const char *url, const char *payload, acme_resp *r, aro_err *err)
+{
+    return post_hdrs(c, c->key, c->kid, url, payload, c->hdr_jose, r, err);
+}
+
+int acme_post_pem(acme_ctx *c, const char *url, acme_resp *r, aro_err *err)
+{
+    return post_hdrs(c, c->key, c->kid, url, NULL, c->hdr_pem, r, err);
+}
+
+double acme_poll_wait(acme_ctx *c, const acme_resp *r, unsigned attempt)
+{
+    double d;
+    if (r && r->retry_after >= 0) {
+        d = (double)r->retry_after;
+        if (d < 1)
+            d = 1;
+        if (d > (double)c->max_wait)
+            d = (double)c->max_wait;
+    } else {
+        d = backoff_next(&poll_policy, attempt);
+    }
+    sleep_seconds(d);
+    return d;
+}
+
+int acme_open(acme_ctx *c, const char *directory_url, const char *ca_bundle, aro_err *err)
+{
+    int ret = -1;
+    acme_resp r = {.retry_after = -1};
+    memset(c, 0, sizeof *c);
+    if (!c->max_wait)
+        c->max_wait = 300;
+    c->directory_url = xstrdup(directory_url);
+    c->curl = curl_easy_init();
+    if (!c->curl) {
+        aro_err_set(err, "curl_easy_init failed");
+        goto out;
+    }
+    curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "aro/0.1 (retry-options)");
+    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 30L);
+    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 120L);
+    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+    /* 6.1: ACME runs over HTTPS only. */
+    curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "https");
+    if (ca_bundle)
+        curl_easy_setopt(c->curl, CURLOPT_CAINFO, ca_bundle);
+    c->hdr_jose = curl_slist_append(NULL, "Content-Type: application/jose+json");
+    c->hdr_jose = curl_slist_append(c->hdr_jose, "Expect:");
+    c->hdr_pem = curl_slist_append(NULL, "Content-Type: application/jose+json");
+    c->hdr_pem = curl_slist_append(c->hdr_pem, "Expect:");
+    c->hdr_pem = curl_slist_append(c->hdr_pem, "Accept: application/pem-certificate-chain");
+
+    if (acme_get(c, directory_url, &r, err))
+        goto out;
+    if (!r.json) {
+        aro_err_set(err, "GET %s: the directory is not JSON", directory_url);
+        goto out;
+    }
+    aro_err derr;
+    if (acme_directory_decode(r.json, &c->dir, &derr)) {
+        aro_err_set(err, "the directory at %s: %s", directory_url, derr.msg);
+        goto out;
+    }
+    if (!c->dir.new_nonce || !c->dir.new_account || !c->dir.new_order) {
+        aro_err_set(err, "the directory at %s lacks newNonce, newAccount or newOrder",
+                    directory_url);
+        goto out;
+    }
+    ret = 0;
+out:
+    acme_resp_clear(&r);
+    return ret;
+}
+
+void acme_close(acme_ctx *c)
+{
+    if (c->curl)
+        curl_easy_cleanup(c->curl);
+    curl_slist_free_all(c->hdr_jose);
+    curl_slist_free_all(c->hdr_pem);
+    acme_directory_clear(&c->dir);
+    free(c->directory_url);
+    free(c->nonce);
+    free(c->kid);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,77 @@
+#include "choose.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "problem.h"
+
+static long pref_index(const char *type, const char *const *prefs, size_t nprefs)
+{
+    for (size_t i = 0; i < nprefs; i++)
+        if (!strcmp(prefs[i], type))
+            return (long)i;
+    return -1;
+}
+
+static int bucket(double score)
+{
+    int b = (int)(score * 4.0);
+    return b > 4 ? 4 : b < 0 ? 0 : b;
+}
+
+size_t choose_rank(const choose_cand *c, size_t n, const char *const *prefs, size_t nprefs,
+                   bool prefer_same, size_t *order)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (c[i].solvable && pref_index(c[i].type, prefs, nprefs) >= 0)
+            order[k++] = i;
+    /* Insertion sort: a handful of candidates, and stable. */
+    for (size_t i = 1; i < k; i++) {
+        size_t v = order[i], j = i;
+        while (j > 0) {
+            const choose_cand *a = &c[order[j - 1]], *b = &c[v];
+            int fa = a->failed_here && !prefer_same, fb = b->failed_here && !prefer_same;
+            int cmp = fa != fb ? fa - fb
+                      : bucket(a->score) != bucket(b->score)
+                          ? bucket(b->score) - bucket(a->score)
+                          : (int)(pref_index(a->type, prefs, nprefs) - pref_index(b->type, prefs, nprefs));
+            if (cmp <= 0)
+                break;
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = v;
+    }
+    return k;
+}
+
+bool choose_fixable_by_other_type(const char *t)
+{
+    static const char *const fixable[] = {"connection", "dns", "tls", "unauthorized",
+                                          "serverInternal", "incorrectResponse"};
+    if (!t)
+        return false;
+    if (!strncmp(t, ACME_ERROR_PREFIX, strlen(ACME_ERROR_PREFIX)))
+        t += strlen(ACME_ERROR_PREFIX);
+    for (size_t i = 0; i < sizeof fixable / sizeof *fixable; i++)
+        if (!strcmp(t, fixable[i]))
+            return true;
+    return false;
+}
+
+bool choose_transient(const char *t, const char *detail)
+{
+    if (!t)
+        return false;
+    if (!strncmp(t, ACME_ERROR_PREFIX, strlen(ACME_ERROR_PREFIX)))
+        t += strlen(ACME_ERROR_PREFIX);
+    if (!strcmp(t, "serverInternal"))
+        return true;
+    if ((!strcmp(t, "connection") || !strcmp(t, "dns")) && detail &&
+        (strcasestr(detail, "timeout") || strcasestr(detail, "timed out") ||
+         strcasestr(detail, "SERVFAIL")))
+        return true;
+    return false;
+}

@@ -1,0 +1,1784 @@
+/* aro's commands, read top to bottom as RFC 8555 sequences:
+ *   account_register (7.3), order_new (7.4), authorize (7.5, and the
+ *   retry-options re-enable), finalize (7.4), cert_download (7.4.2),
+ *   cert_revoke (7.6), account_update/deactivate (7.3.2, 7.3.6),
+ *   account_rollover (7.3.5); renew via ARI (RFC 9773) when offered.
+ * The transport is acme.c; solvers are solvers.c; state is state.c. */
+#include "flow.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <openssl/bn.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "acme.h"
+#include "acme_crypto.h"
+#include "acme_objects.h"
+#include "b64url.h"
+#include "backoff.h"
+#include "choose.h"
+#include "jws.h"
+#include "msg.h"
+#include "solvers.h"
+#include "state.h"
+#include "status.h"
+
+#define KEEP_VERSIONS 5
+#define POLL_DEADLINE_SECONDS 600
+#define REENABLE_BUSY_RETRIES 3
+
+/* ---- the result (contracts.md, "aro") ---------------------------------- */
+
+typedef struct {
+    char *identifier, *type, *challenge, *order, *outcome, *problem, *via;
+} attempt;
+
+typedef struct {
+    const char *result;
+    char **names;
+    size_t nnames;
+    char **orders;
+    size_t norders;
+    attempt *attempts;
+    size_t nattempts;
+    char *certificate;
+    char *err_type, *err_detail;
+} report;
+
+static void strv_push(char ***v, size_t *n, const char *s)
+{
+    *v = xrealloc(*v, (*n + 1) * sizeof(char *));
+    (*v)[(*n)++] = xstrdup(s);
+}
+
+static void strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static bool strv_has(char *const *v, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i], s))
+            return true;
+    return false;
+}
+
+static attempt *report_attempt(report *r, const char *ident, const char *type, const char *chall,
+                               const char *order, const char *outcome, const char *problem,
+                               const char *via)
+{
+    r->attempts = xrealloc(r->attempts, (r->nattempts + 1) * sizeof(attempt));
+    attempt *a = &r->attempts[r->nattempts++];
+    a->identifier = xstrdup(ident);
+    a->type = xstrdup(type);
+    a->challenge = xstrdup(chall);
+    a->order = xstrdup(order);
+    a->outcome = xstrdup(outcome);
+    a->problem = xstrdup(problem);
+    a->via = xstrdup(via);
+    return a;
+}
+
+static void report_error(report *r, const char *type, const char *detail)
+{
+    if (r->err_type)
+        return; /* the first error is the cause; later ones are consequences */
+    r->err_type = xstrdup(type ? type : "aro:client");
+    r->err_detail = xstrdup(detail);
+}
+
+static void report_clear(report *r)
+{
+    strv_free(r->names, r->nnames);
+    strv_free(r->orders, r->norders);
+    for (size_t i = 0; i < r->nattempts; i++) {
+        attempt *a = &r->attempts[i];
+        free(a->identifier);
+        free(a->type);
+        free(a->challenge);
+        free(a->order);
+        free(a->outcome);
+        free(a->problem);
+        free(a->via);
+    }
+    free(r->attempts);
+    free(r->certificate);
+    free(r->err_type);
+    free(r->err_detail);
+    memset(r, 0, sizeof *r);
+}
+
+static void report_error_json(json_gen *g, const report *r)
+{
+    jg_key(g, "error");
+    if (r->err_type) {
+        jg_obj_open(g);
+        jg_kv_str(g, "type", r->err_type);
+        jg_key(g, "detail");
+        jg_str(g, r->err_detail);
+        jg_obj_close(g);
+    } else {
+        jg_null(g);
+    }
+}
+
+static void print_json(json_gen *g)
+{
+    size_t len;
+    char *s = jg_finish(g, &len);
+    if (s) {
+        fwrite(s, 1, len, stdout);
+        fputc('\n', stdout);
+    } else {
+        puts("{\"result\":\"failed\",\"error\":{\"type\":\"aro:client\",\"detail\":\"cannot render the result\"}}");
+    }
+    free(s);
+}
+
+static void report_print_issue(const aro_opts *o, const report *r)
+{
+    if (!o->json) {
+        if (r->err_type)
+            printf("%s: %s\n", r->result, r->err_detail ? r->err_detail : r->err_type);
+        else
+            printf("%s %s%s%s\n", r->result, r->nnames ? r->names[0] : "",
+                   r->certificate ? ": " : "", r->certificate ? r->certificate : "");
+        return;
+    }
+    json_gen *g = jg_new();
+    jg_obj_open(g);
+    jg_kv_str(g, "result", r->result);
+    jg_key(g, "names");
+    jg_arr_open(g);
+    for (size_t i = 0; i < r->nnames; i++)
+        jg_str(g, r->names[i]);
+    jg_arr_close(g);
+    jg_key(g, "orders");
+    jg_arr_open(g);
+    for (size_t i = 0; i < r->norders; i++)
+        jg_str(g, r->orders[i]);
+    jg_arr_close(g);
+    jg_key(g, "attempts");
+    jg_arr_open(g);
+    for (size_t i = 0; i < r->nattempts; i++) {
+        const attempt *a = &r->attempts[i];
+        jg_obj_open(g);
+        jg_kv_str(g, "identifier", a->identifier);
+        jg_kv_str(g, "type", a->type);
+        jg_key(g, "challenge");
+        jg_str(g, a->challenge);
+        jg_key(g, "order");
+        jg_str(g, a->order);
+        jg_kv_str(g, "outcome", a->outcome);
+        jg_key(g, "problem");
+        jg_str(g, a->problem);
+        jg_kv_str(g, "via", a->via);
+        jg_obj_close(g);
+    }
+    jg_arr_close(g);
+    jg_key(g, "certificate");
+    jg_str(g, r->certificate);
+    report_error_json(g, r);
+    jg_obj_close(g);
+    print_json(g);
+}
+
+/* ---- a session: options, state, transport, account key ---------------- */
+
+typedef struct {
+    const aro_opts *o;
+    state *st;
+    acme_ctx acme;
+    bool acme_open;
+    EVP_PKEY *key;          /* account key */
+    char *key_path;
+    solvers *sol;
+} session;
+
+static void session_close(session *S)
+{
+    solvers_free(S->sol);
+    if (S->acme_open)
+        acme_close(&S->acme);
+    EVP_PKEY_free(S->key);
+    free(S->key_path);
+    state_close(S->st);
+    memset(S, 0, sizeof *S);
+}
+
+/* Error from the CA (r->problem) or local: set the report's error. */
+static void fail_with(report *rep, const acme_resp *r, const aro_err *err)
+{
+    msg_error("%s", err->msg);
+    if (r && r->problem)
+        report_error(rep, r->problem->type, err->msg);
+    else
+        report_error(rep, NULL, err->msg);
+}
+
+static int session_open(session *S, const aro_opts *o, report *rep)
+{
+    aro_err err;
+    memset(S, 0, sizeof *S);
+    S->o = o;
+    if (!(S->st = state_open(o->state_dir, &err)))
+        goto fail;
+    if (acme_open(&S->acme, o->server, o->ca_bundle, &err)) {
+        S->acme_open = true;
+        goto fail;
+    }
+    S->acme_open = true;
+    S->acme.max_wait = o->max_wait;
+    S->key_path = state_account_key_path(S->st, o->server);
+    if (access(S->key_path, F_OK) == 0) {
+        if (!(S->key = key_load_pem(S->key_path, &err)))
+            goto fail;
+        S->acme.key = S->key;
+    }
+    return 0;
+fail:
+    fail_with(rep, NULL, &err);
+    return -1;
+}
+
+/* ---- accounts (7.3) ----------------------------------------------------- */
+
+/* key_save_pem does not create directories. */
+static int key_save(EVP_PKEY *key, const char *path, aro_err *err)
+{
+    char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = '\0';
+        if (mkdir_p(dir, 0700)) {
+            aro_err_set(err, "cannot create %s: %s", dir, strerror(errno));
+            free(dir);
+            return -1;
+        }
+    }
+    free(dir);
+    return key_save_pem(key, path, err);
+}
+
+static int eab_parse(const char *spec, char **kid, unsigned char **mac, size_t *maclen,
+                     aro_err *err)
+{
+    const char *colon = strchr(spec, ':');
+    if (!colon || colon == spec || !colon[1]) {
+        aro_err_set(err, "--eab wants KID:HMAC (the HMAC key base64url-encoded)");
+        return -1;
+    }
+    *kid = xstrndup(spec, (size_t)(colon - spec));
+    /* CAs hand out the key base64url, sometimes padded: drop the padding. */
+    size_t l = strlen(colon + 1);
+    while (l && colon[1 + l - 1] == '=')
+        l--;
+    if (b64url_decode(colon + 1, l, mac, maclen)) {
+        free(*kid);
+        *kid = NULL;
+        aro_err_set(err, "--eab: the HMAC key is not base64url");
+        return -1;
+    }
+    return 0;
+}
+
+/* newAccount (7.3). only_existing: 7.3.1, find the account of this key.
+ * Returns 0 (account URL set), 1 no such account (only_existing), -1 error. */
+static int account_register(session *S, bool only_existing, bool *created, report *rep)
+{
+    const aro_opts *o = S->o;
+    int ret = -1;
+    acme_resp r = {0};
+    aro_err err;
+    char *payload = NULL, *eab_kid = NULL, *eab = NULL;
+    unsigned char *mac = NULL;
+    size_t maclen = 0;
+    yajl_val eabv = NULL;
+
+    json_gen *g = jg_new();
+    jg_obj_open(g);
+    if (only_existing) {
+        jg_kv_bool(g, "onlyReturnExisting", true);
+    } else {
+        if (o->agree_tos)
+            jg_kv_bool(g, "termsOfServiceAgreed", true);
+        if (o->nemails) {
+            jg_key(g, "contact");
+            jg_arr_open(g);
+            for (size_t i = 0; i < o->nemails; i++) {
+                char *m = xasprintf("mailto:%s", o->emails[i]);
+                jg_str(g, m);
+                free(m);
+            }
+            jg_arr_close(g);
+        }
+        if (o->eab) {
+            /* 7.3.4: the inner JWS MACs our public key with the CA's key. */
+            if (eab_parse(o->eab, &eab_kid, &mac, &maclen, &err))
+                goto fail;
+            eab = jws_sign_eab(mac, maclen, eab_kid, S->acme.dir.new_account, S->key);
+            if (!eab || !(eabv = json_parse(eab, strlen(eab), &err))) {
+                aro_err_set(&err, "cannot build the external account binding");
+                goto fail;
+            }
+            jg_key(g, "externalAccountBinding");
+            jg_value(g, eabv);
+        } else if (S->acme.dir.external_account_required) {
+            aro_err_set(&err, "the CA at %s requires external account binding: pass --eab KID:HMAC",
+                        o->server);
+            goto fail;
+        }
+    }
+    jg_obj_close(g);
+    payload = jg_finish(g, NULL);
+    g = NULL;
+
+    if (acme_post_key(&S->acme, S->key, NULL, S->acme.dir.new_account, payload, &r, &err)) {
+        const char *pt = acme_resp_problem(&r);
+        if (only_existing && pt && !strcmp(pt, "accountDoesNotExist")) {
+            ret = 1;
+            goto out;
+        }
+        goto fail;
+    }
+    if (!r.location) {
+        aro_err_set(&err, "newAccount at %s: no Location header in the answer", o->server);
+        goto fail;
+    }
+    /* 7.3: 201 for a new account, 200 for an existing one of this key. */
+    if (created)
+        *created = r.status == 201;
+    free(S->acme.kid);
+    S->acme.kid = xstrdup(r.location);
+    if (state_account_put(S->st, o->server, r.location, &err))
+        goto fail;
+    ret = 0;
+    goto out;
+fail:
+    fail_with(rep, &r, &err);
+out:
+    jg_free(g);
+    json_free(eabv);
+    free(eab);
+    free(eab_kid);
+    free(mac);
+    free(payload);
+    acme_resp_clear(&r);
+    return ret;
+}
+
+/* Find or make the account for commands that need one. */
+static int account_ensure(session *S, bool may_create, report *rep)
+{
+    aro_err err;
+    char *url = NULL;
+    int rc = state_account_get(S->st, S->o->server, &url, &err);
+    if (rc < 0) {
+        fail_with(rep, NULL, &err);
+        return -1;
+    }
+    if (rc == 0 && S->key) {
+        S->acme.kid = url;
+        return 0;
+    }
+    free(url);
+    if (S->key) {
+        rc = account_register(S, true, NULL, rep);
+        if (rc <= 0)
+            return rc;
+    }
+    bool tos = S->acme.dir.terms_of_service != NULL;
+    if (!may_create || (tos && !S->o->agree_tos)) {
+        aro_err_set(&err, "no account at %s yet: run 'aro account new%s' first", S->o->server,
+                    tos ? " --agree-tos" : "");
+        fail_with(rep, NULL, &err);
+        return -1;
+    }
+    if (!S->key) {
+        S->key = key_generate(S->o->account_key_type);
+        if (!S->key || key_save(S->key, S->key_path, &err)) {
+            if (!S->key)
+                aro_err_set(&err, "cannot generate a %s account key", key_type_name(S->o->account_key_type));
+            fail_with(rep, NULL, &err);
+            return -1;
+        }
+        S->acme.key = S->key;
+    }
+    msg_info("registering a new account at %s", S->o->server);
+    return account_register(S, false, NULL, rep);
+}
+
+static void print_simple(const aro_opts *o, const char *result, const report *rep,
+                         const char *k1, const char *v1, yajl_val account)
+{
+    if (!o->json) {
+        if (rep->err_type)
+            printf("failed: %s\n", rep->err_detail);
+        else
+            printf("%s%s%s\n", result, v1 ? " " : "", v1 ? v1 : "");
+        return;
+    }
+    json_gen *g = jg_new();
+    jg_obj_open(g);
+    jg_kv_str(g, "result", rep->err_type ? "failed" : result);
+    if (k1) {
+        jg_key(g, k1);
+        jg_str(g, v1);
+    }
+    if (account) {
+        jg_key(g, "account");
+        jg_value(g, account);
+    }
+    report_error_json(g, rep);
+    jg_obj_close(g);
+    print_json(g);
+}
+
+static char *contact_payload(const aro_opts *o)
+{
+    json_gen *g = jg_new();
+    jg_obj_open(g);
+    jg_key(g, "contact");
+    jg_arr_open(g);
+    for (size_t i = 0; i < o->nemails; i++) {
+        char *m = xasprintf("mailto:%s", o->emails[i]);
+        jg_str(g, m);
+        free(m);
+    }
+    jg_arr_close(g);
+    jg_obj_close(g);
+    return jg_finish(g, NULL);
+}
+
+/* 7.3.5: the inner JWS is signed by the new key, the outer by the old.
+ * The new key is saved aside first, so a crash between the CA's answer
+ * and our write cannot lose the account. */
+static int account_rollover(session *S, report *rep)
+{
+    int ret = -1;
+    aro_err err;
+    acme_resp r = {0};
+    char *inner = NULL, *pem = NULL, *next = xasprintf("%s.next", S->key_path);
+    EVP_PKEY *nk = key_generate(S->o->account_key_type);
+    if (!S->acme.dir.key_change) {
+        aro_err_set(&err, "the CA at %s offers no keyChange", S->o->server);
+        goto fail;
+    }
+    if (!nk || key_save(nk, next, &err)) {
+        if (!nk)
+            aro_err_set(&err, "cannot generate a new account key");
+        goto fail;
+    }
+    inner = jws_sign_keychange(nk, S->key, S->acme.kid, S->acme.dir.key_change);
+    if (!inner) {
+        aro_err_set(&err, "cannot sign the key change");
+        goto fail;
+    }
+    if (acme_post(&S->acme, S->acme.dir.key_change, inner, &r, &err))
+        goto fail;
+    pem = key_to_pem(nk);
+    if (state_write_versioned(S->key_path, pem, strlen(pem), 0600, KEEP_VERSIONS, &err))
+        goto fail;
+    unlink(next);
+    EVP_PKEY_free(S->key);
+    S->key = nk;
+    S->acme.key = nk;
+    nk = NULL;
+    msg_info("account key rolled over (%s); the old key is kept as %s.1", S->acme.kid, S->key_path);
+    ret = 0;
+    goto out;
+fail:
+    unlink(next);
+    fail_with(rep, &r, &err);
+out:
+    if (pem)
+        OPENSSL_cleanse(pem, strlen(pem));
+    free(pem);
+    free(inner);
+    free(next);
+    EVP_PKEY_free(nk);
+    acme_resp_clear(&r);
+    return ret;
+}
+
+int flow_account(const aro_opts *o, const char *sub)
+{
+    session S;
+    report rep = {0};
+    acme_resp r = {0};
+    aro_err err;
+    const char *result = "failed";
+    bool created = false;
+    yajl_val shown = NULL;
+
+    if (session_open(&S, o, &rep))
+        goto out;
+    if (!strcmp(sub, "new")) {
+        if (S.acme.dir.terms_of_service && !o->agree_tos) {
+            aro_err_set(&err, "the CA's terms of service (%s) must be agreed: pass --agree-tos",
+                        S.acme.dir.terms_of_service);
+            fail_with(&rep, NULL, &err);
+            goto out;
+        }
+        if (!S.key) {
+            S.key = key_generate(o->account_key_type);
+            if (!S.key || key_save(S.key, S.key_path, &err)) {
+                if (!S.key)
+                    aro_err_set(&err, "cannot generate the account key");
+                fail_with(&rep, NULL, &err);
+                goto out;
+            }
+            S.acme.key = S.key;
+        }
+        if (account_register(&S, false, &created, &rep))
+            goto out;
+        result = created ? "created" : "existing";
+        msg_info("account %s: %s", result, S.acme.kid);
+        goto out;
+    }
+    if (account_ensure(&S, false, &rep))
+        goto out;
+    if (!strcmp(sub, "show")) {
+        if (acme_post(&S.acme, S.acme.kid, NULL, &r, &err)) {
+            fail_with(&rep, &r, &err);
+            goto out;
+        }
+        shown = r.json;
+        r.json = NULL;
+        result = "shown";
+    } else if (!strcmp(sub, "update")) {
+        char *p = contact_payload(o);
+        int rc = acme_post(&S.acme, S.acme.kid, p, &r, &err);
+        free(p);
+        if (rc) {
+            fail_with(&rep, &r, &err);
+            goto out;
+        }
+        result = "updated";
+    } else if (!strcmp(sub, "deactivate")) {
+        /* 7.3.6: final; the CA refuses the account's requests afterwards. */
+        if (acme_post(&S.acme, S.acme.kid, "{\"status\":\"deactivated\"}", &r, &err)) {
+            fail_with(&rep, &r, &err);
+            goto out;
+        }
+        state_account_del(S.st, o->server, &err);
+        result = "deactivated";
+        msg_info("account %s deactivated", S.acme.kid);
+    } else if (!strcmp(sub, "rollover")) {
+        if (account_rollover(&S, &rep))
+            goto out;
+        result = "rolled";
+    } else {
+        aro_err_set(&err, "unknown account command \"%s\" (new, show, update, deactivate, rollover)", sub);
+        fail_with(&rep, NULL, &err);
+    }
+out:
+    print_simple(o, result, &rep, "account", S.acme_open ? S.acme.kid : NULL, shown);
+    int code = rep.err_type ? 2 : 0;
+    json_free(shown);
+    acme_resp_clear(&r);
+    report_clear(&rep);
+    session_close(&S);
+    return code;
+}
+
+/* ---- authorizations (7.5) and retry-options ----------------------------- */
+
+/* What aro remembers per identifier across the orders of one run. */
+typedef struct {
+    char *ident;            /* as asked, "*.example.com" for a wildcard */
+    const char *base;       /* as the authorization names it (7.1.4): no "*." */
+    bool is_ip;
+    char **failed;          /* challenge types that failed for it */
+    size_t nfailed;
+    char **offered;         /* types the CA offered for it */
+    size_t noffered;
+} ident_info;
+
+static ident_info *ident_find(ident_info *ids, size_t n, const char *ident)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcasecmp(ids[i].ident, ident))
+            return &ids[i];
+    return NULL;
+}
+
+static bool is_ip_literal(const char *s)
+{
+    unsigned char b[16];
+    return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
+}
+
+typedef struct {
+    session *S;
+    report *rep;
+    const char *order_url;
+    ident_info *ids;
+    size_t nids;
+    char *last_problem;     /* short type of the last failure (legacy decision) */
+} run_ctx;
+
+/* POST-as-GET and decode an authorization. */
+static int authz_fetch(session *S, const char *url, acme_authz *a, acme_resp *r, aro_err *err)
+{
+    int ret = -1;
+    char *u = xstrdup(url);     /* url may be a->url itself */
+    aro_err derr;
+    acme_authz_clear(a);
+    if (acme_post(&S->acme, u, NULL, r, err))
+        goto out;
+    if (!r->json || acme_authz_decode(r->json, a, &derr)) {
+        aro_err_set(err, "authorization %s: %s", u, r->json ? derr.msg : "not JSON");
+        goto out;
+    }
+    if (!a->url) {
+        a->url = u;
+        u = NULL;
+    }
+    ret = 0;
+out:
+    free(u);
+    return ret;
+}
+
+/* Poll until the authorization leaves "pending" (7.5.1). Pebble 2.4 keeps
+ * the challenge "pending" while it validates; Boulder shows "processing";
+ * either way the authorization is what says when it is over. */
+static int authz_poll(session *S, const char *url, acme_authz *a, aro_err *err)
+{
+    acme_resp r = {0};
+    int ret = -1;
+    time_t deadline = time(NULL) + POLL_DEADLINE_SECONDS;
+    for (unsigned i = 0;; i++) {
+        if (authz_fetch(S, url, a, &r, err))
+            goto out;
+        if (a->status != AUTHZ_PENDING)
+            break;
+        if (time(NULL) > deadline) {
+            aro_err_set(err, "authorization %s for %s still pending after %d s", url,
+                        a->identifier.value ? a->identifier.value : "?", POLL_DEADLINE_SECONDS);
+            goto out;
+        }
+        double w = acme_poll_wait(&S->acme, &r, i);
+        msg_debug(1, "%s: pending, waited %.1f s", a->identifier.value, w);
+    }
+    ret = 0;
+out:
+    acme_resp_clear(&r);
+    return ret;
+}
+
+static const acme_challenge *chall_by_url(const acme_challenge *c, size_t n, const char *url)
+{
+    for (size_t i = 0; i < n; i++)
+        if (c[i].url && !strcmp(c[i].url, url))
+            return &c[i];
+    return NULL;
+}
+
+/* The outcome of one attempt once the authorization is final: the
+ * challenge's error (or the challenge fetched alone when the authorization
+ * omits it). Returns the problem copy or NULL. */
+static acme_problem *attempt_problem(session *S, const acme_authz *a, const char *chall_url)
+{
+    const acme_challenge *c = chall_by_url(a->challenges, a->nchallenges, chall_url);
+    if (c && c->error)
+        return problem_copy(c->error);
+    /* Look in any invalid challenge (some CAs replace the object). */
+    for (size_t i = 0; i < a->nchallenges; i++)
+        if (a->challenges[i].status == CHALL_INVALID && a->challenges[i].error)
+            return problem_copy(a->challenges[i].error);
+    acme_resp r = {0};
+    aro_err err;
+    acme_problem *p = NULL;
+    if (acme_post(&S->acme, chall_url, NULL, &r, &err) == 0 && r.json) {
+        acme_challenge ch;
+        if (acme_challenge_decode(r.json, &ch, &err) == 0) {
+            if (ch.error)
+                p = problem_copy(ch.error);
+            acme_challenge_clear(&ch);
+        }
+    }
+    acme_resp_clear(&r);
+    return p;
+}
+
+/* Rank challenges for this identifier: preference, learned success,
+ * failures in this run (choose.c). Returns count; order[] indexes c. */
+static size_t rank_challenges(run_ctx *X, ident_info *id, const acme_challenge *c, size_t n,
+                              bool prefer_same, bool exclude_failed, size_t *order)
+{
+    const aro_opts *o = X->S->o;
+    choose_cand *cand = xcalloc(n ? n : 1, sizeof *cand);
+    for (size_t i = 0; i < n; i++) {
+        unsigned ok = 0, bad = 0;
+        state_stats_get(X->S->st, o->server, id->ident, c[i].type, &ok, &bad);
+        bool failed = strv_has(id->failed, id->nfailed, c[i].type);
+        cand[i].type = c[i].type;
+        cand[i].score = state_stats_score(ok, bad);
+        cand[i].failed_here = failed;
+        cand[i].solvable = solvers_have(X->S->sol, c[i].type) && !(exclude_failed && failed) &&
+                           (c[i].status == CHALL_PENDING);
+        /* RFC 8555 7.1.3 / 8.4: wildcards validate with dns-01 only;
+         * the CA offers only that, but do not rely on it. */
+    }
+    size_t k = choose_rank(cand, n, o->challenges, o->nchallenges, prefer_same, order);
+    free(cand);
+    return k;
+}
+
+static void learn(run_ctx *X, ident_info *id, const char *type, bool ok)
+{
+    aro_err err;
+    if (state_stats_record(X->S->st, X->S->o->server, id->ident, type, ok, &err))
+        msg_warn("cannot record the outcome: %s", err.msg);
+    if (!ok && !strv_has(id->failed, id->nfailed, type))
+        strv_push(&id->failed, &id->nfailed, type);
+}
+
+/* Provision the best acceptable challenge among c[] and tell the caller
+ * which one. Declines (hook exit != 0) and solver errors are recorded as
+ * "skipped" attempts and the next candidate is tried.
+ * Returns index or -1 (nothing accepted). */
+static long provision_one(run_ctx *X, ident_info *id, const acme_challenge *c, size_t n,
+                          bool prefer_same, bool exclude_failed, const char *key_auth_out[],
+                          char **key_auth, const char *via)
+{
+    size_t *order = xcalloc(n ? n : 1, sizeof *order);
+    size_t k = rank_challenges(X, id, c, n, prefer_same, exclude_failed, order);
+    long chosen = -1;
+    (void)key_auth_out;
+    for (size_t j = 0; j < k && chosen < 0; j++) {
+        const acme_challenge *ch = &c[order[j]];
+        aro_err err;
+        if (!ch->token) {
+            msg_warn("%s: %s challenge without a token; skipping", id->ident, ch->type);
+            continue;
+        }
+        char *ka = acme_key_authorization(ch->token, X->S->key);
+        int rc = solvers_begin(X->S->sol, ch->type, id->base, id->is_ip, ch->token, ka, &err);
+        if (rc == 0) {
+            chosen = (long)order[j];
+            *key_auth = ka;
+            break;
+        }
+        msg_warn("%s: %s not provisioned: %s; trying the next type", id->ident, ch->type, err.msg);
+        report_attempt(X->rep, id->ident, ch->type, ch->url, X->order_url, "skipped", NULL, via);
+        free(ka);
+    }
+    free(order);
+    return chosen;
+}
+
+/* retry-options (draft-aro-acme-retry-options): the invalid authorization
+ * offers challenges; re-enable it with one of them, same order throughout.
+ * On entry *a is the invalid authorization carrying the member. Returns 0
+ * when the authorization became valid, -1 otherwise (err and *prob set). */
+static int authz_reenable(run_ctx *X, ident_info *id, acme_authz *a, acme_problem **prob,
+                          aro_err *err)
+{
+    session *S = X->S;
+    int ret = -1;
+    while (a->status == AUTHZ_INVALID && a->retry && authz_may_reenable(a->status, true)) {
+        acme_retry_options *ro = a->retry;
+        time_t now = time(NULL);
+        if (ro->attempts_remaining == 0) {
+            msg_info("%s: no re-enable attempts left", id->ident);
+            break;
+        }
+        if (!ro->url || !ro->nchallenges) {
+            msg_warn("%s: retry-options without url or challenges; ignoring it", id->ident);
+            break;
+        }
+        if (ro->expires && now >= ro->expires) {
+            msg_info("%s: the re-enable deadline has passed", id->ident);
+            break;
+        }
+        if (ro->not_before > now) {
+            long w = (long)(ro->not_before - now);
+            if (w > S->o->max_wait) {
+                aro_err_set(err, "%s: the CA allows a retry only in %ld s (notBefore), more than --max-wait %ld",
+                            id->ident, w, S->o->max_wait);
+                goto out;
+            }
+            msg_info("%s: waiting %ld s for retry-options notBefore", id->ident, w);
+            sleep_seconds((double)w);
+        }
+        const char *pt = *prob ? problem_short_type((*prob)->type) : NULL;
+        bool same = choose_transient(pt, *prob ? (*prob)->detail : NULL);
+        char *ka = NULL;
+        long idx = provision_one(X, id, ro->challenges, ro->nchallenges, same, false, NULL, &ka,
+                                 "retry-options");
+        if (idx < 0) {
+            aro_err_set(err, "%s: no solver accepted any challenge retry-options offers", id->ident);
+            goto out;
+        }
+        acme_challenge ch;
+        acme_challenge_copy(&ch, &ro->challenges[idx]);
+        msg_info("%s: re-enabling the authorization with %s (retry-options%s%ld left)", id->ident,
+                 ch.type, ro->attempts_remaining >= 0 ? ", " : "",
+                 ro->attempts_remaining >= 0 ? ro->attempts_remaining - 1 : 0L);
+
+        /* POST {"challenge": url} to the re-enable URL; 200 is the authorization. */
+        json_gen *g = jg_new();
+        jg_obj_open(g);
+        jg_kv_str(g, "challenge", ch.url);
+        jg_obj_close(g);
+        char *payload = jg_finish(g, NULL);
+        acme_resp r = {0};
+        int rc = -1;
+        for (int busy = 0; busy <= REENABLE_BUSY_RETRIES; busy++) {
+            rc = acme_post(&S->acme, ro->url, payload, &r, err);
+            /* Refused before notBefore (clock skew): wait as told, retry. */
+            if (rc == 0 || r.retry_after < 0 || r.retry_after > S->o->max_wait || r.status >= 500)
+                break;
+            msg_info("%s: re-enable refused (%s); waiting %ld s as told", id->ident,
+                     r.problem && r.problem->detail ? r.problem->detail : "retry later", r.retry_after);
+            sleep_seconds((double)(r.retry_after ? r.retry_after : 1));
+        }
+        free(payload);
+        if (rc) {
+            report_attempt(X->rep, id->ident, ch.type, ch.url, X->order_url, "invalid",
+                           r.problem ? r.problem->type : NULL, "retry-options");
+            problem_free(*prob);
+            *prob = r.problem ? problem_copy(r.problem) : NULL;
+            solvers_end(S->sol, ch.type, id->base, id->is_ip, ch.token, ka, false);
+            acme_resp_clear(&r);
+            acme_challenge_clear(&ch);
+            free(ka);
+            goto out;
+        }
+        acme_resp_clear(&r);
+        if (authz_poll(S, a->url, a, err) == 0) {
+            bool ok = a->status == AUTHZ_VALID;
+            acme_problem *p = ok ? NULL : attempt_problem(S, a, ch.url);
+            report_attempt(X->rep, id->ident, ch.type, ch.url, X->order_url, ok ? "valid" : "invalid",
+                           p ? p->type : NULL, "retry-options");
+            learn(X, id, ch.type, ok);
+            solvers_end(S->sol, ch.type, id->base, id->is_ip, ch.token, ka, ok);
+            if (ok) {
+                msg_info("%s: valid with %s after re-enable", id->ident, ch.type);
+                problem_free(p);
+                acme_challenge_clear(&ch);
+                free(ka);
+                ret = 0;
+                goto out;
+            }
+            msg_info("%s: %s failed again: %s: %s", id->ident, ch.type,
+                     p && p->type ? p->type : "(no problem)", p && p->detail ? p->detail : "");
+            problem_free(*prob);
+            *prob = p;
+        } else {
+            solvers_end(S->sol, ch.type, id->base, id->is_ip, ch.token, ka, false);
+            acme_challenge_clear(&ch);
+            free(ka);
+            goto out;
+        }
+        acme_challenge_clear(&ch);
+        free(ka);
+    }
+    if (!err->msg[0] || a->status != AUTHZ_VALID)
+        aro_err_set(err, "%s: authorization %s is %s: %s: %s", id->ident, a->url,
+                    authz_status_name(a->status),
+                    *prob && (*prob)->type ? (*prob)->type : "(no problem document)",
+                    *prob && (*prob)->detail ? (*prob)->detail : "");
+out:
+    return ret;
+}
+
+/* Get one authorization to "valid" (7.5): answer the best challenge, poll,
+ * and on failure use retry-options when the CA offers them. Returns 0
+ * valid, -1 failed (X->last_problem set when the CA said why). */
+static int authorize(run_ctx *X, const char *url, const char *via)
+{
+    session *S = X->S;
+    int ret = -1;
+    acme_authz a = {0};
+    acme_resp r = {0};
+    aro_err err = {{0}};
+    acme_problem *prob = NULL;
+    char *ka = NULL;
+    acme_challenge ch = {0};
+
+    if (authz_fetch(S, url, &a, &r, &err))
+        goto fail;
+    /* example.com and *.example.com both have authorizations for
+     * "example.com"; the "wildcard" member tells them apart (7.1.4). */
+    ident_info *id = a.wildcard ? NULL
+                                : ident_find(X->ids, X->nids, a.identifier.value ? a.identifier.value : "");
+    if (!id) {
+        /* A wildcard's authorization names the base domain (7.1.4). */
+        char *w = xasprintf("*.%s", a.identifier.value ? a.identifier.value : "");
+        id = ident_find(X->ids, X->nids, w);
+        free(w);
+    }
+    if (!id) {
+        aro_err_set(&err, "authorization %s is for %s, which aro did not ask for", url,
+                    a.identifier.value ? a.identifier.value : "(nothing)");
+        goto fail;
+    }
+    for (size_t i = 0; i < a.nchallenges; i++)
+        if (!strv_has(id->offered, id->noffered, a.challenges[i].type))
+            strv_push(&id->offered, &id->noffered, a.challenges[i].type);
+
+    if (a.status == AUTHZ_VALID) {
+        msg_info("%s: authorization already valid", id->ident);
+        ret = 0;
+        goto out;
+    }
+    if (a.status == AUTHZ_PENDING) {
+        /* A challenge already processing (an earlier run): just poll. */
+        long idx = provision_one(X, id, a.challenges, a.nchallenges, false, true, NULL, &ka, via);
+        if (idx < 0) {
+            aro_err_set(&err, "%s: no solver for any offered challenge (%s) in the preference list%s",
+                        id->ident, a.nchallenges ? a.challenges[0].type : "none",
+                        id->nfailed ? " that has not already failed" : "");
+            goto fail;
+        }
+        acme_challenge_copy(&ch, &a.challenges[idx]);
+        msg_info("%s: answering %s (%s)", id->ident, ch.type, via);
+        /* 7.5.1: the client says it is ready with an empty JSON object. */
+        if (acme_post(&S->acme, ch.url, "{}", &r, &err)) {
+            report_attempt(X->rep, id->ident, ch.type, ch.url, X->order_url, "invalid",
+                           r.problem ? r.problem->type : NULL, via);
+            solvers_end(S->sol, ch.type, id->base, id->is_ip, ch.token, ka, false);
+            goto fail;
+        }
+        if (authz_poll(S, url, &a, &err)) {
+            solvers_end(S->sol, ch.type, id->base, id->is_ip, ch.token, ka, false);
+            goto fail;
+        }
+        bool ok = a.status == AUTHZ_VALID;
+        prob = ok ? NULL : attempt_problem(S, &a, ch.url);
+        report_attempt(X->rep, id->ident, ch.type, ch.url, X->order_url, ok ? "valid" : "invalid",
+                       prob ? prob->type : NULL, via);
+        learn(X, id, ch.type, ok);
+        solvers_end(S->sol, ch.type, id->base, id->is_ip, ch.token, ka, ok);
+        if (ok) {
+            msg_info("%s: valid with %s", id->ident, ch.type);
+            ret = 0;
+            goto out;
+        }
+        msg_info("%s: %s failed: %s: %s", id->ident, ch.type,
+                 prob && prob->type ? prob->type : "(no problem document)",
+                 prob && prob->detail ? prob->detail : "");
+    }
+    if (a.status == AUTHZ_INVALID && a.retry) {
+        if (authz_reenable(X, id, &a, &prob, &err) == 0) {
+            ret = 0;
+            goto out;
+        }
+        goto fail;
+    }
+    aro_err_set(&err, "%s: authorization %s is %s: %s: %s", id->ident, url,
+                authz_status_name(a.status),
+                prob && prob->type ? prob->type : "(no problem document)",
+                prob && prob->detail ? prob->detail : "");
+fail:
+    free(X->last_problem);
+    X->last_problem = prob && prob->type ? xstrdup(problem_short_type(prob->type))
+                      : r.problem && r.problem->type ? xstrdup(problem_short_type(r.problem->type))
+                                                     : NULL;
+    msg_error("%s", err.msg);
+    report_error(X->rep, prob ? prob->type : r.problem ? r.problem->type : NULL, err.msg);
+out:
+    acme_challenge_clear(&ch);
+    free(ka);
+    problem_free(prob);
+    acme_authz_clear(&a);
+    acme_resp_clear(&r);
+    return ret;
+}
+
+/* 7.5.2: give up an order's authorizations as --deactivate says (pending
+ * only by default: valid ones stay for reuse). */
+static void authz_deactivate_all(session *S, char *const *urls, size_t n)
+{
+    if (S->o->deactivate == DEACTIVATE_NONE)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        acme_authz a = {0};
+        acme_resp r = {0};
+        aro_err err;
+        if (authz_fetch(S, urls[i], &a, &r, &err) == 0 &&
+            (a.status == AUTHZ_PENDING ||
+             (a.status == AUTHZ_VALID && S->o->deactivate == DEACTIVATE_ALL))) {
+            if (acme_post(&S->acme, urls[i], "{\"status\":\"deactivated\"}", &r, &err))
+                msg_warn("deactivating %s: %s", urls[i], err.msg);
+            else
+                msg_info("%s: deactivated authorization %s", a.identifier.value, urls[i]);
+        }
+        acme_authz_clear(&a);
+        acme_resp_clear(&r);
+    }
+}
+
+/* ---- orders (7.4) -------------------------------------------------------- */
+
+static int order_decode_resp(const acme_resp *r, const char *url, acme_order *o, aro_err *err)
+{
+    aro_err derr;
+    char *u = xstrdup(url);     /* url may be o->url itself */
+    acme_order_clear(o);
+    if (!r->json || acme_order_decode(r->json, o, &derr)) {
+        aro_err_set(err, "order %s: %s", u, r->json ? derr.msg : "not JSON");
+        free(u);
+        return -1;
+    }
+    if (!o->url)
+        o->url = u;
+    else
+        free(u);
+    return 0;
+}
+
+static int order_new(session *S, report *rep, const char *replaces, acme_order *o, acme_resp *r,
+                     aro_err *err)
+{
+    json_gen *g = jg_new();
+    jg_obj_open(g);
+    jg_key(g, "identifiers");
+    jg_arr_open(g);
+    for (size_t i = 0; i < rep->nnames; i++) {
+        jg_obj_open(g);
+        /* RFC 8738: IP addresses are "ip" identifiers. */
+        jg_kv_str(g, "type", is_ip_literal(rep->names[i]) ? "ip" : "dns");
+        jg_kv_str(g, "value", rep->names[i]);
+        jg_obj_close(g);
+    }
+    jg_arr_close(g);
+    if (S->o->profile)
+        jg_kv_str(g, "profile", S->o->profile);
+    if (replaces)
+        jg_kv_str(g, "replaces", replaces);   /* RFC 9773 5 */
+    jg_obj_close(g);
+    char *payload = jg_finish(g, NULL);
+    int rc = acme_post(&S->acme, S->acme.dir.new_order, payload, r, err);
+    free(payload);
+    if (rc)
+        return -1;
+    if (!r->location) {
+        aro_err_set(err, "newOrder: the CA sent no Location for the order");
+        return -1;
+    }
+    return order_decode_resp(r, r->location, o, err);
+}
+
+static int order_poll(session *S, acme_order *o, bool wait_processing, aro_err *err)
+{
+    acme_resp r = {0};
+    int ret = -1;
+    char *url = xstrdup(o->url);
+    time_t deadline = time(NULL) + POLL_DEADLINE_SECONDS;
+    for (unsigned i = 0;; i++) {
+        if (acme_post(&S->acme, url, NULL, &r, err) || order_decode_resp(&r, url, o, err))
+            goto out;
+        if (o->status != ORDER_PENDING && !(wait_processing && o->status == ORDER_PROCESSING))
+            break;
+        if (time(NULL) > deadline) {
+            aro_err_set(err, "order %s still %s after %d s", url, order_status_name(o->status),
+                        POLL_DEADLINE_SECONDS);
+            goto out;
+        }
+        double w = acme_poll_wait(&S->acme, &r, i);
+        msg_info("order %s is %s; waited %.1f s", url, order_status_name(o->status), w);
+    }
+    ret = 0;
+out:
+    free(url);
+    acme_resp_clear(&r);
+    return ret;
+}
+
+/* ---- certificates -------------------------------------------------------- */
+
+static char *issuer_cn(X509 *x)
+{
+    char buf[256];
+    if (X509_NAME_get_text_by_NID(X509_get_issuer_name(x), NID_commonName, buf, sizeof buf) < 0)
+        return NULL;
+    return xstrdup(buf);
+}
+
+/* --preferred-chain: like certbot, match the issuer CN of the topmost
+ * certificate of a chain. */
+static bool chain_matches(const char *pem, size_t len, const char *want)
+{
+    X509 **certs = NULL;
+    aro_err err;
+    int n = x509_chain_from_pem(pem, len, &certs, &err);
+    bool m = false;
+    if (n > 0) {
+        char *cn = issuer_cn(certs[n - 1]);
+        m = cn && !strcmp(cn, want);
+        free(cn);
+        /* Also accept a chain that contains a certificate with that subject CN. */
+        for (int i = 0; i < n && !m; i++) {
+            char buf[256];
+            if (X509_NAME_get_text_by_NID(X509_get_subject_name(certs[i]), NID_commonName, buf,
+                                          sizeof buf) >= 0 && !strcmp(buf, want))
+                m = true;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        X509_free(certs[i]);
+    free(certs);
+    return m;
+}
+
+/* 7.4.2: download, choosing among alternate chains (Link rel="alternate"). */
+static int cert_download(session *S, const char *url, char **pem, size_t *len, aro_err *err)
+{
+    acme_resp r = {0}, alt = {0};
+    int ret = -1;
+    if (acme_post_pem(&S->acme, url, &r, err))
+        goto out;
+    if (!r.body_len) {
+        aro_err_set(err, "certificate %s: empty body", url);
+        goto out;
+    }
+    if (S->o->preferred_chain && !chain_matches(r.body, r.body_len, S->o->preferred_chain)) {
+        for (size_t i = 0; i < r.nalternates; i++) {
+            aro_err aerr;
+            if (acme_post_pem(&S->acme, r.alternates[i], &alt, &aerr)) {
+                msg_warn("alternate chain %s: %s", r.alternates[i], aerr.msg);
+                continue;
+            }
+            if (alt.body_len && chain_matches(alt.body, alt.body_len, S->o->preferred_chain)) {
+                msg_info("using the alternate chain %s (issuer %s)", r.alternates[i],
+                         S->o->preferred_chain);
+                *pem = xstrndup(alt.body, alt.body_len);
+                *len = alt.body_len;
+                ret = 0;
+                goto out;
+            }
+        }
+        msg_warn("no chain matches --preferred-chain \"%s\"; using the default chain",
+                 S->o->preferred_chain);
+    }
+    *pem = xstrndup(r.body, r.body_len);
+    *len = r.body_len;
+    ret = 0;
+out:
+    acme_resp_clear(&r);
+    acme_resp_clear(&alt);
+    return ret;
+}
+
+/* RFC 9773 4.1: base64url(AKI keyIdentifier) "." base64url(serial DER content). */
+static char *ari_cert_id(X509 *x)
+{
+    const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(x);
+    const ASN1_INTEGER *serial = X509_get0_serialNumber(x);
+    if (!aki || !serial)
+        return NULL;
+    BIGNUM *bn = ASN1_INTEGER_to_BN(serial, NULL);
+    if (!bn)
+        return NULL;
+    int n = BN_num_bytes(bn);
+    unsigned char *buf = xmalloc((size_t)n + 1);
+    buf[0] = 0;
+    BN_bn2bin(bn, buf + 1);
+    /* DER INTEGER content: a leading zero when the high bit is set. */
+    size_t off = (n > 0 && (buf[1] & 0x80)) ? 0 : 1;
+    char *a = b64url_encode(ASN1_STRING_get0_data(aki), (size_t)ASN1_STRING_length(aki));
+    char *s = b64url_encode(buf + off, (size_t)n + 1 - off);
+    char *id = xasprintf("%s.%s", a, s);
+    free(a);
+    free(s);
+    free(buf);
+    BN_free(bn);
+    return id;
+}
+
+static time_t asn1_time_t(const ASN1_TIME *t)
+{
+    struct tm tm;
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+        return 0;
+    return timegm(&tm);
+}
+
+/* Write cert.pem, chain.pem, fullchain.pem, key.pem (0600), each
+ * atomically, keeping previous versions; then the metadata. */
+static int cert_store(session *S, report *rep, const char *pem, size_t len, EVP_PKEY *key,
+                      const char *order_url, aro_err *err)
+{
+    int ret = -1;
+    X509 **certs = NULL;
+    int n = x509_chain_from_pem(pem, len, &certs, err);
+    char *dir = state_cert_dir(S->st, rep->names[0]);
+    char *p = NULL, *leaf = NULL, *kpem = NULL, *id = NULL, *meta = NULL;
+    aro_buf chain = {0};
+    if (n <= 0) {
+        if (n == 0)
+            aro_err_set(err, "the certificate from the CA holds no certificate");
+        goto out;
+    }
+    if (mkdir_p(dir, 0700)) {
+        aro_err_set(err, "cannot create %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    leaf = x509_to_pem(certs[0]);
+    for (int i = 1; i < n; i++) {
+        char *c = x509_to_pem(certs[i]);
+        buf_puts(&chain, c);
+        free(c);
+    }
+    kpem = key_to_pem(key);
+    /* The key first: a fullchain.pem never points at a key not yet written. */
+    p = xasprintf("%s/key.pem", dir);
+    if (state_write_versioned(p, kpem, strlen(kpem), 0600, KEEP_VERSIONS, err))
+        goto out;
+    free(p);
+    p = xasprintf("%s/cert.pem", dir);
+    if (state_write_versioned(p, leaf, strlen(leaf), 0644, KEEP_VERSIONS, err))
+        goto out;
+    free(p);
+    p = xasprintf("%s/chain.pem", dir);
+    if (state_write_versioned(p, chain.data ? chain.data : "", chain.len, 0644, KEEP_VERSIONS, err))
+        goto out;
+    free(p);
+    p = xasprintf("%s/fullchain.pem", dir);
+    if (state_write_versioned(p, pem, len, 0644, KEEP_VERSIONS, err))
+        goto out;
+
+    char nb[32], na[32];
+    time_format_rfc3339(asn1_time_t(X509_get0_notBefore(certs[0])), nb);
+    time_format_rfc3339(asn1_time_t(X509_get0_notAfter(certs[0])), na);
+    id = ari_cert_id(certs[0]);
+    json_gen *g = jg_new();
+    jg_obj_open(g);
+    jg_kv_str(g, "server", S->o->server);
+    jg_key(g, "names");
+    jg_arr_open(g);
+    for (size_t i = 0; i < rep->nnames; i++)
+        jg_str(g, rep->names[i]);
+    jg_arr_close(g);
+    jg_kv_str(g, "notBefore", nb);
+    jg_kv_str(g, "notAfter", na);
+    jg_kv_str(g, "ariCertID", id);
+    jg_kv_str(g, "order", order_url);
+    jg_kv_str(g, "fullchain", p);
+    jg_kv_str(g, "keyType", key_type_name(S->o->cert_key_type));
+    if (S->o->profile)
+        jg_kv_str(g, "profile", S->o->profile);
+    jg_obj_close(g);
+    meta = jg_finish(g, NULL);
+    if (!meta || state_cert_put(S->st, rep->names[0], meta, err))
+        goto out;
+    free(rep->certificate);
+    rep->certificate = p;
+    p = NULL;
+    ret = 0;
+out:
+    for (int i = 0; i < n; i++)
+        X509_free(certs[i]);
+    free(certs);
+    if (kpem)
+        OPENSSL_cleanse(kpem, strlen(kpem));
+    free(kpem);
+    free(leaf);
+    free(dir);
+    free(p);
+    free(id);
+    free(meta);
+    buf_free(&chain);
+    return ret;
+}
+
+/* Finalize (7.4): CSR with a fresh key, poll while "processing" (the CA may
+ * issue asynchronously), download, store. */
+static int finalize(session *S, report *rep, acme_order *o, aro_err *err)
+{
+    int ret = -1;
+    acme_resp r = {0};
+    unsigned char *der = NULL;
+    size_t der_len = 0;
+    char *csr = NULL, *payload = NULL, *pem = NULL;
+    size_t pem_len = 0;
+    EVP_PKEY *key = key_generate(S->o->cert_key_type);
+    if (!key) {
+        aro_err_set(err, "cannot generate a %s certificate key", key_type_name(S->o->cert_key_type));
+        goto out;
+    }
+    if (csr_create_der(key, (const char *const *)rep->names, rep->nnames, &der, &der_len, err))
+        goto out;
+    csr = b64url_encode(der, der_len);
+    payload = xasprintf("{\"csr\":\"%s\"}", csr);
+    msg_info("finalizing order %s", o->url);
+    if (acme_post(&S->acme, o->finalize, payload, &r, err) || order_decode_resp(&r, o->url, o, err))
+        goto out;
+    if (o->status != ORDER_VALID && order_poll(S, o, true, err))
+        goto out;
+    if (o->status != ORDER_VALID || !o->certificate) {
+        aro_err_set(err, "order %s ended %s: %s: %s", o->url, order_status_name(o->status),
+                    o->error && o->error->type ? o->error->type : "(no problem document)",
+                    o->error && o->error->detail ? o->error->detail : "");
+        goto out;
+    }
+    if (cert_download(S, o->certificate, &pem, &pem_len, err) ||
+        cert_store(S, rep, pem, pem_len, key, o->url, err))
+        goto out;
+    ret = 0;
+out:
+    EVP_PKEY_free(key);
+    free(der);
+    free(csr);
+    free(payload);
+    free(pem);
+    acme_resp_clear(&r);
+    return ret;
+}
+
+/* The whole issuance for rep->names: orders until one gives a certificate.
+ * With retry-options an order is carried to the end; without, the legacy
+ * fallback opens a new order that skips failed types, when the failure is
+ * one another type could fix and a solver exists for another offered type,
+ * at most max_orders orders. */
+static int issue_names(session *S, report *rep, const char *replaces)
+{
+    const aro_opts *o = S->o;
+    ident_info *ids = xcalloc(rep->nnames, sizeof *ids);
+    run_ctx X = {.S = S, .rep = rep, .ids = ids, .nids = rep->nnames};
+    acme_order ord = {0};
+    acme_resp r = {0};
+    aro_err err = {{0}};
+    int ret = -1;
+    for (size_t i = 0; i < rep->nnames; i++) {
+        ids[i].ident = rep->names[i];
+        ids[i].is_ip = is_ip_literal(rep->names[i]);
+        ids[i].base = strncmp(rep->names[i], "*.", 2) ? rep->names[i] : rep->names[i] + 2;
+    }
+    int max_orders = o->max_orders > 0 ? o->max_orders : 3;
+    for (int n = 0; n < max_orders; n++) {
+        const char *via = n == 0 ? "first" : "new-order";
+        if (order_new(S, rep, replaces, &ord, &r, &err)) {
+            fail_with(rep, &r, &err);
+            goto out;
+        }
+        strv_push(&rep->orders, &rep->norders, ord.url);
+        msg_info("order %s for %s%s (%s)", ord.url, rep->names[0], rep->nnames > 1 ? " and more" : "",
+                 order_status_name(ord.status));
+        X.order_url = ord.url;
+        bool all_valid = true;
+        for (size_t i = 0; i < ord.nauthorizations && all_valid; i++)
+            if (authorize(&X, ord.authorizations[i], via))
+                all_valid = false;
+        if (all_valid) {
+            if (order_poll(S, &ord, false, &err)) {
+                fail_with(rep, NULL, &err);
+                goto out;
+            }
+            if (ord.status == ORDER_READY || ord.status == ORDER_VALID ||
+                ord.status == ORDER_PROCESSING) {
+                if (finalize(S, rep, &ord, &err)) {
+                    fail_with(rep, NULL, &err);
+                    goto out;
+                }
+                ret = 0;
+                goto out;
+            }
+            aro_err_set(&err, "order %s is %s although its authorizations are valid: %s", ord.url,
+                        order_status_name(ord.status),
+                        ord.error && ord.error->detail ? ord.error->detail : "");
+            fail_with(rep, NULL, &err);
+            goto out;
+        }
+        authz_deactivate_all(S, ord.authorizations, ord.nauthorizations);
+        /* Legacy fallback (no retry-options, or they ran out). */
+        if (!choose_fixable_by_other_type(X.last_problem)) {
+            if (X.last_problem)
+                msg_info("not trying another order: %s is not a failure another challenge type could fix",
+                         X.last_problem);
+            goto out;
+        }
+        bool other = false;
+        for (size_t i = 0; i < X.nids && !other; i++)
+            for (size_t t = 0; t < ids[i].noffered && !other; t++) {
+                const char *ty = ids[i].offered[t];
+                bool pref = false;
+                for (size_t p = 0; p < o->nchallenges; p++)
+                    pref |= !strcmp(o->challenges[p], ty);
+                other = ids[i].nfailed && pref && !strv_has(ids[i].failed, ids[i].nfailed, ty) &&
+                        solvers_have(S->sol, ty);
+            }
+        if (!other) {
+            msg_info("not trying another order: no solver for another offered challenge type");
+            goto out;
+        }
+        if (n + 1 < max_orders) {
+            msg_info("legacy fallback: a new order skipping the failed types (%d of at most %d)",
+                     n + 2, max_orders);
+            /* The new order's outcome decides the result, not this one's. */
+            free(rep->err_type);
+            free(rep->err_detail);
+            rep->err_type = rep->err_detail = NULL;
+        }
+    }
+out:
+    for (size_t i = 0; i < rep->nnames; i++) {
+        strv_free(ids[i].failed, ids[i].nfailed);
+        strv_free(ids[i].offered, ids[i].noffered);
+    }
+    free(ids);
+    free(X.last_problem);
+    acme_order_clear(&ord);
+    acme_resp_clear(&r);
+    return ret;
+}
+
+static solvers *make_solvers(const aro_opts *o)
+{
+    solver_config sc = {.http_port = o->http_port, .webroot = o->webroot,
+                        .tls_alpn_port = o->tls_alpn_port, .hook = o->hook,
+                        .bind_addr = o->bind_addr};
+    return solvers_new(&sc);
+}
+
+int flow_issue(const aro_opts *o)
+{
+    session S;
+    report rep = {.result = "failed"};
+    for (size_t i = 0; i < o->nnames; i++)
+        strv_push(&rep.names, &rep.nnames, o->names[i]);
+    if (session_open(&S, o, &rep) || account_ensure(&S, true, &rep))
+        goto out;
+    S.sol = make_solvers(o);
+    if (issue_names(&S, &rep, NULL) == 0) {
+        rep.result = "issued";
+        msg_info("issued %s: %s", rep.names[0], rep.certificate);
+    }
+out:
+    if (!rep.certificate && !rep.err_type)
+        report_error(&rep, NULL, "issuance failed");
+    report_print_issue(o, &rep);
+    int code = rep.certificate ? 0 : 2;
+    report_clear(&rep);
+    session_close(&S);
+    return code;
+}
+
+/* ---- renewal (RFC 9773, else two thirds of the lifetime) ---------------- */
+
+typedef struct {
+    char **names;
+    size_t nnames;
+    time_t not_before, not_after;
+    char *ari_id;
+    char *fullchain;
+    char *server;
+} cert_meta;
+
+static void cert_meta_clear(cert_meta *m)
+{
+    strv_free(m->names, m->nnames);
+    free(m->ari_id);
+    free(m->fullchain);
+    free(m->server);
+    memset(m, 0, sizeof *m);
+}
+
+static int cert_meta_load(state *st, const char *name, cert_meta *m, aro_err *err)
+{
+    char *json = NULL;
+    yajl_val v = NULL;
+    int ret = -1;
+    memset(m, 0, sizeof *m);
+    int rc = state_cert_get(st, name, &json, err);
+    if (rc) {
+        if (rc > 0)
+            aro_err_set(err, "%s: no certificate in the state directory", name);
+        goto out;
+    }
+    if (!(v = json_parse(json, strlen(json), err)))
+        goto out;
+    yajl_val names = json_member(v, "names");
+    if (YAJL_IS_ARRAY(names))
+        for (size_t i = 0; i < names->u.array.len; i++)
+            if (YAJL_IS_STRING(names->u.array.values[i]))
+                strv_push(&m->names, &m->nnames, names->u.array.values[i]->u.string);
+    if (!m->nnames)
+        strv_push(&m->names, &m->nnames, name);
+    time_parse_rfc3339(json_str(v, "notBefore") ? json_str(v, "notBefore") : "", &m->not_before);
+    time_parse_rfc3339(json_str(v, "notAfter") ? json_str(v, "notAfter") : "", &m->not_after);
+    m->ari_id = xstrdup(json_str(v, "ariCertID"));
+    m->fullchain = xstrdup(json_str(v, "fullchain"));
+    m->server = xstrdup(json_str(v, "server"));
+    ret = 0;
+out:
+    json_free(v);
+    free(json);
+    return ret;
+}
+
+/* Due? ARI's suggested window when the CA offers renewalInfo (RFC 9773
+ * 4.2: a random time in the window), else two thirds of the lifetime.
+ * *use_ari says whether to send "replaces". */
+static bool renewal_due(session *S, const cert_meta *m, bool *use_ari)
+{
+    time_t now = time(NULL);
+    *use_ari = false;
+    if (S->acme.dir.renewal_info && m->ari_id) {
+        acme_resp r = {0};
+        aro_err err;
+        char *url = xasprintf("%s%s%s", S->acme.dir.renewal_info,
+                              S->acme.dir.renewal_info[strlen(S->acme.dir.renewal_info) - 1] == '/' ? "" : "/",
+                              m->ari_id);
+        bool have = false, due = false;
+        if (acme_get(&S->acme, url, &r, &err) == 0 && r.json) {
+            yajl_val w = json_member(r.json, "suggestedWindow");
+            time_t start, end;
+            if (json_str(w, "start") && json_str(w, "end") &&
+                time_parse_rfc3339(json_str(w, "start"), &start) == 0 &&
+                time_parse_rfc3339(json_str(w, "end"), &end) == 0 && end >= start) {
+                uint32_t u;
+                random_bytes(&u, sizeof u);
+                time_t pick = start + (time_t)((double)(end - start) * ((double)u / 4294967296.0));
+                have = true;
+                due = now >= pick;
+                *use_ari = true;
+                msg_info("%s: ARI window %s .. %s: %s", m->names[0], json_str(w, "start"),
+                         json_str(w, "end"), due ? "due" : "not due");
+            }
+        } else {
+            msg_warn("%s: ARI lookup failed (%s); using two thirds of the lifetime", m->names[0],
+                     err.msg);
+        }
+        free(url);
+        acme_resp_clear(&r);
+        if (have)
+            return due;
+    }
+    time_t at = m->not_before + (m->not_after - m->not_before) * 2 / 3;
+    char when[32];
+    time_format_rfc3339(at, when);
+    msg_info("%s: renewal due at %s (two thirds of the lifetime)", m->names[0], when);
+    return now >= at;
+}
+
+int flow_renew(const aro_opts *o)
+{
+    session S;
+    report rep = {.result = "failed"};
+    char **certs = NULL;
+    size_t ncerts = 0;
+    aro_err err;
+    int renewed = 0, failed = 0;
+    if (session_open(&S, o, &rep) || account_ensure(&S, false, &rep))
+        goto out;
+    S.sol = make_solvers(o);
+    if (o->nnames) {
+        for (size_t i = 0; i < o->nnames; i++)
+            strv_push(&certs, &ncerts, o->names[i]);
+    } else if (state_cert_list(S.st, &certs, &ncerts, &err)) {
+        fail_with(&rep, NULL, &err);
+        goto out;
+    }
+    for (size_t c = 0; c < ncerts; c++) {
+        cert_meta m;
+        if (cert_meta_load(S.st, certs[c], &m, &err)) {
+            fail_with(&rep, NULL, &err);
+            failed++;
+            continue;
+        }
+        if (m.server && strcmp(m.server, o->server)) {
+            msg_info("%s: issued by %s, not %s; skipping", certs[c], m.server, o->server);
+            cert_meta_clear(&m);
+            continue;
+        }
+        bool ari = false;
+        bool due = renewal_due(&S, &m, &ari) || o->force;
+        if (due) {
+            report one = {.result = "failed"};
+            for (size_t i = 0; i < m.nnames; i++)
+                strv_push(&one.names, &one.nnames, m.names[i]);
+            msg_info("%s: renewing%s", certs[c], ari ? " (ARI, replaces)" : "");
+            int rc = issue_names(&S, &one, ari ? m.ari_id : NULL);
+            if (rc && ari && one.err_type && strstr(one.err_type, "alreadyReplaced")) {
+                /* Someone else renewed this one: a plain order still gets ours. */
+                free(one.err_type);
+                free(one.err_detail);
+                one.err_type = one.err_detail = NULL;
+                rc = issue_names(&S, &one, NULL);
+            }
+            rc ? failed++ : renewed++;
+            /* Merge into the run's one result. */
+            for (size_t i = 0; i < one.norders; i++)
+                strv_push(&rep.orders, &rep.norders, one.orders[i]);
+            for (size_t i = 0; i < one.nattempts; i++) {
+                attempt *a = &one.attempts[i];
+                report_attempt(&rep, a->identifier, a->type, a->challenge, a->order, a->outcome,
+                               a->problem, a->via);
+            }
+            if (one.certificate && !rep.certificate)
+                rep.certificate = xstrdup(one.certificate);
+            if (one.err_type)
+                report_error(&rep, one.err_type, one.err_detail);
+            report_clear(&one);
+        }
+        for (size_t i = 0; i < m.nnames; i++)
+            if (!strv_has(rep.names, rep.nnames, m.names[i]))
+                strv_push(&rep.names, &rep.nnames, m.names[i]);
+        cert_meta_clear(&m);
+    }
+    rep.result = failed ? "failed" : renewed ? "renewed" : "not-due";
+out:
+    if (rep.err_type)
+        rep.result = "failed";
+    report_print_issue(o, &rep);
+    int code = rep.err_type ? 2 : renewed ? 0 : 1;
+    strv_free(certs, ncerts);
+    report_clear(&rep);
+    session_close(&S);
+    return code;
+}
+
+/* ---- revocation (7.6) ----------------------------------------------------- */
+
+int flow_revoke(const aro_opts *o, const char *certfile)
+{
+    session S;
+    report rep = {0};
+    aro_err err;
+    acme_resp r = {0};
+    char *pem = NULL, *b64 = NULL, *payload = NULL, *keyfile = NULL;
+    unsigned char *der = NULL;
+    X509 **certs = NULL;
+    int n = 0;
+    EVP_PKEY *ckey = NULL;
+    size_t len;
+    if (session_open(&S, o, &rep))
+        goto out;
+    if (!(pem = file_read_all(certfile, 1 << 20, &len, &err)) ||
+        (n = x509_chain_from_pem(pem, len, &certs, &err)) <= 0) {
+        if (n == 0 && pem)
+            aro_err_set(&err, "%s holds no certificate", certfile);
+        fail_with(&rep, NULL, &err);
+        goto out;
+    }
+    int dl = i2d_X509(certs[0], &der);
+    if (dl <= 0) {
+        aro_err_set(&err, "%s: cannot encode the certificate", certfile);
+        fail_with(&rep, NULL, &err);
+        goto out;
+    }
+    b64 = b64url_encode(der, (size_t)dl);
+    if (o->reason >= 0)
+        payload = xasprintf("{\"certificate\":\"%s\",\"reason\":%d}", b64, o->reason);
+    else
+        payload = xasprintf("{\"certificate\":\"%s\"}", b64);
+    if (!S.acme.dir.revoke_cert) {
+        aro_err_set(&err, "the CA at %s offers no revokeCert", o->server);
+        fail_with(&rep, NULL, &err);
+        goto out;
+    }
+    /* 7.6: signed by the account that holds the certificate, or, without
+     * an account here, by the certificate's own key (key.pem beside it). */
+    char *url = NULL;
+    int have = S.key ? state_account_get(S.st, o->server, &url, &err) : 1;
+    if (have == 0) {
+        S.acme.kid = url;
+        if (acme_post(&S.acme, S.acme.dir.revoke_cert, payload, &r, &err)) {
+            fail_with(&rep, &r, &err);
+            goto out;
+        }
+    } else {
+        free(url);
+        char *slash = strrchr(certfile, '/');
+        keyfile = slash ? xasprintf("%.*s/key.pem", (int)(slash - certfile), certfile)
+                        : xstrdup("key.pem");
+        if (!(ckey = key_load_pem(keyfile, &err))) {
+            aro_err_set(&err, "no account for %s and no certificate key %s to revoke with", o->server,
+                        keyfile);
+            fail_with(&rep, NULL, &err);
+            goto out;
+        }
+        if (acme_post_key(&S.acme, ckey, NULL, S.acme.dir.revoke_cert, payload, &r, &err)) {
+            fail_with(&rep, &r, &err);
+            goto out;
+        }
+    }
+    msg_info("revoked %s", certfile);
+out:
+    print_simple(o, "revoked", &rep, "certificate", certfile, NULL);
+    int code = rep.err_type ? 2 : 0;
+    for (int i = 0; i < n; i++)
+        X509_free(certs[i]);
+    free(certs);
+    EVP_PKEY_free(ckey);
+    OPENSSL_free(der);
+    free(pem);
+    free(b64);
+    free(payload);
+    free(keyfile);
+    acme_resp_clear(&r);
+    report_clear(&rep);
+    session_close(&S);
+    return code;
+}
+
+/* ---- list ------------------------------------------------------------------ */
+
+int flow_list(const aro_opts *o)
+{
+    report rep = {0};
+    aro_err err;
+    char **names = NULL;
+    size_t n = 0;
+    state *st = state_open(o->state_dir, &err);
+    json_gen *g = o->json ? jg_new() : NULL;
+    if (!st || state_cert_list(st, &names, &n, &err))
+        fail_with(&rep, NULL, &err);
+    if (g) {
+        jg_obj_open(g);
+        jg_kv_str(g, "result", rep.err_type ? "failed" : "listed");
+        jg_key(g, "certificates");
+        jg_arr_open(g);
+    }
+    for (size_t i = 0; i < n; i++) {
+        cert_meta m;
+        if (cert_meta_load(st, names[i], &m, &err))
+            continue;
+        char na[32];
+        time_format_rfc3339(m.not_after, na);
+        if (g) {
+            jg_obj_open(g);
+            jg_kv_str(g, "name", names[i]);
+            jg_key(g, "names");
+            jg_arr_open(g);
+            for (size_t k = 0; k < m.nnames; k++)
+                jg_str(g, m.names[k]);
+            jg_arr_close(g);
+            jg_kv_str(g, "notAfter", na);
+            jg_kv_str(g, "server", m.server);
+            jg_kv_str(g, "certificate", m.fullchain);
+            jg_obj_close(g);
+        } else {
+            printf("%s\t%s\t%s\n", names[i], na, m.fullchain ? m.fullchain : "");
+        }
+        cert_meta_clear(&m);
+    }
+    if (g) {
+        jg_arr_close(g);
+        report_error_json(g, &rep);
+        jg_obj_close(g);
+        print_json(g);
+    }
+    int code = rep.err_type ? 2 : 0;
+    strv_free(names, n);
+    state_close(st);
+    report_clear(&rep);
+    return code;
+}

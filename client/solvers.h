@@ -1,0 +1,54 @@
+/* Challenge solvers (RFC 8555 8.3, 8.4; RFC 8737):
+ *  - http-01: a built-in standalone server on --http-port, or a webroot
+ *    writer (--webroot);
+ *  - tls-alpn-01: a built-in responder on --tls-alpn-port (ALPN
+ *    acme-tls/1, certificate chosen by SNI);
+ *  - any type, dns-01 in particular: a hook program with uacme's protocol:
+ *      PROG begin|done|failed TYPE IDENT TOKEN AUTH
+ *    AUTH is the key authorization, for dns-01 and tls-alpn-01 its
+ *    base64url SHA-256 digest; the same values are in UACME_METHOD,
+ *    UACME_TYPE, UACME_IDENT, UACME_TOKEN, UACME_AUTH. "begin" must exit 0
+ *    to accept the challenge; any other status declines it (aro then tries
+ *    the next type). done/failed follow only an accepted begin.
+ * A built-in solver takes a type when configured; the hook takes the rest. */
+#ifndef ARO_CLIENT_SOLVERS_H
+#define ARO_CLIENT_SOLVERS_H
+
+#include <openssl/evp.h>
+#include <stdbool.h>
+
+#include "util.h"
+
+typedef struct {
+    int http_port;          /* 0: no standalone http-01 server */
+    const char *webroot;    /* NULL: no webroot writer */
+    int tls_alpn_port;      /* 0: no tls-alpn-01 responder */
+    const char *hook;       /* NULL: no hook */
+    const char *bind_addr;  /* NULL: all addresses */
+} solver_config;
+
+typedef struct solvers solvers;
+
+solvers *solvers_new(const solver_config *cfg);
+void solvers_free(solvers *s);
+
+/* Whether some solver may take challenges of this type (a hook counts,
+ * though it may still decline). */
+bool solvers_have(const solvers *s, const char *type);
+
+/* Provision. 0 ready; 1 declined (hook exit status non-zero); -1 error
+ * (err says what). ident_is_ip for RFC 8738 IP identifiers. */
+int solvers_begin(solvers *s, const char *type, const char *ident, bool ident_is_ip,
+                  const char *token, const char *key_auth, aro_err *err);
+/* Tear down after an accepted begin; success selects "done" or "failed". */
+void solvers_end(solvers *s, const char *type, const char *ident, bool ident_is_ip,
+                 const char *token, const char *key_auth, bool success);
+
+/* The AUTH value uacme passes the hook for this type (malloc'd). */
+char *solver_hook_auth(const char *type, const char *key_auth);
+/* Run the hook once; returns its exit status (0-255), -1 when it could not
+ * run or died by a signal. Exposed for tests. */
+int solver_run_hook(const char *prog, const char *method, const char *type, const char *ident,
+                    const char *token, const char *auth);
+
+#endif

@@ -1,0 +1,56 @@
+/* aro's state directory: an LMDB store (account URL per server, learned
+ * challenge success rates per CA+identifier+type, certificate metadata)
+ * and PEM files written atomically with previous versions kept.
+ *
+ *   STATE/store.mdb                 the LMDB store (MDB_NOSUBDIR)
+ *   STATE/accounts/<server>/key.pem account key per server
+ *   STATE/certs/NAME/{cert,chain,fullchain,key}.pem
+ */
+#ifndef ARO_CLIENT_STATE_H
+#define ARO_CLIENT_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+typedef struct state state;
+
+/* Creates dir (0700) and the store when missing. */
+state *state_open(const char *dir, aro_err *err);
+void state_close(state *s);
+const char *state_dir(const state *s);
+
+/* Default: $XDG_DATA_HOME/aro, else $HOME/.local/share/aro. malloc'd. */
+char *state_default_dir(void);
+
+/* Account URL for a directory URL. 0 found (*url malloc'd), 1 none, -1 error. */
+int state_account_get(state *s, const char *server, char **url, aro_err *err);
+int state_account_put(state *s, const char *server, const char *url, aro_err *err);
+int state_account_del(state *s, const char *server, aro_err *err);
+/* STATE/accounts/<server as a file name>/key.pem, malloc'd. */
+char *state_account_key_path(state *s, const char *server);
+
+/* Learned challenge outcomes per CA, identifier and challenge type. */
+int state_stats_get(state *s, const char *ca, const char *ident, const char *type,
+                    unsigned *success, unsigned *failure);
+int state_stats_record(state *s, const char *ca, const char *ident, const char *type,
+                       bool success, aro_err *err);
+/* Laplace-smoothed success rate (s+1)/(s+f+2): 0.5 without history. */
+double state_stats_score(unsigned success, unsigned failure);
+
+/* Certificate metadata, a JSON document per certificate name. */
+int state_cert_put(state *s, const char *name, const char *json, aro_err *err);
+int state_cert_get(state *s, const char *name, char **json, aro_err *err);   /* 0/1/-1 */
+/* All certificate names (malloc'd array of malloc'd strings). */
+int state_cert_list(state *s, char ***names, size_t *n, aro_err *err);
+
+/* STATE/certs/NAME (a wildcard's '*' becomes '_'), malloc'd. */
+char *state_cert_dir(state *s, const char *name);
+
+/* Write path atomically (temp file + rename) keeping up to 'keep'
+ * previous versions as path.1 (newest) .. path.keep. */
+int state_write_versioned(const char *path, const void *data, size_t len, int mode, int keep,
+                          aro_err *err);
+
+#endif
