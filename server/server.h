@@ -68,6 +68,8 @@ typedef struct {
     int va_workers;             /* default 8 */
     long va_sleep_ms;           /* delay before validating (Pebble's VA sleep), default 0 */
     bool va_always_valid;
+    int va_same_challenge_retries; /* RFC 8555 8.2 server-side retries of a failed attempt, default 0 */
+    long va_same_challenge_retry_delay_ms; /* delay between them, default 2000 */
     /* CA */
     ca_config ca;
     /* fault injection (off by default) */
