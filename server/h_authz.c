@@ -308,11 +308,11 @@ void handle_authz_retry(server *srv, const http_request *rq, http_response *rs, 
     }
     az.status = next;
     if (strv_contains(az.offer_chall_ids, az.noffer, c.id)) {
-        strv_push(&az.chall_ids, &az.nchall, c.id); /* a fresh challenge joins the list when used */
+        /* A fresh challenge joins the list when used; unchosen ones stay
+         * in reserve for a later offer. */
+        strv_push(&az.chall_ids, &az.nchall, c.id);
+        strv_remove(az.offer_chall_ids, &az.noffer, c.id);
     }
-    strv_free(az.offer_chall_ids, az.noffer);
-    az.offer_chall_ids = NULL;
-    az.noffer = 0;
     az.offer_made = false;
     begin_attempt(&az, &c, CHALL_EV_REENABLE);
     if (db_put_chall(t, &c) < 0 || db_put_authz(t, &az) < 0 || orders_reenable(srv, t, &az, rq->now) < 0) {

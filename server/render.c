@@ -88,27 +88,40 @@ acme_retry_options *render_order_retry(server *srv, store_txn *t, const char *ba
     if (!srv->cfg.retry_options || o->status != ORDER_INVALID || o->invalid_reason != INVALID_AUTHZ ||
         now >= o->expires)
         return NULL;
-    acme_retry_options *r = NULL;
-    for (size_t i = 0; i < o->nauthz; i++) {
+    /* An order can come back only if every authorization that made it
+     * invalid can: one without an offer (or deactivated, expired, revoked)
+     * means no offer for the order either. */
+    acme_retry_options *r = xcalloc(1, sizeof(*r));
+    r->attempts_remaining = -1;
+    bool usable = true;
+    for (size_t i = 0; i < o->nauthz && usable; i++) {
         rec_authz a;
-        if (db_get_authz(t, o->authz_ids[i], &a) != 0)
-            continue;
-        acme_retry_options *ar = render_authz_retry(srv, t, base, &a, now);
-        if (ar) {
-            if (!r) {
-                r = xcalloc(1, sizeof(*r));
-                r->attempts_remaining = -1;
+        if (db_get_authz(t, o->authz_ids[i], &a) != 0) {
+            usable = false;
+            break;
+        }
+        authz_status st = authz_effective_status(&a, now);
+        if (st == AUTHZ_INVALID) {
+            acme_retry_options *ar = render_authz_retry(srv, t, base, &a, now);
+            if (ar) {
+                strv_push(&r->authorizations, &r->nauthorizations, "");
+                free(r->authorizations[r->nauthorizations - 1]);
+                r->authorizations[r->nauthorizations - 1] = url_for(base, "authz", a.id);
+                /* The earliest time something can be done for this order. */
+                if (!r->not_before || ar->not_before < r->not_before)
+                    r->not_before = ar->not_before;
+                acme_retry_options_free(ar);
+            } else {
+                usable = false;
             }
-            strv_push(&r->authorizations, &r->nauthorizations, "");
-            free(r->authorizations[r->nauthorizations - 1]);
-            r->authorizations[r->nauthorizations - 1] = url_for(base, "authz", a.id);
-            /* The order can be tried again no earlier than its earliest
-             * authorization offer allows. */
-            if (!r->not_before || ar->not_before < r->not_before)
-                r->not_before = ar->not_before;
-            acme_retry_options_free(ar);
+        } else if (st != AUTHZ_PENDING && st != AUTHZ_VALID) {
+            usable = false;
         }
         rec_authz_clear(&a);
+    }
+    if (!usable || r->nauthorizations == 0) {
+        acme_retry_options_free(r);
+        return NULL;
     }
     return r;
 }

@@ -40,7 +40,7 @@ static void count_validation(server *srv, const char *type, const char *result)
  * invalid (RFC 8555 for everyone), the facts the retry policy needs, and
  * the offer decision. */
 static int apply_failure(server *srv, store_txn *t, rec_authz *az, rec_chall *c, va_result *res,
-                         time_t now)
+                         time_t now, unsigned *created)
 {
     chall_status cs;
     authz_status as;
@@ -65,19 +65,32 @@ static int apply_failure(server *srv, store_txn *t, rec_authz *az, rec_chall *c,
     const char *reason = NULL;
     free(az->no_offer_reason);
     az->no_offer_reason = NULL;
-    strv_free(az->offer_chall_ids, az->noffer);
-    az->offer_chall_ids = NULL;
-    az->noffer = 0;
     az->offer_made = policy_offer_retry(&srv->cfg, az, f->problem_type, now, &reason);
     if (az->offer_made && srv->cfg.retry_same_type) {
-        /* A same-type retry uses a fresh challenge (new URL, new token):
-         * the failed one stays invalid for ever. Created now, when the
-         * offer is made, so its token never changes between reads. */
-        char *fresh = challenge_create(t, az, c->type);
-        if (!fresh)
-            return -1;
-        strv_push(&az->offer_chall_ids, &az->noffer, fresh);
-        free(fresh);
+        /* A same-type retry uses a fresh challenge (new URL, new token): a
+         * failed one stays invalid for ever. One fresh challenge per failed
+         * type, created when the offer is made so its token never changes
+         * between reads; an unchosen one from an earlier offer is offered
+         * again rather than creating another row. */
+        for (size_t i = 0; i < az->nfailures; i++) {
+            const char *type = az->failures[i].chall_type;
+            bool have = false;
+            for (size_t j = 0; j < az->noffer && !have; j++) {
+                rec_chall oc;
+                if (db_get_chall(t, az->offer_chall_ids[j], &oc) == 0) {
+                    have = oc.status == CHALL_PENDING && strcmp(oc.type, type) == 0;
+                    rec_chall_clear(&oc);
+                }
+            }
+            if (have)
+                continue;
+            char *fresh = challenge_create(t, az, type);
+            if (!fresh)
+                return -1;
+            strv_push(&az->offer_chall_ids, &az->noffer, fresh);
+            free(fresh);
+            (*created)++;
+        }
     }
     if (!az->offer_made)
         az->no_offer_reason = xstrdup(reason);
@@ -107,6 +120,7 @@ static void apply_result(validation_job *j, va_result *res)
     res->record_json = NULL;
     az.active_chall_id[0] = 0;
     bool was_reenabled = az.nfailures > 0;
+    unsigned created = 0;
     int rc;
     const acme_problem *cause = NULL;
     if (res->valid) {
@@ -121,7 +135,7 @@ static void apply_result(validation_job *j, va_result *res)
         az.expires = now + srv->cfg.authz_valid_lifetime;
         rc = 0;
     } else {
-        rc = apply_failure(srv, t, &az, &c, res, now);
+        rc = apply_failure(srv, t, &az, &c, res, now, &created);
         cause = c.error;
     }
     if (rc == 0)
@@ -137,8 +151,8 @@ static void apply_result(validation_job *j, va_result *res)
     if (rc < 0)
         goto out;
     count_validation(srv, c.type, res->valid ? "valid" : "invalid");
-    if (!res->valid && az.noffer)
-        metrics_add(srv->m, "aro_challenges_created_total", NULL, az.noffer);
+    if (created)
+        metrics_add(srv->m, "aro_challenges_created_total", NULL, created);
     if (was_reenabled && (res->valid || !az.offer_made))
         metrics_inc(srv->m, "aro_reenabled_authorizations_total",
                     res->valid ? "final=\"valid\"" : "final=\"invalid\"");

@@ -264,6 +264,23 @@ def case_two_names(h):
     finish_order(c, order_url, [a, b])
 
 
+def case_order_offer_needs_every_authz(h):
+    cts, srv, c = setup(h, config={"retryAttemptsPerAuthorization": 2})
+    a, b = "first.example.com", "second.example.com"
+    order_url, order = order_for(c, a, b)
+    az_a, az_b = order["authorizations"]
+    ja = respond_and_fail(c, az_a, "http-01")
+    assert "retry-options" in ja, ja
+    jb = respond_and_fail(c, az_b, "http-01")
+    r, _ = reenable(c, jb, "tls-alpn-01")         # fails again: b has used both attempts
+    assert r.status == 200, r
+    jb = c.wait_authz(az_b).json
+    assert jb["status"] == "invalid" and "retry-options" not in jb, jb
+    assert "retry-options" in c.get(az_a).json    # a could still be re-enabled...
+    o = c.get(order_url).json                     # ...but the order could never come back
+    assert o["status"] == "invalid" and "retry-options" not in o, o
+
+
 def case_all_types_fail(h):
     cts, srv, c = setup(h)
     name = "hopeless.example.com"
@@ -271,10 +288,18 @@ def case_all_types_fail(h):
     az_url = order["authorizations"][0]
     az = respond_and_fail(c, az_url, "http-01")
     assert az["retry-options"]["attemptsRemaining"] == 2
+    first_fresh_http = choice(az["retry-options"], "http-01")["url"]
     r, _ = reenable(c, az, "tls-alpn-01")   # nothing on the TLS port
     assert r.status == 200, r
     az = c.wait_authz(az_url).json
     assert az["status"] == "invalid" and az["retry-options"]["attemptsRemaining"] == 1, az
+    # A fresh challenge for each failed type; the unchosen fresh http-01 of
+    # the first offer is offered again, not a new row.
+    ro = az["retry-options"]
+    assert sorted(x["type"] for x in ro["challenges"]) == ["dns-01", "http-01", "tls-alpn-01"], ro
+    assert choice(ro, "http-01")["url"] == first_fresh_http, ro
+    failed_alpn = [x for x in az["challenges"] if x["type"] == "tls-alpn-01" and x["status"] == "invalid"][0]
+    assert choice(ro, "tls-alpn-01")["url"] != failed_alpn["url"], ro
     r, _ = reenable(c, az, "dns-01")        # no TXT record
     assert r.status == 200, r
     az = c.wait_authz(az_url).json
@@ -282,6 +307,7 @@ def case_all_types_fail(h):
     o = c.get(order_url).json
     assert o["status"] == "invalid" and "retry-options" not in o, o
     assert all("retry-options" not in c.get(x["url"]).json for x in az["challenges"])
+    assert srv.metric("aro_challenges_created_total") == 3 + 2, srv.metrics()
     before = snapshot(c, az_url, order_url)
     r = c.post(az_url + "/retry", {"challenge": az["challenges"][0]["url"]})
     assert r.status == 403 and r.problem == "retryNotAllowed", r
@@ -571,6 +597,7 @@ CASES = [
     ("wildcard: same-type retry only", case_wildcard_same_type_only),
     ("two names: pending again only when none invalid", case_two_names),
     ("all types fail: attempts exhausted, re-enable refused", case_all_types_fail),
+    ("order offer only when every failed authorization has one", case_order_offer_needs_every_authz),
     ("refusals: not listed, other account, deactivated", case_refusals),
     ("refusal: policy now refuses (blocklist after restart)", case_policy_refuses_after_restart),
     ("refusal: deadline before next attempt", case_deadline),
