@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -148,8 +149,10 @@ static int listen_on(const char *addr_port, aro_err *err)
         return -1;
     }
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    /* No SO_REUSEPORT: a port another process holds must fail loudly
+     * (as Pebble does), not silently share its traffic. The event loops
+     * share this one socket through dup()ed descriptors instead. */
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
         bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, SOMAXCONN)) {
         aro_err_set(err, "cannot listen on %s: %s", addr_port, strerror(errno));
         if (fd >= 0)
@@ -236,14 +239,19 @@ int http_run(server *srv)
     int n = srv->cfg.threads > 0 ? srv->cfg.threads : 1;
     h2o_globalconf_t *acme_conf = make_config(srv, false), *manage_conf = make_config(srv, true);
     loop_thread *lts = xcalloc((size_t)n + 1, sizeof(*lts));
-    int ret = 0;
+    int ret = 0, acme_fd = -1;
     for (int i = 0; i <= n; i++) {
         loop_thread *lt = &lts[i];
         lt->srv = srv;
         lt->ssl = ssl;
         lt->manage = i == n;
         lt->config = lt->manage ? manage_conf : acme_conf;
-        lt->fd = listen_on(lt->manage ? srv->cfg.manage : srv->cfg.listen, &err);
+        if (lt->manage)
+            lt->fd = listen_on(srv->cfg.manage, &err);
+        else if (acme_fd < 0)
+            lt->fd = acme_fd = listen_on(srv->cfg.listen, &err);
+        else
+            lt->fd = fcntl(acme_fd, F_DUPFD_CLOEXEC, 0);
         if (lt->fd < 0) {
             fprintf(stderr, "aro-server: %s\n", err.msg);
             atomic_store(&stopping, 1);

@@ -39,7 +39,8 @@ int main(int argc, char **argv)
     /* Pebble mode: Pebble's throwaway nature, unless --data says otherwise. */
     bool data_given = false;
     for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--data") || !strcmp(argv[i], "-data"))
+        if (!strcmp(argv[i], "--data") || !strcmp(argv[i], "-data") || !strncmp(argv[i], "--data=", 7) ||
+            !strncmp(argv[i], "-data=", 6))
             data_given = true;
     if (srv.cfg.pebble_mode && !data_given) {
         char tmpl[] = "/tmp/aro-pebble-XXXXXX";

@@ -191,7 +191,7 @@ def case_ip_identifier_both_ways(h):
 
 
 def case_transient_dns_same_type(h):
-    cts, srv, c = setup(h)
+    cts, srv, c = setup(h, config={"retryMinBackoffSeconds": 3})  # room to be "too early" even when slow
     name = "transient.example.com"
     order_url, order = order_for(c, name)
     az_url = order["authorizations"][0]
