@@ -134,15 +134,10 @@ def main():
             if not aro_works(r) and ("unknown" in r.stdout or "usage" in r.stdout):
                 print("!!! SKIP: the aro client cannot run `issue` yet; the aro half of this test is skipped !!!")
                 return
-            if r.returncode == 0 and aro_works(r):
-                print("    aro with injected 429/500: certificate")
-                return
-            # A client may give up; it must then name the injected fault,
-            # not fail for another reason.
-            assert "injected fault" in r.stdout, r.stdout[-3000:]
-            last = [ln for ln in r.stdout.splitlines() if "error:" in ln][:1] or [""]
-            print(f"!!! aro with injected 429/500 gave up instead of retrying: {last[0][:240]}")
-        t.case("aro meets injected 429/500 (outcome reported)", aro_errors)
+            # aro waits as Retry-After says and retries (bounded), so it
+            # gets its certificate through 30% injected 429/500 answers.
+            assert r.returncode == 0 and aro_works(r), r.stdout[-3000:]
+        t.case("aro retries through injected 429/500 and gets a certificate", aro_errors)
 
         def lego_errors():
             r, crt = lego(h, errs, "lego-errors.example.com", port)
