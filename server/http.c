@@ -21,6 +21,7 @@
 #include <h2o.h>
 
 #include "nonce.h"
+#include "workers.h"
 
 #define MAX_BODY (64 * 1024) /* bodies larger than this get 413 (RFC 8555 requests are small) */
 
@@ -43,7 +44,11 @@ typedef struct {
     pthread_t thread;
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
+    h2o_multithread_queue_t *queue;       /* responses coming back from workers */
+    h2o_multithread_receiver_t receiver;
 } loop_thread;
+
+
 
 /* h2o keeps header values by pointer: copy them into the request's pool. */
 static void add_header(h2o_req_t *req, const char *name, const char *value)
@@ -60,70 +65,170 @@ static void log_request(const server *srv, const http_request *rq, const http_re
             rs->problem_type ? rs->problem_type : "-", ms);
 }
 
-static int on_req(h2o_handler_t *self, h2o_req_t *req)
-{
-    aro_handler *h = (aro_handler *)self;
-    server *srv = h->srv;
-    struct timeval t0, t1;
-    gettimeofday(&t0, NULL);
+/* A request handed to a worker: owned copies of what the handler reads,
+ * and the response it fills. The h2o request stays on its loop; if the
+ * client goes away first (an HTTP/2 cancel), h2o frees the request and
+ * its pool, and the pool's dispose callback tells the job so. */
+typedef struct request_job request_job;
 
-    char method[8] = "", *path, *query = NULL, *base, *ctype = NULL;
-    snprintf(method, sizeof(method), "%.*s", (int)req->method.len, req->method.base);
-    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
-    path = xstrndup(req->path.base, plen);
-    if (req->query_at != SIZE_MAX)
-        query = xstrndup(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1);
-    base = xasprintf("https://%.*s", (int)req->authority.len, req->authority.base);
-    ssize_t ci = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
-    if (ci >= 0)
-        ctype = xstrndup(req->headers.entries[ci].value.base, req->headers.entries[ci].value.len);
-    http_request rq = {.method = method, .path = path, .query = query, .base = base,
-                       .body = req->entity.base, .body_len = req->entity.base ? req->entity.len : 0,
-                       .content_type = ctype, .now = time(NULL)};
+typedef struct {
+    request_job *job;   /* cleared when the job is done with it */
+} req_token;
+
+struct request_job {
+    h2o_multithread_message_t super; /* first: the loop's queue links it */
+    h2o_multithread_receiver_t *receiver;
+    server *srv;
+    h2o_req_t *req;     /* NULL once h2o freed the request */
+    req_token *token;   /* lives in req->pool */
+    bool manage;
+    char method[8];
+    char *path, *query, *base, *ctype, *body;
+    http_request rq;
     http_response rs;
-    memset(&rs, 0, sizeof(rs));
-    rs.retry_after = -1;
-    if (h->manage)
-        manage_dispatch(srv, &rq, &rs);
-    else
-        router_dispatch(srv, &rq, &rs);
+    struct timeval t0;
+};
 
-    req->res.status = rs.status ? rs.status : 500;
+static void on_req_disposed(void *p)
+{
+    req_token *tok = p;
+    if (tok->job) {
+        tok->job->req = NULL;
+        tok->job->token = NULL;
+    }
+}
+
+static void job_free(request_job *j)
+{
+    response_clear(&j->rs);
+    free(j->path);
+    free(j->query);
+    free(j->base);
+    free(j->ctype);
+    free(j->body);
+    free(j);
+}
+
+/* On the loop thread: turn the handler's response into HTTP. */
+static void send_response(request_job *j)
+{
+    h2o_req_t *req = j->req;
+    server *srv = j->srv;
+    http_response *rs = &j->rs;
+    struct timeval t1;
+    req->res.status = rs->status ? rs->status : 500;
     req->res.reason = "";
-    if (rs.content_type)
-        add_header(req, "content-type", rs.content_type);
-    if (!h->manage) {
+    if (rs->content_type)
+        add_header(req, "content-type", rs->content_type);
+    if (!j->manage) {
         /* 6.5: a fresh nonce on every response; 7.1: Link to the directory. */
         char nonce[48];
         nonce_issue(srv->nonces, nonce);
         add_header(req, "replay-nonce", nonce);
-        char *index = xasprintf("<%s/directory>;rel=\"index\"", base);
+        char *index = xasprintf("<%s/directory>;rel=\"index\"", j->base);
         add_header(req, "link", index);
         free(index);
         add_header(req, "cache-control", "no-store");
     }
-    for (int i = 0; i < rs.nlinks; i++)
-        add_header(req, "link", rs.links[i]);
-    if (rs.location)
-        add_header(req, "location", rs.location);
-    if (rs.retry_after >= 0) {
+    for (int i = 0; i < rs->nlinks; i++)
+        add_header(req, "link", rs->links[i]);
+    if (rs->location)
+        add_header(req, "location", rs->location);
+    if (rs->retry_after >= 0) {
         char ra[24];
-        snprintf(ra, sizeof(ra), "%ld", rs.retry_after);
+        snprintf(ra, sizeof(ra), "%ld", rs->retry_after);
         add_header(req, "retry-after", ra);
     }
-    h2o_iovec_t body = h2o_strdup(&req->pool, rs.body ? rs.body : "", rs.body ? rs.body_len : 0);
+    h2o_iovec_t body = h2o_strdup(&req->pool, rs->body ? rs->body : "", rs->body ? rs->body_len : 0);
     req->res.content_length = body.len;
     gettimeofday(&t1, NULL);
-    log_request(srv, &rq, &rs, (double)(t1.tv_sec - t0.tv_sec) * 1000.0 + (double)(t1.tv_usec - t0.tv_usec) / 1000.0);
-    if (strcmp(method, "HEAD") == 0)
+    log_request(srv, &j->rq, rs,
+                (double)(t1.tv_sec - j->t0.tv_sec) * 1000.0 + (double)(t1.tv_usec - j->t0.tv_usec) / 1000.0);
+    /* Detach first: sending may free the request (and the token) at once. */
+    if (j->token)
+        j->token->job = NULL;
+    j->token = NULL;
+    j->req = NULL;
+    if (strcmp(j->method, "HEAD") == 0)
         h2o_send_inline(req, NULL, 0);
     else
         h2o_send_inline(req, body.base, body.len);
-    response_clear(&rs);
-    free(path);
-    free(query);
-    free(base);
-    free(ctype);
+}
+
+/* On the loop thread: responses finished by workers. */
+static void on_responses(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    (void)receiver;
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *m = H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        h2o_linklist_unlink(&m->link);
+        request_job *j = (request_job *)m;
+        if (j->req)
+            send_response(j);
+        job_free(j);
+    }
+}
+
+/* On a worker: the protocol work, which may wait on the store's fsync. */
+static void run_job(void *arg)
+{
+    request_job *j = arg;
+    router_dispatch(j->srv, &j->rq, &j->rs);
+    h2o_multithread_send_message(j->receiver, &j->super);
+}
+
+/* Requests that never touch the store are answered on the loop. */
+static bool runs_inline(const request_job *j)
+{
+    return j->manage || strcmp(j->path, "/directory") == 0 || strcmp(j->path, "/dir") == 0 ||
+           strcmp(j->path, "/acme/new-nonce") == 0;
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    aro_handler *h = (aro_handler *)self;
+    request_job *j = xcalloc(1, sizeof(*j));
+    gettimeofday(&j->t0, NULL);
+    j->srv = h->srv;
+    j->manage = h->manage;
+    /* The loop this request arrived on: its context is a member of it. */
+    loop_thread *lt = H2O_STRUCT_FROM_MEMBER(loop_thread, ctx, req->conn->ctx);
+    j->receiver = lt->queue ? &lt->receiver : NULL;
+    snprintf(j->method, sizeof(j->method), "%.*s", (int)req->method.len, req->method.base);
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    j->path = xstrndup(req->path.base, plen);
+    if (req->query_at != SIZE_MAX)
+        j->query = xstrndup(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1);
+    j->base = xasprintf("https://%.*s", (int)req->authority.len, req->authority.base);
+    ssize_t ci = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (ci >= 0)
+        j->ctype = xstrndup(req->headers.entries[ci].value.base, req->headers.entries[ci].value.len);
+    size_t blen = req->entity.base ? req->entity.len : 0;
+    if (blen) {
+        j->body = xmalloc(blen);
+        memcpy(j->body, req->entity.base, blen);
+    }
+    j->rq = (http_request){.method = j->method, .path = j->path, .query = j->query, .base = j->base,
+                          .body = j->body, .body_len = blen, .content_type = j->ctype, .now = time(NULL)};
+    j->rs.retry_after = -1;
+    j->req = req;
+    if (runs_inline(j) || !j->receiver) {
+        if (j->manage)
+            manage_dispatch(j->srv, &j->rq, &j->rs);
+        else
+            router_dispatch(j->srv, &j->rq, &j->rs);
+        send_response(j);
+        job_free(j);
+        return 0;
+    }
+    j->token = h2o_mem_alloc_shared(&req->pool, sizeof(req_token), on_req_disposed);
+    j->token->job = j;
+    if (!worker_submit(j->srv->request_workers, run_job, j)) {
+        response_error(&j->rs, "serverInternal", 503, "the server is overloaded; retry later");
+        j->rs.retry_after = 1;
+        send_response(j);
+        job_free(j);
+    }
     return 0;
 }
 
@@ -176,6 +281,10 @@ static void *loop_main(void *arg)
 {
     loop_thread *lt = arg;
     h2o_context_init(&lt->ctx, h2o_evloop_create(), lt->config);
+    if (!lt->manage) {
+        lt->queue = h2o_multithread_create_queue(lt->ctx.loop);
+        h2o_multithread_register_receiver(lt->queue, &lt->receiver, on_responses);
+    }
     lt->accept_ctx.ctx = &lt->ctx;
     lt->accept_ctx.hosts = lt->config->hosts;
     lt->accept_ctx.ssl_ctx = lt->ssl;

@@ -78,6 +78,9 @@ int main(int argc, char **argv)
     metrics_add(srv.m, "aro_reenables_total", "result=\"accepted\"", 0);
     metrics_add(srv.m, "aro_reenables_total", "result=\"refused\"", 0);
     srv.workers = worker_pool_new(srv.cfg.va_workers, 100000);
+    /* Handlers wait on LMDB's durable commits: a few more threads than
+     * cores keep the loops fed while one waits for fsync. */
+    srv.request_workers = worker_pool_new(srv.cfg.threads * 2 + 2, 10000);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     fprintf(stderr, "aro-server: data in %s, retry-options %s, http-01 on port %d, tls-alpn-01 on port %d, DNS %s\n",
@@ -87,6 +90,7 @@ int main(int argc, char **argv)
     issuance_resume_all(&srv);
     ret = http_run(&srv) == 0 ? 0 : 1;
 out:
+    worker_pool_free(srv.request_workers);
     worker_pool_free(srv.workers);
     nonce_pool_free(srv.nonces);
     metrics_free(srv.m);

@@ -90,6 +90,7 @@ typedef struct server {
     ca *ca;
     nonce_pool *nonces;
     worker_pool *workers;   /* validation and issuance jobs */
+    worker_pool *request_workers; /* ACME requests: store transactions off the event loops */
     metrics *m;
 } server;
 
