@@ -655,10 +655,12 @@ out:
 /* Poll until the authorization leaves "pending" (7.5.1). Pebble 2.4 keeps
  * the challenge "pending" while it validates; Boulder shows "processing";
  * either way the authorization is what says when it is over. */
-static int authz_poll(session *S, const char *url, acme_authz *a, aro_err *err)
+static int authz_poll(session *S, const char *url_in, acme_authz *a, aro_err *err)
 {
     acme_resp r = {0};
     int ret = -1;
+    /* url_in is often a->url, which every fetch replaces: poll a copy. */
+    char *url = xstrdup(url_in);
     time_t deadline = time(NULL) + POLL_DEADLINE_SECONDS;
     for (unsigned i = 0;; i++) {
         if (authz_fetch(S, url, a, &r, err))
@@ -676,6 +678,7 @@ static int authz_poll(session *S, const char *url, acme_authz *a, aro_err *err)
     ret = 0;
 out:
     acme_resp_clear(&r);
+    free(url);
     return ret;
 }
 
