@@ -370,7 +370,11 @@ void handle_cert(server *srv, const http_request *rq, http_response *rs, const c
         response_error(rs, "malformed", 404, "no such alternate chain");
         goto out;
     }
-    /* 7.4.2: Link rel="alternate" for every other chain. */
+    /* 7.4.2: Link rel="up" to the issuer's certificate, rel="alternate"
+     * for every other chain. */
+    char *up = xasprintf("%s/acme/issuer/%d", rq->base, alt);
+    response_link(rs, up, "up");
+    free(up);
     for (int i = 0; i < c.nchains; i++) {
         if (i == alt)
             continue;
@@ -539,4 +543,23 @@ out:
     if (have)
         rec_cert_clear(&c);
     free(serial);
+}
+
+/* The issuing intermediate of hierarchy n, the target of Link rel="up" on
+ * certificate responses (7.4.2). Public, so GET as well as POST-as-GET. */
+void handle_issuer(server *srv, const http_request *rq, http_response *rs, int n)
+{
+    const char *pem = ca_intermediate_pem(srv->ca, n);
+    if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "POST") != 0) {
+        response_error(rs, "malformed", 405, "the issuer certificate takes GET or POST-as-GET");
+        return;
+    }
+    if (!pem) {
+        response_error(rs, "malformed", 404, "no such issuer");
+        return;
+    }
+    rs->status = 200;
+    rs->body = xstrdup(pem);
+    rs->body_len = strlen(rs->body);
+    rs->content_type = "application/pem-certificate-chain";
 }

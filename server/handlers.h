@@ -21,6 +21,7 @@ void handle_authz(server *srv, const http_request *rq, http_response *rs, const 
 void handle_authz_retry(server *srv, const http_request *rq, http_response *rs, const char *id);
 void handle_challenge(server *srv, const http_request *rq, http_response *rs, const char *id);
 void handle_cert(server *srv, const http_request *rq, http_response *rs, const char *id, int alt);
+void handle_issuer(server *srv, const http_request *rq, http_response *rs, int n);
 void handle_revoke(server *srv, const http_request *rq, http_response *rs);
 void handle_renewal_info(server *srv, const http_request *rq, http_response *rs, const char *cert_id);
 

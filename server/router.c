@@ -119,6 +119,14 @@ static void route(server *srv, const http_request *rq, http_response *rs)
     } else if ((id = id_from_path(p, "cert", NULL))) {
         rs->endpoint = "certificate";
         handle_cert(srv, rq, rs, id, 0);
+    } else if (strncmp(p, "/acme/issuer/", 13) == 0) {
+        int n = -1;
+        char tail;
+        rs->endpoint = "issuer";
+        if (sscanf(p + 13, "%d%c", &n, &tail) == 1 && n >= 0 && n < 100)
+            handle_issuer(srv, rq, rs, n);
+        else
+            response_error(rs, "malformed", 404, "no such resource");
     } else if (strncmp(p, "/acme/cert/", 11) == 0) {
         /* /acme/cert/SERIAL/N: alternate chain N */
         char serial[64];

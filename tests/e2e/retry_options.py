@@ -78,6 +78,9 @@ def finish_order(c, order_url, names, ip=False):
     assert o["status"] == "valid", o
     cert = c.get(o["certificate"])
     assert cert.status == 200 and "BEGIN CERTIFICATE" in cert.text, cert
+    assert cert.headers["Content-Type"] == "application/pem-certificate-chain", cert.headers
+    up = [l.split(";")[0].strip(" <>") for l in cert.headers.get("Link", "").split(",") if 'rel="up"' in l]
+    assert up and "BEGIN CERTIFICATE" in c.get(up[0]).text, cert.headers  # 7.4.2
     return o
 
 
