@@ -686,8 +686,8 @@ int main(void)
     test_rfc8037_a4();
     for (int t = KEY_RSA2048; t <= KEY_ED25519; t++)
         test_roundtrip((key_type)t);
-    test_ecdsa_many(KEY_EC256, 32, 3000);
-    test_ecdsa_many(KEY_EC384, 48, 3000);
+    test_ecdsa_many(KEY_EC256, 32, 1500); /* ~12 short r or s expected; none is 1e-5 likely */
+    test_ecdsa_many(KEY_EC384, 48, 1000);
     test_rejections();
     test_keychange();
     test_eab();
