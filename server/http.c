@@ -380,6 +380,19 @@ int http_run(server *srv)
     for (int i = 0; i <= n; i++)
         if (lts[i].fd >= 0)
             close(lts[i].fd);
-    free(lts);
+    /* h2o 2.2 cannot dispose of a loop that still has connections (slow or
+     * idle clients at shutdown). The process is about to exit: keep the
+     * loops, configs and TLS context reachable rather than freeing half of
+     * them and leaving the rest dangling. */
+    static loop_thread *volatile retired_loops;
+    static h2o_globalconf_t *volatile retired_confs[2];
+    static SSL_CTX *volatile retired_ssl;
+    retired_loops = lts;
+    retired_confs[0] = acme_conf;
+    retired_confs[1] = manage_conf;
+    retired_ssl = ssl;
+    (void)retired_loops;
+    (void)retired_confs;
+    (void)retired_ssl;
     return ret;
 }
