@@ -254,11 +254,10 @@ void random_bytes(void *buf, size_t len)
 
 char *random_id(size_t bytes)
 {
-    unsigned char stackbuf[64];
-    unsigned char *raw = bytes <= sizeof stackbuf ? stackbuf : xmalloc(bytes);
+    unsigned char *raw = xmalloc(bytes ? bytes : 1);
     random_bytes(raw, bytes);
     char *id = b64url_encode(raw, bytes);
-    if (raw != stackbuf) free(raw);
+    free(raw);
     return id;
 }
 

@@ -1,0 +1,1235 @@
+/* aro-loadgen: drives any ACME server (RFC 8555) through complete issuance
+ * flows at a chosen concurrency, for tests/bench/run.
+ *
+ * Accounts are created up front (one per worker thread); then every worker
+ * runs flows: newOrder, authorizations, challenge, poll, finalize, poll,
+ * download. http-01 is answered by the load generator's own responder on
+ * loopback (point the server's http-01 port at --http-port); dns-01 TXT
+ * records go to pebble-challtestsrv's management API (--challtestsrv).
+ *
+ * Populations (--mix): every order's first name carries the scenario, the
+ * other names of a multi-name order (--names) are healthy:
+ *   healthy    http-01 passes;
+ *   blocked    http-01 fails (the responder does not know the token, as
+ *              when port 80 is blocked), dns-01 passes;
+ *   transient  the first validation request for the name fails, every
+ *              later one passes (the same token re-fetched by an RFC 8555
+ *              8.2 server-side retry, a fresh token, or a new order's);
+ *              these clients have http-01 only, so recovering means the
+ *              same method again;
+ *   zombie     nothing ever passes.
+ * Arms (--arm): legacy (new-order fallback, deactivate nothing), legacy-
+ * deactivate (new-order fallback, deactivate the failed order's pending
+ * and valid authorizations first, as lego and acmez do), retry-options
+ * (re-enable the same authorization, never a new order). The server-side
+ * 8.2 arm is the legacy client against a server configured to retry.
+ *
+ * Output: one JSON object on stdout (throughput, latency percentiles,
+ * outcomes per scenario, problems by type, client-side request counts, the
+ * server's CPU seconds and peak RSS from /proc, and the deltas of the
+ * server's /metrics over the flow phase when --metrics is given). */
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "acme.h"
+#include "acme_crypto.h"
+#include "acme_objects.h"
+#include "b64url.h"
+#include "json.h"
+#include "keys.h"
+#include "msg.h"
+
+#define MAX_WORKERS 256
+#define MAX_NAMES 16
+#define RESP_THREADS 4
+#define TOKEN_BUCKETS 4096
+#define POLL_DEADLINE_S 60.0
+#define MAX_WAIT_S 60           /* longest notBefore/Retry-After we accept */
+#define MAX_PROBLEM_KINDS 32
+#define T_HTTP 1u
+#define T_DNS 2u
+
+typedef enum { SC_HEALTHY, SC_BLOCKED, SC_TRANSIENT, SC_ZOMBIE, SC__COUNT } scenario;
+static const char *const sc_names[SC__COUNT] = {"healthy", "blocked", "transient", "zombie"};
+typedef enum { ARM_LEGACY, ARM_LEGACY_DEACT, ARM_RETRY } arm_kind;
+static const char *const arm_names[] = {"legacy", "legacy-deactivate", "retry-options"};
+
+/* ---- options ------------------------------------------------------------ */
+
+static struct {
+    const char *directory, *ca, *challtestsrv, *metrics, *prefix;
+    int http_port, concurrency, flows, names, max_orders, server_pid;
+    double duration, poll_first, poll_cap;
+    long timeout;               /* per HTTP request, seconds */
+    unsigned mix[SC__COUNT];    /* percent */
+    arm_kind arm;
+} O = {.concurrency = 1, .flows = 10, .names = 1, .max_orders = 3, .poll_first = 0.002,
+       .poll_cap = 0.05, .timeout = 20, .mix = {100, 0, 0, 0}, .arm = ARM_LEGACY};
+
+/* ---- results ------------------------------------------------------------ */
+
+typedef struct {
+    unsigned flows, issued, failed;
+    unsigned long orders, attempts, requests, polls, reenables, deactivations;
+    double *lat;                /* seconds, issued flows only */
+    size_t nlat, caplat;
+    double fail_time;           /* seconds spent on flows that failed */
+} sc_stats;
+
+static struct {
+    pthread_mutex_t lock;
+    sc_stats sc[SC__COUNT];
+    char *prob_name[MAX_PROBLEM_KINDS];
+    unsigned long prob_count[MAX_PROBLEM_KINDS];
+    size_t nprob;
+    unsigned long flow_errors;  /* HTTP-level failures (not validation) */
+    char first_error[512];
+} R = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void count_problem(const char *kind)
+{
+    pthread_mutex_lock(&R.lock);
+    size_t i;
+    for (i = 0; i < R.nprob; i++)
+        if (!strcmp(R.prob_name[i], kind))
+            break;
+    if (i == R.nprob && R.nprob < MAX_PROBLEM_KINDS)
+        R.prob_name[R.nprob++] = xstrdup(kind);
+    if (i < R.nprob)
+        R.prob_count[i]++;
+    pthread_mutex_unlock(&R.lock);
+}
+
+static double now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now_real(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s)
+{
+    if (s <= 0)
+        return;
+    struct timespec ts = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) && errno == EINTR)
+        ;
+}
+
+/* ---- http-01 responder ---------------------------------------------------
+ * A few threads blocking in accept() on one socket with a deep backlog: the
+ * CA's validation requests arrive as fast as it can make them, and a
+ * dropped SYN would add a second's retransmit to the measured latency. */
+
+typedef struct tok {
+    char *token, *key_auth;
+    int fail_first;             /* answer 404 this many times first (transient) */
+    struct tok *next;
+} tok;
+
+static struct {
+    pthread_mutex_t lock;
+    tok *b[TOKEN_BUCKETS];
+    int fd;
+    pthread_t th[RESP_THREADS];
+    int nth;
+    atomic_int stop;
+    atomic_ulong served, refused;
+} H = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+
+static unsigned tok_hash(const char *s)
+{
+    unsigned h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h % TOKEN_BUCKETS;
+}
+
+static void tok_add(const char *token, const char *key_auth, int fail_first)
+{
+    tok *t = xcalloc(1, sizeof *t);
+    t->token = xstrdup(token);
+    t->key_auth = xstrdup(key_auth);
+    t->fail_first = fail_first;
+    unsigned h = tok_hash(token);
+    pthread_mutex_lock(&H.lock);
+    t->next = H.b[h];
+    H.b[h] = t;
+    pthread_mutex_unlock(&H.lock);
+}
+
+static void tok_del(const char *token)
+{
+    unsigned h = tok_hash(token);
+    pthread_mutex_lock(&H.lock);
+    for (tok **pp = &H.b[h]; *pp; pp = &(*pp)->next) {
+        if (!strcmp((*pp)->token, token)) {
+            tok *t = *pp;
+            *pp = t->next;
+            free(t->token);
+            free(t->key_auth);
+            free(t);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&H.lock);
+}
+
+/* The key authorization to serve, or NULL for a 404. */
+static char *tok_lookup(const char *token)
+{
+    char *ka = NULL;
+    unsigned h = tok_hash(token);
+    pthread_mutex_lock(&H.lock);
+    for (tok *t = H.b[h]; t; t = t->next) {
+        if (strcmp(t->token, token))
+            continue;
+        if (t->fail_first > 0)
+            t->fail_first--;
+        else
+            ka = xstrdup(t->key_auth);
+        break;
+    }
+    pthread_mutex_unlock(&H.lock);
+    return ka;
+}
+
+static void resp_handle(int c)
+{
+    char req[4096];
+    size_t n = 0;
+    while (n < sizeof req - 1) {
+        ssize_t r = read(c, req + n, sizeof req - 1 - n);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+        req[n] = '\0';
+        if (strstr(req, "\r\n\r\n"))
+            break;
+    }
+    req[n] = '\0';
+    static const char prefix[] = "/.well-known/acme-challenge/";
+    char method[8] = "", path[512] = "", *ka = NULL, *resp;
+    if (sscanf(req, "%7s %511s", method, path) == 2 && !strncmp(path, prefix, sizeof prefix - 1))
+        ka = tok_lookup(path + sizeof prefix - 1);
+    if (ka) {
+        atomic_fetch_add(&H.served, 1);
+        resp = xasprintf("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                         "Connection: close\r\n\r\n%s", strlen(ka), ka);
+    } else {
+        atomic_fetch_add(&H.refused, 1);
+        resp = xstrdup("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    }
+    size_t len = strlen(resp), off = 0;
+    while (off < len) {
+        ssize_t w = send(c, resp + off, len - off, MSG_NOSIGNAL);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    free(resp);
+    free(ka);
+}
+
+static void *resp_thread(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&H.stop)) {
+        int c = accept(H.fd, NULL, NULL);
+        if (c < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            break;      /* shutdown() of the listening socket ends us */
+        }
+        struct timeval tv = {.tv_sec = 5};
+        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        resp_handle(c);
+        close(c);
+    }
+    return NULL;
+}
+
+static int resp_start(int port)
+{
+    int one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    H.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (H.fd < 0)
+        return -1;
+    setsockopt(H.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(H.fd, (struct sockaddr *)&a, sizeof a) || listen(H.fd, 1024)) {
+        fprintf(stderr, "aro-loadgen: cannot listen on 127.0.0.1:%d: %s\n", port, strerror(errno));
+        close(H.fd);
+        H.fd = -1;
+        return -1;
+    }
+    for (H.nth = 0; H.nth < RESP_THREADS; H.nth++)
+        if (pthread_create(&H.th[H.nth], NULL, resp_thread, NULL))
+            break;
+    return H.nth ? 0 : -1;
+}
+
+static void resp_stop(void)
+{
+    if (H.fd < 0)
+        return;
+    atomic_store(&H.stop, 1);
+    shutdown(H.fd, SHUT_RDWR);
+    for (int i = 0; i < H.nth; i++)
+        pthread_join(H.th[i], NULL);
+    close(H.fd);
+    for (size_t i = 0; i < TOKEN_BUCKETS; i++) {
+        while (H.b[i]) {
+            tok *t = H.b[i];
+            H.b[i] = t->next;
+            free(t->token);
+            free(t->key_auth);
+            free(t);
+        }
+    }
+}
+
+/* ---- /proc and /metrics ------------------------------------------------- */
+
+/* utime+stime of pid in seconds, -1 when unreadable. */
+static double proc_cpu(int pid)
+{
+    char path[64], buf[2048];
+    double ret = -1;
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* The command name may hold spaces: fields count from the last ')'. */
+    char *p = strrchr(buf, ')');
+    unsigned long ut = 0, st = 0;
+    if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+        ret = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+    return ret;
+}
+
+/* A /proc/PID/status field in kB (VmHWM, VmRSS), -1 when unreadable. */
+static long proc_status_kb(int pid, const char *field)
+{
+    char path[64], line[256];
+    long v = -1;
+    size_t fl = strlen(field);
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, field, fl) && line[fl] == ':')
+            v = strtol(line + fl + 1, NULL, 10);
+    fclose(f);
+    return v;
+}
+
+static size_t on_text(char *p, size_t sz, size_t nm, void *ud)
+{
+    buf_append(ud, p, sz * nm);
+    return sz * nm;
+}
+
+/* GET url (the server's /metrics) into a malloc'd string, NULL on failure. */
+static char *http_get_text(const char *url)
+{
+    aro_buf b = {0};
+    char *ret = NULL;
+    CURL *h = curl_easy_init();
+    if (!h)
+        goto out;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CAINFO, O.ca);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_text);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    long status = 0;
+    if (curl_easy_perform(h) != CURLE_OK)
+        goto out;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 200)
+        goto out;
+    buf_append(&b, "", 1);
+    ret = buf_steal(&b);
+out:
+    if (h)
+        curl_easy_cleanup(h);
+    buf_free(&b);
+    return ret;
+}
+
+/* Value of the series named exactly key ("name{labels}") in a metrics text. */
+static double metric_value(const char *text, const char *key, bool *found)
+{
+    size_t kl = strlen(key);
+    for (const char *p = text; p && *p;) {
+        const char *e = strchr(p, '\n');
+        size_t ll = e ? (size_t)(e - p) : strlen(p);
+        if (*p != '#' && ll > kl && !strncmp(p, key, kl) && p[kl] == ' ') {
+            *found = true;
+            return strtod(p + kl + 1, NULL);
+        }
+        p = e ? e + 1 : NULL;
+    }
+    *found = false;
+    return 0;
+}
+
+/* Every series of after, minus its value in before, as JSON members. */
+static void metrics_delta(json_gen *g, const char *before, const char *after)
+{
+    jg_obj_open(g);
+    for (const char *p = after; p && *p;) {
+        const char *e = strchr(p, '\n');
+        size_t ll = e ? (size_t)(e - p) : strlen(p);
+        const char *sp = memrchr(p, ' ', ll);
+        if (*p != '#' && sp && sp > p) {
+            char *key = xstrndup(p, (size_t)(sp - p));
+            bool found;
+            double a = strtod(sp + 1, NULL), b = metric_value(before, key, &found);
+            if (a - b != 0) {
+                jg_key(g, key);
+                jg_int(g, (long long)(a - b));
+            }
+            free(key);
+        }
+        p = e ? e + 1 : NULL;
+    }
+    jg_obj_close(g);
+}
+
+/* ---- one worker's ACME session ------------------------------------------ */
+
+typedef struct {
+    int id;
+    pthread_t th;
+    acme_ctx acme;
+    EVP_PKEY *key;              /* account key */
+    EVP_PKEY *cert_key;         /* one certificate key per worker: the CSR is new per order */
+    CURL *cts;                  /* challtestsrv management */
+    unsigned polls, deactivations, reenables;
+    int ok;
+} worker;
+
+static pthread_barrier_t start_barrier, go_barrier;
+static atomic_int next_flow;
+static double run_deadline;     /* monotonic; 0: no duration */
+
+static int cts_set_txt(worker *w, const char *name, const char *value)
+{
+    char url[256], *body = xasprintf("{\"host\":\"_acme-challenge.%s.\",\"value\":\"%s\"}", name, value);
+    aro_buf sink = {0};
+    long status = 0;
+    snprintf(url, sizeof url, "%s/set-txt", O.challtestsrv);
+    curl_easy_setopt(w->cts, CURLOPT_URL, url);
+    curl_easy_setopt(w->cts, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(w->cts, CURLOPT_WRITEFUNCTION, on_text);
+    curl_easy_setopt(w->cts, CURLOPT_WRITEDATA, &sink);
+    int rc = curl_easy_perform(w->cts) == CURLE_OK ? 0 : -1;
+    curl_easy_getinfo(w->cts, CURLINFO_RESPONSE_CODE, &status);
+    free(body);
+    buf_free(&sink);
+    return rc == 0 && status == 200 ? 0 : -1;
+}
+
+/* The scenario of flow idx: a fixed permutation of 0..99 against the
+ * cumulative mix, so every block of 100 flows holds the mix exactly and
+ * the scenarios interleave in time. */
+static scenario scenario_of(int idx)
+{
+    unsigned p = (unsigned)(idx * 61) % 100, acc = 0;
+    for (int s = 0; s < SC__COUNT; s++) {
+        acc += O.mix[s];
+        if (p < acc)
+            return (scenario)s;
+    }
+    return SC_HEALTHY;
+}
+
+typedef struct {
+    char *name;
+    bool carrier;               /* the name that carries the order's scenario */
+    unsigned failed;            /* types that failed for it (learned across orders) */
+    unsigned http_tries;
+} name_state;
+
+typedef struct {
+    worker *w;
+    scenario sc;
+    unsigned allowed;           /* types this client can solve */
+    name_state n[MAX_NAMES];
+    int nn;
+    unsigned attempts;
+    char problem[96];           /* last validation problem, short */
+    aro_err err;
+} flow;
+
+static name_state *name_find(flow *f, const char *value)
+{
+    for (int i = 0; i < f->nn; i++)
+        if (value && !strcasecmp(f->n[i].name, value))
+            return &f->n[i];
+    return NULL;
+}
+
+static unsigned type_bit(const char *type)
+{
+    return !strcmp(type, "http-01") ? T_HTTP : !strcmp(type, "dns-01") ? T_DNS : 0;
+}
+
+/* Which offered type to take: the first the client can solve, http-01
+ * before dns-01, among those that have not failed for this name; when all
+ * have failed, the first it can solve (try again). -1: none. */
+static long pick(const flow *f, const name_state *ns, const acme_challenge *c, size_t n)
+{
+    static const unsigned pref[] = {T_HTTP, T_DNS};
+    for (int round = 0; round < 2; round++)
+        for (size_t p = 0; p < 2; p++) {
+            unsigned t = pref[p];
+            if (!(f->allowed & t) || (round == 0 && (ns->failed & t)))
+                continue;
+            for (size_t i = 0; i < n; i++)
+                if (type_bit(c[i].type) == t)
+                    return (long)i;
+        }
+    return -1;
+}
+
+/* Provision the solver for a challenge as the scenario says; the CA then
+ * sees either the right answer or nothing. */
+static void provision(flow *f, name_state *ns, const acme_challenge *c, char **ka_out)
+{
+    char *ka = acme_key_authorization(c->token, f->w->key);
+    unsigned t = type_bit(c->type);
+    bool works = !ns->carrier || f->sc == SC_HEALTHY || f->sc == SC_TRANSIENT ||
+                 (f->sc == SC_BLOCKED && t == T_DNS);
+    if (t == T_HTTP) {
+        ns->http_tries++;
+        if (works)
+            tok_add(c->token, ka, ns->carrier && f->sc == SC_TRANSIENT && ns->http_tries == 1);
+    } else if (t == T_DNS && works) {
+        char *v = acme_dns01_txt_value(ka);
+        if (cts_set_txt(f->w, ns->name, v))
+            fprintf(stderr, "aro-loadgen: challtestsrv set-txt for %s failed\n", ns->name);
+        free(v);
+    }
+    *ka_out = ka;
+}
+
+static void unprovision(const acme_challenge *c, char *ka)
+{
+    if (type_bit(c->type) == T_HTTP)
+        tok_del(c->token);
+    free(ka);
+}
+
+static int authz_get(worker *w, const char *url, acme_authz *a, aro_err *err)
+{
+    acme_resp r = {.retry_after = -1};
+    aro_err derr;
+    int ret = -1;
+    acme_authz_clear(a);
+    if (acme_post(&w->acme, url, NULL, &r, err))
+        goto out;
+    if (!r.json || acme_authz_decode(r.json, a, &derr)) {
+        aro_err_set(err, "authorization %s: %s", url, r.json ? derr.msg : "not JSON");
+        goto out;
+    }
+    ret = 0;
+out:
+    acme_resp_clear(&r);
+    return ret;
+}
+
+/* Poll until the authorization leaves "pending" (Pebble 2.4 shows pending
+ * while it validates). The schedule is the load generator's own, fast and
+ * bounded, so that it measures the server rather than a polite client. */
+static int authz_wait(worker *w, const char *url, acme_authz *a, aro_err *err)
+{
+    double deadline = now_mono() + POLL_DEADLINE_S, d = O.poll_first;
+    for (;;) {
+        sleep_s(d);
+        w->polls++;
+        if (authz_get(w, url, a, err))
+            return -1;
+        if (a->status != AUTHZ_PENDING)
+            return 0;
+        if (now_mono() > deadline) {
+            aro_err_set(err, "authorization %s still pending after %.0f s", url, POLL_DEADLINE_S);
+            return -1;
+        }
+        d = d * 2 > O.poll_cap ? O.poll_cap : d * 2;
+    }
+}
+
+static void note_problem(flow *f, const acme_authz *a)
+{
+    for (size_t i = 0; i < a->nchallenges; i++)
+        if (a->challenges[i].status == CHALL_INVALID && a->challenges[i].error) {
+            snprintf(f->problem, sizeof f->problem, "%s",
+                     problem_short_type(a->challenges[i].error->type));
+            return;
+        }
+    snprintf(f->problem, sizeof f->problem, "invalid-authorization");
+}
+
+/* One validation attempt through retry-options on an invalid authorization
+ * a (at authz_url): wait for notBefore, pick a listed challenge, re-enable, poll. 1 when
+ * there is nothing (more) to try, 0 after an attempt, -1 on an error. */
+static int reenable(flow *f, name_state *ns, const char *authz_url, acme_authz *a)
+{
+    worker *w = f->w;
+    acme_retry_options *ro = a->retry;
+    if (!ro || !ro->url || !ro->nchallenges || ro->attempts_remaining == 0)
+        return 1;
+    double wait = (double)ro->not_before - now_real();
+    if (wait > MAX_WAIT_S)
+        return 1;
+    /* notBefore has one-second resolution; the margin keeps us past it. */
+    if (wait > -0.05)
+        sleep_s(wait + 0.05);
+    long idx = pick(f, ns, ro->challenges, ro->nchallenges);
+    if (idx < 0)
+        return 1;
+    acme_challenge ch;
+    acme_challenge_copy(&ch, &ro->challenges[idx]);
+    char *ka = NULL, *payload = xasprintf("{\"challenge\":\"%s\"}", ch.url), *url = xstrdup(authz_url);
+    provision(f, ns, &ch, &ka);
+    acme_resp r = {.retry_after = -1};
+    int ret = -1;
+    f->attempts++;
+    w->reenables++;
+    if (acme_post(&w->acme, ro->url, payload, &r, &f->err))
+        goto out;
+    if (authz_wait(w, url, a, &f->err))
+        goto out;
+    if (a->status != AUTHZ_VALID) {
+        ns->failed |= type_bit(ch.type);
+        note_problem(f, a);
+    }
+    ret = 0;
+out:
+    unprovision(&ch, ka);
+    acme_resp_clear(&r);
+    acme_challenge_clear(&ch);
+    free(payload);
+    free(url);
+    return ret;
+}
+
+static int order_get(worker *w, const char *url, acme_order *o, aro_err *err)
+{
+    acme_resp r = {.retry_after = -1};
+    aro_err derr;
+    int ret = -1;
+    acme_order_clear(o);
+    if (acme_post(&w->acme, url, NULL, &r, err))
+        goto out;
+    if (!r.json || acme_order_decode(r.json, o, &derr)) {
+        aro_err_set(err, "order %s: %s", url, r.json ? derr.msg : "not JSON");
+        goto out;
+    }
+    ret = 0;
+out:
+    acme_resp_clear(&r);
+    return ret;
+}
+
+/* Finalize (7.4) and download. 0 issued, -1 not. */
+static int finalize(flow *f, const char *order_url, const char *finalize_url)
+{
+    worker *w = f->w;
+    const char *names[MAX_NAMES];
+    unsigned char *der = NULL;
+    size_t der_len = 0;
+    char *b64 = NULL, *payload = NULL;
+    acme_resp r = {.retry_after = -1};
+    acme_order o = {0};
+    int ret = -1;
+    for (int i = 0; i < f->nn; i++)
+        names[i] = f->n[i].name;
+    if (csr_create_der(w->cert_key, names, (size_t)f->nn, &der, &der_len, &f->err))
+        goto out;
+    b64 = b64url_encode(der, der_len);
+    payload = xasprintf("{\"csr\":\"%s\"}", b64);
+    if (acme_post(&w->acme, finalize_url, payload, &r, &f->err))
+        goto out;
+    aro_err derr;
+    if (!r.json || acme_order_decode(r.json, &o, &derr)) {
+        aro_err_set(&f->err, "finalize %s: %s", finalize_url, r.json ? derr.msg : "not JSON");
+        goto out;
+    }
+    double deadline = now_mono() + POLL_DEADLINE_S, d = O.poll_first;
+    while (o.status == ORDER_PROCESSING || (o.status == ORDER_VALID && !o.certificate)) {
+        if (now_mono() > deadline) {
+            aro_err_set(&f->err, "order %s still processing", order_url);
+            goto out;
+        }
+        sleep_s(d);
+        d = d * 2 > O.poll_cap ? O.poll_cap : d * 2;
+        w->polls++;
+        if (order_get(w, order_url, &o, &f->err))
+            goto out;
+    }
+    if (o.status != ORDER_VALID || !o.certificate) {
+        aro_err_set(&f->err, "order %s is %s after finalize", order_url, order_status_name(o.status));
+        goto out;
+    }
+    acme_resp_clear(&r);
+    if (acme_post_pem(&w->acme, o.certificate, &r, &f->err))
+        goto out;
+    if (!r.body || !strstr(r.body, "-----BEGIN CERTIFICATE-----")) {
+        aro_err_set(&f->err, "certificate %s: not a PEM chain", o.certificate);
+        goto out;
+    }
+    ret = 0;
+out:
+    free(der);
+    free(b64);
+    free(payload);
+    acme_resp_clear(&r);
+    acme_order_clear(&o);
+    return ret;
+}
+
+/* 7.5.2: deactivate the order's pending and valid authorizations (what
+ * lego and acmez do when they give up on an order). */
+static void deactivate_all(worker *w, char *const *urls, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        acme_authz a = {0};
+        aro_err err;
+        if (authz_get(w, urls[i], &a, &err) == 0 &&
+            (a.status == AUTHZ_PENDING || a.status == AUTHZ_VALID)) {
+            acme_resp r = {.retry_after = -1};
+            w->deactivations++;
+            acme_post(&w->acme, urls[i], "{\"status\":\"deactivated\"}", &r, &err);
+            acme_resp_clear(&r);
+        }
+        acme_authz_clear(&a);
+    }
+}
+
+typedef struct {
+    char *url;
+    acme_challenge ch;
+    char *ka;
+    name_state *ns;
+    bool started;
+} pending_authz;
+
+/* One order: answer every pending authorization's challenge at once (as
+ * certbot and lego do), poll them, use retry-options when the arm says so,
+ * finalize when all are valid. 0 issued, 1 some authorization failed (the
+ * caller may open another order), -1 error. */
+static int run_order(flow *f, unsigned *orders)
+{
+    worker *w = f->w;
+    acme_resp r = {.retry_after = -1};
+    acme_order o = {0};
+    pending_authz pa[MAX_NAMES];
+    size_t npa = 0;
+    int ret = -1;
+    aro_buf b = {0};
+    aro_err derr;
+
+    memset(pa, 0, sizeof pa);
+    buf_puts(&b, "{\"identifiers\":[");
+    for (int i = 0; i < f->nn; i++)
+        buf_printf(&b, "%s{\"type\":\"dns\",\"value\":\"%s\"}", i ? "," : "", f->n[i].name);
+    buf_puts(&b, "]}");
+    char *payload = buf_steal(&b);
+    (*orders)++;
+    if (acme_post(&w->acme, w->acme.dir.new_order, payload, &r, &f->err))
+        goto out;
+    if (!r.json || !r.location || acme_order_decode(r.json, &o, &derr)) {
+        aro_err_set(&f->err, "newOrder: %s", r.location ? "undecodable order" : "no Location");
+        goto out;
+    }
+    char *order_url = xstrdup(r.location);
+    acme_resp_clear(&r);
+
+    for (size_t i = 0; i < o.nauthorizations && npa < MAX_NAMES; i++) {
+        acme_authz a = {0};
+        if (authz_get(w, o.authorizations[i], &a, &f->err)) {
+            acme_authz_clear(&a);
+            goto out_order;
+        }
+        if (a.status == AUTHZ_VALID) {      /* reused */
+            acme_authz_clear(&a);
+            continue;
+        }
+        pending_authz *p = &pa[npa++];
+        p->url = xstrdup(o.authorizations[i]);
+        p->ns = name_find(f, a.identifier.value);
+        long idx = p->ns && a.status == AUTHZ_PENDING ? pick(f, p->ns, a.challenges, a.nchallenges) : -1;
+        if (idx < 0) {
+            acme_authz_clear(&a);
+            aro_err_set(&f->err, "authorization %s: nothing to answer", p->url);
+            goto out_order;
+        }
+        acme_challenge_copy(&p->ch, &a.challenges[idx]);
+        acme_authz_clear(&a);
+        provision(f, p->ns, &p->ch, &p->ka);
+        f->attempts++;
+        if (acme_post(&w->acme, p->ch.url, "{}", &r, &f->err))
+            goto out_order;
+        acme_resp_clear(&r);
+        p->started = true;
+    }
+
+    bool all_valid = true;
+    for (size_t i = 0; i < npa; i++) {
+        acme_authz a = {0};
+        if (authz_wait(w, pa[i].url, &a, &f->err)) {
+            acme_authz_clear(&a);
+            goto out_order;
+        }
+        if (a.status != AUTHZ_VALID) {
+            pa[i].ns->failed |= type_bit(pa[i].ch.type);
+            note_problem(f, &a);
+        }
+        /* retry-options: re-enable this authorization until it passes or
+         * the CA offers nothing more. */
+        while (O.arm == ARM_RETRY && a.status == AUTHZ_INVALID) {
+            int rc = reenable(f, pa[i].ns, pa[i].url, &a);
+            if (rc < 0) {
+                acme_authz_clear(&a);
+                goto out_order;
+            }
+            if (rc > 0)
+                break;
+        }
+        if (a.status != AUTHZ_VALID)
+            all_valid = false;
+        acme_authz_clear(&a);
+    }
+    if (all_valid) {
+        ret = finalize(f, order_url, o.finalize) ? -1 : 0;
+        goto out_order;
+    }
+    if (O.arm == ARM_LEGACY_DEACT)
+        deactivate_all(w, o.authorizations, o.nauthorizations);
+    ret = 1;
+out_order:
+    free(order_url);
+out:
+    for (size_t i = 0; i < npa; i++) {
+        if (pa[i].started || pa[i].ka)
+            unprovision(&pa[i].ch, pa[i].ka);
+        acme_challenge_clear(&pa[i].ch);
+        free(pa[i].url);
+    }
+    free(payload);
+    acme_resp_clear(&r);
+    acme_order_clear(&o);
+    return ret;
+}
+
+static void run_flow(worker *w, int idx)
+{
+    flow f = {.w = w, .sc = scenario_of(idx), .nn = O.names};
+    f.allowed = f.sc == SC_TRANSIENT ? T_HTTP : T_HTTP | T_DNS;
+    for (int i = 0; i < f.nn; i++) {
+        f.n[i].name = xasprintf("%s%d-%c%d.example.com", O.prefix, idx, sc_names[f.sc][0], i);
+        f.n[i].carrier = i == 0;
+    }
+    unsigned orders = 0, req0 = w->acme.requests, polls0 = w->polls, re0 = w->reenables,
+             de0 = w->deactivations;
+    int max_orders = O.arm == ARM_RETRY ? 1 : O.max_orders, rc = 1;
+    double t0 = now_mono();
+    for (int k = 0; k < max_orders && rc == 1; k++)
+        rc = run_order(&f, &orders);
+    double dt = now_mono() - t0;
+
+    pthread_mutex_lock(&R.lock);
+    sc_stats *s = &R.sc[f.sc];
+    s->flows++;
+    s->orders += orders;
+    s->attempts += f.attempts;
+    s->requests += w->acme.requests - req0;
+    s->polls += w->polls - polls0;
+    s->reenables += w->reenables - re0;
+    s->deactivations += w->deactivations - de0;
+    if (rc == 0) {
+        s->issued++;
+        if (s->nlat == s->caplat) {
+            s->caplat = s->caplat ? s->caplat * 2 : 256;
+            s->lat = xrealloc(s->lat, s->caplat * sizeof(double));
+        }
+        s->lat[s->nlat++] = dt;
+    } else {
+        s->failed++;
+        s->fail_time += dt;
+        if (rc < 0) {
+            R.flow_errors++;
+            if (!R.first_error[0])
+                snprintf(R.first_error, sizeof R.first_error, "%s", f.err.msg);
+        }
+    }
+    pthread_mutex_unlock(&R.lock);
+    if (rc != 0)
+        count_problem(rc < 0 ? "flow-error" : f.problem[0] ? f.problem : "unknown");
+    for (int i = 0; i < f.nn; i++)
+        free(f.n[i].name);
+}
+
+static int account_create(worker *w)
+{
+    acme_resp r = {.retry_after = -1};
+    aro_err err;
+    int ret = -1;
+    if (acme_post_key(&w->acme, w->key, NULL, w->acme.dir.new_account,
+                      "{\"termsOfServiceAgreed\":true}", &r, &err) || !r.location) {
+        fprintf(stderr, "aro-loadgen: worker %d: newAccount: %s\n", w->id,
+                r.location ? err.msg : "no Location");
+        goto out;
+    }
+    w->acme.kid = xstrdup(r.location);
+    ret = 0;
+out:
+    acme_resp_clear(&r);
+    return ret;
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    aro_err err;
+    w->ok = 0;
+    if (acme_open(&w->acme, O.directory, O.ca, &err)) {
+        fprintf(stderr, "aro-loadgen: worker %d: %s\n", w->id, err.msg);
+    } else {
+        w->acme.max_wait = MAX_WAIT_S;
+        /* A server that stops answering (Pebble 2.4 can hang under load)
+         * must end the run, not stall it for acme.c's two minutes. */
+        curl_easy_setopt(w->acme.curl, CURLOPT_TIMEOUT, O.timeout);
+        w->acme.key = w->key;
+        w->ok = account_create(w) == 0;
+    }
+    pthread_barrier_wait(&start_barrier);   /* accounts exist */
+    pthread_barrier_wait(&go_barrier);      /* the main thread took its "before" */
+    while (w->ok) {
+        int idx = atomic_fetch_add(&next_flow, 1);
+        if (O.duration > 0 ? now_mono() >= run_deadline : idx >= O.flows)
+            break;
+        run_flow(w, idx);
+    }
+    return NULL;
+}
+
+/* ---- report -------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double pct(const double *v, size_t n, double p)
+{
+    if (!n)
+        return 0;
+    size_t i = (size_t)(p / 100.0 * (double)(n - 1) + 0.5);
+    return v[i < n ? i : n - 1];
+}
+
+static void lat_json(json_gen *g, double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += v[i];
+    jg_key(g, "latency");
+    jg_obj_open(g);
+    jg_kv_int(g, "p50_us", (long long)(pct(v, n, 50) * 1e6));
+    jg_kv_int(g, "p90_us", (long long)(pct(v, n, 90) * 1e6));
+    jg_kv_int(g, "p99_us", (long long)(pct(v, n, 99) * 1e6));
+    jg_kv_int(g, "max_us", (long long)(n ? v[n - 1] * 1e6 : 0));
+    jg_kv_int(g, "mean_us", (long long)(n ? sum / (double)n * 1e6 : 0));
+    jg_obj_close(g);
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: aro-loadgen --directory URL --ca FILE --http-port N [options]\n"
+            "  --concurrency C      workers (one account and connection each), default 1\n"
+            "  --flows N            flows to run (default 10), or --duration S\n"
+            "  --names K            names per order (default 1)\n"
+            "  --mix h,b,t,z        percent healthy,blocked,transient,zombie (default 100,0,0,0)\n"
+            "  --arm A              legacy | legacy-deactivate | retry-options\n"
+            "  --max-orders N       legacy fallback bound (default 3)\n"
+            "  --challtestsrv URL   pebble-challtestsrv management (for dns-01)\n"
+            "  --metrics URL        the server's /metrics, read before and after\n"
+            "  --server-pid PID     read CPU time and peak RSS from /proc\n"
+            "  --prefix STR         name prefix (unique per run)\n"
+            "  --poll-ms A,B        first poll delay and cap in ms (default 2,50)\n"
+            "  --timeout S          per HTTP request (default 20)\n");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"directory", 1, 0, 'd'}, {"ca", 1, 0, 'a'}, {"http-port", 1, 0, 'p'},
+        {"concurrency", 1, 0, 'c'}, {"flows", 1, 0, 'n'}, {"duration", 1, 0, 'D'},
+        {"names", 1, 0, 'k'}, {"mix", 1, 0, 'm'}, {"arm", 1, 0, 'A'},
+        {"max-orders", 1, 0, 'o'}, {"challtestsrv", 1, 0, 'C'}, {"metrics", 1, 0, 'M'},
+        {"server-pid", 1, 0, 'P'}, {"prefix", 1, 0, 'x'}, {"poll-ms", 1, 0, 'l'},
+        {"timeout", 1, 0, 't'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    int o, ret = 2, nw = 0;
+    worker *ws = NULL;
+    char *m_before = NULL, *m_after = NULL, *prefix = NULL, *out = NULL;
+    bool barriers = false, resp = false;
+
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'd': O.directory = optarg; break;
+        case 'a': O.ca = optarg; break;
+        case 'p': O.http_port = atoi(optarg); break;
+        case 'c': O.concurrency = atoi(optarg); break;
+        case 'n': O.flows = atoi(optarg); break;
+        case 'D': O.duration = atof(optarg); break;
+        case 'k': O.names = atoi(optarg); break;
+        case 'm':
+            if (sscanf(optarg, "%u,%u,%u,%u", &O.mix[0], &O.mix[1], &O.mix[2], &O.mix[3]) != 4 ||
+                O.mix[0] + O.mix[1] + O.mix[2] + O.mix[3] != 100) {
+                fprintf(stderr, "aro-loadgen: --mix takes four percentages adding up to 100\n");
+                goto out;
+            }
+            break;
+        case 'A':
+            if (!strcmp(optarg, "legacy")) O.arm = ARM_LEGACY;
+            else if (!strcmp(optarg, "legacy-deactivate")) O.arm = ARM_LEGACY_DEACT;
+            else if (!strcmp(optarg, "retry-options")) O.arm = ARM_RETRY;
+            else {
+                fprintf(stderr, "aro-loadgen: unknown arm %s\n", optarg);
+                goto out;
+            }
+            break;
+        case 'o': O.max_orders = atoi(optarg); break;
+        case 'C': O.challtestsrv = optarg; break;
+        case 'M': O.metrics = optarg; break;
+        case 'P': O.server_pid = atoi(optarg); break;
+        case 'x': O.prefix = optarg; break;
+        case 't': O.timeout = atol(optarg) > 0 ? atol(optarg) : 20; break;
+        case 'l': {
+            double a = 0, b = 0;
+            if (sscanf(optarg, "%lf,%lf", &a, &b) != 2 || a <= 0 || b < a) {
+                fprintf(stderr, "aro-loadgen: --poll-ms takes FIRST,CAP\n");
+                goto out;
+            }
+            O.poll_first = a / 1000;
+            O.poll_cap = b / 1000;
+            break;
+        }
+        default: usage(); goto out;
+        }
+    }
+    if (!O.directory || !O.ca || O.http_port <= 0 || O.concurrency < 1 ||
+        O.concurrency > MAX_WORKERS || O.names < 1 || O.names > MAX_NAMES || O.max_orders < 1 ||
+        (O.duration <= 0 && O.flows < 1)) {
+        usage();
+        goto out;
+    }
+    if ((O.mix[SC_BLOCKED] || O.names > 1) && !O.challtestsrv) {
+        fprintf(stderr, "aro-loadgen: dns-01 (blocked, multi-name) needs --challtestsrv\n");
+        goto out;
+    }
+    if (!O.prefix) {
+        unsigned char rb[3];
+        random_bytes(rb, sizeof rb);
+        O.prefix = prefix = xasprintf("lg%02x%02x%02x-", rb[0], rb[1], rb[2]);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (resp_start(O.http_port))
+        goto out;
+    resp = true;
+
+    nw = O.concurrency;
+    ws = xcalloc((size_t)nw, sizeof *ws);
+    pthread_barrier_init(&start_barrier, NULL, (unsigned)nw + 1);
+    pthread_barrier_init(&go_barrier, NULL, (unsigned)nw + 1);
+    barriers = true;
+    double t_acc = now_mono();
+    int started = 0;
+    for (int i = 0; i < nw; i++) {
+        ws[i].id = i;
+        ws[i].key = key_generate(KEY_EC256);
+        ws[i].cert_key = key_generate(KEY_EC256);
+        ws[i].cts = curl_easy_init();
+        if (!ws[i].key || !ws[i].cert_key || !ws[i].cts)
+            break;
+        curl_easy_setopt(ws[i].cts, CURLOPT_TIMEOUT, 10L);
+        curl_easy_setopt(ws[i].cts, CURLOPT_NOSIGNAL, 1L);
+        if (pthread_create(&ws[i].th, NULL, worker_main, &ws[i]))
+            break;
+        started++;
+    }
+    if (started < nw) {
+        /* The barriers count every worker: without them all, nobody starts.
+         * Fail loudly instead of deadlocking (every worker is created in a
+         * loop that has no other way out). */
+        fprintf(stderr, "aro-loadgen: could not start %d workers\n", nw);
+        abort();
+    }
+    pthread_barrier_wait(&start_barrier);
+    double accounts_s = now_mono() - t_acc;
+    int ok_workers = 0;
+    for (int i = 0; i < nw; i++)
+        ok_workers += ws[i].ok;
+    if (O.metrics)
+        m_before = http_get_text(O.metrics);
+    double cpu0 = O.server_pid ? proc_cpu(O.server_pid) : -1;
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
+    double t0 = now_mono();
+    run_deadline = O.duration > 0 ? t0 + O.duration : 0;
+    pthread_barrier_wait(&go_barrier);
+    for (int i = 0; i < nw; i++)
+        pthread_join(ws[i].th, NULL);
+    double wall = now_mono() - t0;
+    double cpu1 = O.server_pid ? proc_cpu(O.server_pid) : -1;
+    getrusage(RUSAGE_SELF, &ru1);
+    long hwm = O.server_pid ? proc_status_kb(O.server_pid, "VmHWM") : -1;
+    if (O.metrics)
+        m_after = http_get_text(O.metrics);
+
+    /* The report. */
+    json_gen *g = jg_new();
+    unsigned issued = 0, flows = 0;
+    double *all = NULL;
+    size_t nall = 0;
+    for (int s = 0; s < SC__COUNT; s++) {
+        issued += R.sc[s].issued;
+        flows += R.sc[s].flows;
+        all = xrealloc(all, (nall + R.sc[s].nlat + 1) * sizeof(double));
+        memcpy(all + nall, R.sc[s].lat, R.sc[s].nlat * sizeof(double));
+        nall += R.sc[s].nlat;
+    }
+    char num[64];
+    jg_obj_open(g);
+    jg_kv_str(g, "directory", O.directory);
+    jg_kv_str(g, "arm", arm_names[O.arm]);
+    jg_kv_int(g, "concurrency", O.concurrency);
+    jg_kv_int(g, "names_per_order", O.names);
+    jg_kv_int(g, "workers_with_account", ok_workers);
+    jg_kv_int(g, "accounts_ms", (long long)(accounts_s * 1000));
+    jg_kv_int(g, "flows", flows);
+    jg_kv_int(g, "issued", issued);
+    jg_kv_int(g, "flow_errors", (long long)R.flow_errors);
+    jg_kv_str(g, "first_error", R.first_error[0] ? R.first_error : NULL);
+    jg_kv_int(g, "wall_us", (long long)(wall * 1e6));
+    snprintf(num, sizeof num, "%.3f", wall > 0 ? issued / wall : 0);
+    jg_kv_str(g, "certs_per_second", num);
+    lat_json(g, all, nall);
+    jg_key(g, "server");
+    jg_obj_open(g);
+    jg_kv_int(g, "pid", O.server_pid);
+    jg_kv_int(g, "cpu_us", cpu0 >= 0 && cpu1 >= 0 ? (long long)((cpu1 - cpu0) * 1e6) : -1);
+    jg_kv_int(g, "peak_rss_kb", hwm);
+    jg_obj_close(g);
+    double ccpu = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec + ru1.ru_stime.tv_sec -
+                           ru0.ru_stime.tv_sec) +
+                  (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec + ru1.ru_stime.tv_usec -
+                           ru0.ru_stime.tv_usec) / 1e6;
+    jg_kv_int(g, "loadgen_cpu_us", (long long)(ccpu * 1e6));
+    jg_kv_int(g, "http01_served", (long long)atomic_load(&H.served));
+    jg_kv_int(g, "http01_refused", (long long)atomic_load(&H.refused));
+    jg_key(g, "scenarios");
+    jg_obj_open(g);
+    for (int s = 0; s < SC__COUNT; s++) {
+        sc_stats *st = &R.sc[s];
+        if (!st->flows)
+            continue;
+        jg_key(g, sc_names[s]);
+        jg_obj_open(g);
+        jg_kv_int(g, "flows", st->flows);
+        jg_kv_int(g, "issued", st->issued);
+        jg_kv_int(g, "failed", st->failed);
+        jg_kv_int(g, "orders", (long long)st->orders);
+        jg_kv_int(g, "validation_attempts", (long long)st->attempts);
+        jg_kv_int(g, "client_requests", (long long)st->requests);
+        jg_kv_int(g, "polls", (long long)st->polls);
+        jg_kv_int(g, "reenables", (long long)st->reenables);
+        jg_kv_int(g, "deactivations", (long long)st->deactivations);
+        jg_kv_int(g, "failed_flow_time_us", (long long)(st->fail_time * 1e6));
+        lat_json(g, st->lat, st->nlat);
+        jg_obj_close(g);
+    }
+    jg_obj_close(g);
+    jg_key(g, "problems");
+    jg_obj_open(g);
+    for (size_t i = 0; i < R.nprob; i++)
+        jg_kv_int(g, R.prob_name[i], (long long)R.prob_count[i]);
+    jg_obj_close(g);
+    if (m_before && m_after) {
+        jg_key(g, "metrics_delta");
+        metrics_delta(g, m_before, m_after);
+    }
+    jg_obj_close(g);
+    out = jg_finish(g, NULL);
+    free(all);
+    if (!out) {
+        fprintf(stderr, "aro-loadgen: cannot write the report\n");
+        goto out;
+    }
+    printf("%s\n", out);
+    ret = issued > 0 || flows == 0 || R.sc[SC_ZOMBIE].flows == flows ? 0 : 1;
+out:
+    if (resp)
+        resp_stop();
+    for (int i = 0; ws && i < nw; i++) {
+        if (ws[i].acme.curl)
+            acme_close(&ws[i].acme);
+        EVP_PKEY_free(ws[i].key);
+        EVP_PKEY_free(ws[i].cert_key);
+        if (ws[i].cts)
+            curl_easy_cleanup(ws[i].cts);
+    }
+    if (barriers) {
+        pthread_barrier_destroy(&start_barrier);
+        pthread_barrier_destroy(&go_barrier);
+    }
+    for (int s = 0; s < SC__COUNT; s++)
+        free(R.sc[s].lat);
+    for (size_t i = 0; i < R.nprob; i++)
+        free(R.prob_name[i]);
+    free(ws);
+    free(m_before);
+    free(m_after);
+    free(prefix);
+    free(out);
+    if (resp)
+        curl_global_cleanup();
+    return ret;
+}
