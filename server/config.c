@@ -19,6 +19,7 @@ void config_defaults(server_config *c)
     c->threads = cores > 0 ? (int)cores : 1;
     c->log_level = 1;
     c->retry_options = true;
+    c->group_commit = true;
     c->order_lifetime = 3600;
     c->authz_pending_lifetime = 3600;
     c->authz_valid_lifetime = 30 * 86400;
@@ -242,6 +243,7 @@ static void apply_key(cfg_ctx *x, server_config *c, const char *k, yajl_val v)
     else if (!strcmp(k, "validationTimeoutSeconds")) c->va.timeout_ms = (int)get_long(x, v, k, 1, 120) * 1000;
     else if (!strcmp(k, "validationWorkers")) c->va_workers = (int)get_long(x, v, k, 1, 256);
     else if (!strcmp(k, "validationSleepMs")) c->va_sleep_ms = get_long(x, v, k, 0, 60000);
+    else if (!strcmp(k, "groupCommit")) c->group_commit = get_bool(x, v, k);
     else if (!strcmp(k, "serverRetries")) c->va_same_challenge_retries = (int)get_long(x, v, k, 0, 10);
     else if (!strcmp(k, "serverRetryDelayMs")) c->va_same_challenge_retry_delay_ms = get_long(x, v, k, 0, 600000);
     else if (!strcmp(k, "chainLength")) c->ca.chain_length = (int)get_long(x, v, k, 2, 6);

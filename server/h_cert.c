@@ -218,6 +218,17 @@ out:
     free(j);
 }
 
+static void start_issuance(void *arg, bool committed)
+{
+    issuance_job *j = arg;
+    if (committed && worker_submit(j->srv->workers, run_issuance, j))
+        return;
+    /* Not committed: no order to issue for. Queue full: the order stays
+     * "processing" with its CSR stored; issuance_resume_all finishes it. */
+    free(j->csr);
+    free(j);
+}
+
 bool issuance_submit(server *srv, const char *order_id, const unsigned char *der, size_t len)
 {
     issuance_job *j = xcalloc(1, sizeof(*j));
@@ -226,11 +237,9 @@ bool issuance_submit(server *srv, const char *order_id, const unsigned char *der
     j->csr = xmalloc(len);
     memcpy(j->csr, der, len);
     j->csr_len = len;
-    if (worker_submit(srv->workers, run_issuance, j))
-        return true;
-    free(j->csr);
-    free(j);
-    return false;
+    /* The job reads the "processing" order: start it once that is durable. */
+    store_after_commit(srv->st, start_issuance, j);
+    return true;
 }
 
 static int resume_issuance(const char *key, size_t klen, const char *val, size_t vlen, void *arg)

@@ -22,6 +22,7 @@
 
 #include "nonce.h"
 #include "workers.h"
+#include "writer.h"
 
 #define MAX_BODY (64 * 1024) /* bodies larger than this get 413 (RFC 8555 requests are small) */
 
@@ -177,6 +178,25 @@ static void run_job(void *arg)
     h2o_multithread_send_message(j->receiver, &j->super);
 }
 
+/* After the batch holding this request's writes is on disk (or failed):
+ * only now may the answer leave. */
+static void job_done(void *arg, bool committed)
+{
+    request_job *j = arg;
+    if (!committed) {
+        response_clear(&j->rs);
+        response_error(&j->rs, "serverInternal", 500, "the store failed to commit; nothing was changed");
+        j->rs.retry_after = 1;
+    }
+    h2o_multithread_send_message(j->receiver, &j->super);
+}
+
+static void run_in_batch(void *arg)
+{
+    request_job *j = arg;
+    router_dispatch(j->srv, &j->rq, &j->rs);
+}
+
 /* Requests that never touch the store are answered on the loop. */
 static bool runs_inline(const request_job *j)
 {
@@ -223,7 +243,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     j->token = h2o_mem_alloc_shared(&req->pool, sizeof(req_token), on_req_disposed);
     j->token->job = j;
-    if (!worker_submit(j->srv->request_workers, run_job, j)) {
+    bool queued = j->srv->writer ? writer_submit(j->srv->writer, run_in_batch, job_done, j)
+                                 : worker_submit(j->srv->request_workers, run_job, j);
+    if (!queued) {
         response_error(&j->rs, "serverInternal", 503, "the server is overloaded; retry later");
         j->rs.retry_after = 1;
         send_response(j);

@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "nonce.h"
 #include "workers.h"
+#include "writer.h"
 
 static void on_signal(int sig)
 {
@@ -80,7 +81,10 @@ int main(int argc, char **argv)
     srv.workers = worker_pool_new(srv.cfg.va_workers, 100000);
     /* Handlers wait on LMDB's durable commits: a few more threads than
      * cores keep the loops fed while one waits for fsync. */
-    srv.request_workers = worker_pool_new(srv.cfg.threads * 2 + 2, 10000);
+    if (srv.cfg.group_commit)
+        srv.writer = writer_new(srv.st, 256, 20000);
+    else
+        srv.request_workers = worker_pool_new(srv.cfg.threads * 2 + 2, 10000);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     fprintf(stderr, "aro-server: data in %s, retry-options %s, http-01 on port %d, tls-alpn-01 on port %d, DNS %s\n",
@@ -90,6 +94,7 @@ int main(int argc, char **argv)
     issuance_resume_all(&srv);
     ret = http_run(&srv) == 0 ? 0 : 1;
 out:
+    writer_free(srv.writer);
     worker_pool_free(srv.request_workers);
     worker_pool_free(srv.workers);
     nonce_pool_free(srv.nonces);

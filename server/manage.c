@@ -110,9 +110,11 @@ static void metrics_response(server *srv, http_response *rs)
     rs->body = xasprintf("%s"
                          "# TYPE aro_store_bytes_written_total counter\naro_store_bytes_written_total %llu\n"
                          "# TYPE aro_store_transactions_total counter\naro_store_transactions_total %llu\n"
+                         "# TYPE aro_store_syncs_total counter\naro_store_syncs_total %llu\n"
                          "# TYPE aro_worker_queue_length gauge\naro_worker_queue_length %zu\n",
                          counters, (unsigned long long)store_bytes_written(srv->st),
-                         (unsigned long long)store_transactions(srv->st), worker_queue_length(srv->workers));
+                         (unsigned long long)store_transactions(srv->st),
+                         (unsigned long long)store_syncs(srv->st), worker_queue_length(srv->workers));
     free(counters);
     rs->body_len = strlen(rs->body);
     rs->content_type = "text/plain; version=0.0.4";

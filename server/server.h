@@ -34,6 +34,7 @@ typedef struct {
     char *data_dir;             /* "./aro-data" */
     int threads;                /* event loops; default = cores */
     int log_level;              /* 0 errors, 1 requests (default), 2 debug */
+    bool group_commit;          /* batch requests' writes into one durable commit (default) */
     bool pebble_mode;           /* started with Pebble's -config: also serve /dir */
     /* protocol policy */
     bool retry_options;         /* the extension on (default) or --no-retry-options */
@@ -90,7 +91,8 @@ typedef struct server {
     ca *ca;
     nonce_pool *nonces;
     worker_pool *workers;   /* validation and issuance jobs */
-    worker_pool *request_workers; /* ACME requests: store transactions off the event loops */
+    worker_pool *request_workers; /* ACME requests when group commit is off */
+    struct writer *writer;        /* ACME requests in group-committed batches (default) */
     metrics *m;
 } server;
 

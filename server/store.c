@@ -21,14 +21,33 @@ struct store {
     MDB_dbi dbi[TBL__COUNT];
     _Atomic uint64_t bytes_written;
     _Atomic uint64_t transactions;
+    _Atomic uint64_t syncs;
 };
 
 struct store_txn {
     store *s;
     MDB_txn *txn;
     bool write;
+    bool nested;        /* a child of this thread's batch */
     uint64_t bytes;
 };
+
+typedef struct hook {
+    void (*fn)(void *, bool);
+    void *arg;
+    struct hook *next;
+} hook;
+
+/* The batch this thread is running, if any (LMDB write transactions
+ * belong to the thread that began them, so a batch is per thread). */
+typedef struct {
+    store *s;
+    MDB_txn *parent;
+    uint64_t bytes, txns;
+    hook *hooks, **tail;
+} batch;
+
+static _Thread_local batch *tls_batch;
 
 store *store_open(const char *dir, aro_err *err)
 {
@@ -84,7 +103,15 @@ store_txn *store_begin(store *s, bool write)
     store_txn *t = xcalloc(1, sizeof(*t));
     t->s = s;
     t->write = write;
-    int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+    int rc;
+    if (tls_batch && tls_batch->s == s) {
+        /* Inside a batch even reads are children of the parent write
+         * transaction: they see the batch's earlier writes. */
+        t->nested = true;
+        rc = mdb_txn_begin(s->env, tls_batch->parent, 0, &t->txn);
+    } else {
+        rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+    }
     if (rc) {
         free(t);
         return NULL;
@@ -95,9 +122,14 @@ store_txn *store_begin(store *s, bool write)
 int store_commit(store_txn *t, aro_err *err)
 {
     int rc = mdb_txn_commit(t->txn); /* frees the txn even on failure */
-    if (rc == 0 && t->write) {
+    if (rc == 0 && t->nested) {
+        /* Merged into the parent; counted when the parent commits. */
+        tls_batch->bytes += t->bytes;
+        tls_batch->txns += t->write;
+    } else if (rc == 0 && t->write) {
         atomic_fetch_add(&t->s->bytes_written, t->bytes);
         atomic_fetch_add(&t->s->transactions, 1);
+        atomic_fetch_add(&t->s->syncs, 1);
     }
     if (rc && err)
         aro_err_set(err, "store commit: %s", mdb_strerror(rc));
@@ -177,5 +209,57 @@ int store_scan(store_txn *t, store_table tbl, const char *prefix, const char *af
     return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : -1;
 }
 
+int store_batch_begin(store *s, aro_err *err)
+{
+    batch *b = xcalloc(1, sizeof(*b));
+    b->s = s;
+    b->tail = &b->hooks;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &b->parent);
+    if (rc) {
+        aro_err_set(err, "store batch: %s", mdb_strerror(rc));
+        free(b);
+        return -1;
+    }
+    tls_batch = b;
+    return 0;
+}
+
+int store_batch_commit(store *s, aro_err *err)
+{
+    batch *b = tls_batch;
+    tls_batch = NULL;
+    int rc = mdb_txn_commit(b->parent);
+    if (rc == 0) {
+        atomic_fetch_add(&s->bytes_written, b->bytes);
+        atomic_fetch_add(&s->transactions, b->txns);
+        atomic_fetch_add(&s->syncs, 1);
+    } else if (err) {
+        aro_err_set(err, "store batch commit: %s", mdb_strerror(rc));
+    }
+    for (hook *h = b->hooks, *n; h; h = n) {
+        n = h->next;
+        h->fn(h->arg, rc == 0);
+        free(h);
+    }
+    free(b);
+    return rc ? -1 : 0;
+}
+
+bool store_in_batch(const store *s) { return tls_batch && tls_batch->s == s; }
+
+void store_after_commit(store *s, void (*fn)(void *, bool), void *arg)
+{
+    if (!store_in_batch(s)) {
+        fn(arg, true);
+        return;
+    }
+    hook *h = xcalloc(1, sizeof(*h));
+    h->fn = fn;
+    h->arg = arg;
+    *tls_batch->tail = h;
+    tls_batch->tail = &h->next;
+}
+
 uint64_t store_bytes_written(const store *s) { return atomic_load(&((store *)s)->bytes_written); }
 uint64_t store_transactions(const store *s) { return atomic_load(&((store *)s)->transactions); }
+uint64_t store_syncs(const store *s) { return atomic_load(&((store *)s)->syncs); }

@@ -48,8 +48,23 @@ int store_scan(store_txn *t, store_table tbl, const char *prefix, const char *af
                int (*cb)(const char *key, size_t klen, const char *val, size_t vlen, void *arg),
                void *arg);
 
+/* Group commit. A thread that calls store_batch_begin runs every
+ * transaction it begins until store_batch_commit as a nested transaction
+ * of one parent write transaction: many requests' writes, one fsync.
+ * Nothing is durable, and nothing registered with store_after_commit
+ * runs, until the parent commits; if it fails, every nested commit of the
+ * batch is lost together and the hooks are told so. */
+int store_batch_begin(store *s, aro_err *err);
+int store_batch_commit(store *s, aro_err *err);
+bool store_in_batch(const store *s);
+/* Run fn(arg, true) once what this thread wrote is durable: at once outside
+ * a batch, after the batch's commit inside one; fn(arg, false) if the
+ * batch failed (to free arg). */
+void store_after_commit(store *s, void (*fn)(void *arg, bool committed), void *arg);
+
 /* Counters for /metrics. */
 uint64_t store_bytes_written(const store *s);
 uint64_t store_transactions(const store *s);
+uint64_t store_syncs(const store *s);   /* durable commits to disk */
 
 #endif

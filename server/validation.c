@@ -255,6 +255,19 @@ out:
     free(j);
 }
 
+static void start_validation(void *arg, bool committed)
+{
+    validation_job *j = arg;
+    if (committed && worker_submit(j->srv->workers, run_validation, j))
+        return;
+    /* Not committed: nothing to validate. Queue full: the attempt stays
+     * "processing" and validation_resume_all runs it at the next start. */
+    if (committed)
+        fprintf(stderr, "aro-server: validation queue full, attempt %s/%u deferred\n", j->authz_id, j->seq);
+    free(j->base);
+    free(j);
+}
+
 void validation_submit(server *srv, const char *base, const char *authz_id, const char *chall_id,
                        unsigned seq)
 {
@@ -264,13 +277,8 @@ void validation_submit(server *srv, const char *base, const char *authz_id, cons
     snprintf(j->authz_id, sizeof(j->authz_id), "%s", authz_id);
     snprintf(j->chall_id, sizeof(j->chall_id), "%s", chall_id);
     j->seq = seq;
-    if (!worker_submit(srv->workers, run_validation, j)) {
-        /* Queue full: the attempt stays "processing" and is picked up by
-         * validation_resume_all at the next start; say so in the log. */
-        fprintf(stderr, "aro-server: validation queue full, attempt %s/%u deferred\n", authz_id, seq);
-        free(j->base);
-        free(j);
-    }
+    /* The job reads what its caller wrote: start it once that is durable. */
+    store_after_commit(srv->st, start_validation, j);
 }
 
 typedef struct {
