@@ -17,6 +17,7 @@
 #include "policy.h"
 #include "render.h"
 #include "workers.h"
+#include "writer.h"
 
 static char *serial_hex_of(X509 *x)
 {
@@ -179,6 +180,31 @@ out:
     rec_cert_clear(&cert);
 }
 
+typedef struct {
+    issuance_job *job;
+    ca_issued iss;
+    char *failure;
+} issued_result;
+
+static void finish_queued(void *arg)
+{
+    issued_result *ir = arg;
+    finish_issuance(ir->job, &ir->iss, ir->failure);
+}
+
+/* Not committed: the order stays "processing" with its CSR stored, and
+ * issuance_resume_all issues again at the next start. */
+static void issued_free(void *arg, bool committed)
+{
+    (void)committed;
+    issued_result *ir = arg;
+    ca_issued_clear(&ir->iss);
+    free(ir->failure);
+    free(ir->job->csr);
+    free(ir->job);
+    free(ir);
+}
+
 static void run_issuance(void *arg)
 {
     issuance_job *j = arg;
@@ -209,13 +235,32 @@ static void run_issuance(void *arg)
             na = (nb ? nb : time(NULL)) + srv->cfg.profiles[i].validity_seconds;
     if (csr_parse_der(j->csr, j->csr_len, &csr, &err) < 0 || ca_issue(srv->ca, &csr, nb, na, &iss, &err) < 0)
         failure = err.msg;
-    finish_issuance(j, &iss, failure);
     rec_order_clear(&o);
+    if (srv->writer) {
+        /* Signing is done; the store write joins the writer's next batch. */
+        issued_result *ir = xcalloc(1, sizeof(*ir));
+        ir->job = j;
+        ir->iss = iss;
+        ir->failure = failure ? xstrdup(failure) : NULL;
+        memset(&iss, 0, sizeof(iss));
+        if (writer_submit(srv->writer, finish_queued, issued_free, ir)) {
+            j = NULL;
+        } else {
+            iss = ir->iss;
+            finish_issuance(j, &iss, ir->failure);
+            free(ir->failure);
+            free(ir);
+        }
+    } else {
+        finish_issuance(j, &iss, failure);
+    }
 out:
     csr_info_free(&csr);
     ca_issued_clear(&iss);
-    free(j->csr);
-    free(j);
+    if (j) {
+        free(j->csr);
+        free(j);
+    }
 }
 
 static void start_issuance(void *arg, bool committed)

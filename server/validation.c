@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "policy.h"
 #include "workers.h"
+#include "writer.h"
 
 typedef struct {
     server *srv;
@@ -164,6 +165,29 @@ out:
         rec_chall_clear(&c);
 }
 
+typedef struct {
+    validation_job *job;
+    va_result res;
+} applied_result;
+
+static void apply_queued(void *arg)
+{
+    applied_result *ar = arg;
+    apply_result(ar->job, &ar->res);
+}
+
+/* A result whose batch failed to commit is lost like a crash would lose
+ * it: the attempt stays "processing" and runs again at the next start. */
+static void applied_free(void *arg, bool committed)
+{
+    (void)committed;
+    applied_result *ar = arg;
+    va_result_clear(&ar->res);
+    free(ar->job->base);
+    free(ar->job);
+    free(ar);
+}
+
 static void sleep_ms(long ms)
 {
     if (ms <= 0)
@@ -239,7 +263,22 @@ static void run_validation(void *arg)
         va_validate(&srv->cfg.va, &req, &res);
     }
 apply:
-    apply_result(j, &res);
+    if (srv->writer) {
+        /* Join the writer's next batch: one fsync for many results. */
+        applied_result *ar = xcalloc(1, sizeof(*ar));
+        ar->job = j;
+        ar->res = res;
+        memset(&res, 0, sizeof(res));
+        if (writer_submit(srv->writer, apply_queued, applied_free, ar))
+            j = NULL; /* the writer owns it now */
+        else {
+            res = ar->res;
+            free(ar);
+            apply_result(j, &res);
+        }
+    } else {
+        apply_result(j, &res);
+    }
 out:
     va_result_clear(&res);
     if (have_az)
@@ -251,8 +290,10 @@ out:
     EVP_PKEY_free(key);
     free(keyauth);
     free(acct_url);
-    free(j->base);
-    free(j);
+    if (j) {
+        free(j->base);
+        free(j);
+    }
 }
 
 static void start_validation(void *arg, bool committed)
