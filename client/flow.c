@@ -707,11 +707,9 @@ static acme_problem *attempt_problem(session *S, const acme_authz *a, const char
     acme_problem *p = NULL;
     if (acme_post(&S->acme, chall_url, NULL, &r, &err) == 0 && r.json) {
         acme_challenge ch;
-        if (acme_challenge_decode(r.json, &ch, &err) == 0) {
-            if (ch.error)
-                p = problem_copy(ch.error);
-            acme_challenge_clear(&ch);
-        }
+        if (acme_challenge_decode(r.json, &ch, &err) == 0 && ch.error)
+            p = problem_copy(ch.error);
+        acme_challenge_clear(&ch); /* a failed decode may have copied some members */
     }
     acme_resp_clear(&r);
     return p;

@@ -141,12 +141,24 @@ void buf_free(aro_buf *b)
 
 void time_format_rfc3339(time_t t, char out[32])
 {
+    /* RFC 3339 years have exactly four digits: strftime's %Y writes "725"
+     * for the year 725 (found by fuzzing), so format by hand and clamp to
+     * what the grammar can say. */
+    static const time_t max_t = 253402300799; /* 9999-12-31T23:59:59Z */
+    static const time_t min_t = -62167219200; /* 0000-01-01T00:00:00Z */
     struct tm tm;
+    if (t > max_t)
+        t = max_t;
+    if (t < min_t)
+        t = min_t;
     if (!gmtime_r(&t, &tm)) {
         out[0] = '\0';
         return;
     }
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char buf[80]; /* roomy enough that the compiler sees no truncation */
+    snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    memcpy(out, buf, 21); /* "YYYY-MM-DDTHH:MM:SSZ" and its NUL */
 }
 
 /* Read exactly n decimal digits; -1 if any is not a digit. */

@@ -90,6 +90,15 @@ struct request_job {
     struct timeval t0;
 };
 
+/* time(NULL) may read the coarse clock, up to a tick behind: a re-enable
+ * sent just after notBefore must not be "too early". */
+static time_t precise_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec;
+}
+
 static void on_req_disposed(void *p)
 {
     req_token *tok = p;
@@ -229,7 +238,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         memcpy(j->body, req->entity.base, blen);
     }
     j->rq = (http_request){.method = j->method, .path = j->path, .query = j->query, .base = j->base,
-                          .body = j->body, .body_len = blen, .content_type = j->ctype, .now = time(NULL)};
+                          .body = j->body, .body_len = blen, .content_type = j->ctype,
+                          .now = precise_now()};
     j->rs.retry_after = -1;
     j->req = req;
     if (runs_inline(j) || !j->receiver) {
