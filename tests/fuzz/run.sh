@@ -34,7 +34,7 @@ if ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/
 fi
 
 # Configure once; later runs only rebuild what changed.
-if [ ! -f "$build/CMakeCache.txt" ]; then
+if [ ! -f "$build/CMakeCache.txt" ] || [ ! -f "$build/Makefile" ]; then
   CC=clang cmake -S "$src" -B "$build" -DARO_FUZZ=ON -DARO_SANITIZE=ON >"$build.configure.log" 2>&1 || {
     cat "$build.configure.log" >&2; echo "run.sh: configure failed" >&2; exit 1; }
   rm -f "$build.configure.log"
