@@ -295,6 +295,20 @@ static int eab_parse(const char *spec, char **kid, unsigned char **mac, size_t *
 
 /* newAccount (7.3). only_existing: 7.3.1, find the account of this key.
  * Returns 0 (account URL set), 1 no such account (only_existing), -1 error. */
+
+/* 7.3: contacts are mailto: URLs made from --email addresses. */
+static void write_contacts(json_gen *g, const aro_opts *o)
+{
+    jg_key(g, "contact");
+    jg_arr_open(g);
+    for (size_t i = 0; i < o->nemails; i++) {
+        char *m = xasprintf("mailto:%s", o->emails[i]);
+        jg_str(g, m);
+        free(m);
+    }
+    jg_arr_close(g);
+}
+
 static int account_register(session *S, bool only_existing, bool *created, report *rep)
 {
     const aro_opts *o = S->o;
@@ -313,16 +327,8 @@ static int account_register(session *S, bool only_existing, bool *created, repor
     } else {
         if (o->agree_tos)
             jg_kv_bool(g, "termsOfServiceAgreed", true);
-        if (o->nemails) {
-            jg_key(g, "contact");
-            jg_arr_open(g);
-            for (size_t i = 0; i < o->nemails; i++) {
-                char *m = xasprintf("mailto:%s", o->emails[i]);
-                jg_str(g, m);
-                free(m);
-            }
-            jg_arr_close(g);
-        }
+        if (o->nemails)
+            write_contacts(g, o);
         if (o->eab) {
             /* 7.3.4: the inner JWS MACs our public key with the CA's key. */
             if (eab_parse(o->eab, &eab_kid, &mac, &maclen, &err))
@@ -449,14 +455,7 @@ static char *contact_payload(const aro_opts *o)
 {
     json_gen *g = jg_new();
     jg_obj_open(g);
-    jg_key(g, "contact");
-    jg_arr_open(g);
-    for (size_t i = 0; i < o->nemails; i++) {
-        char *m = xasprintf("mailto:%s", o->emails[i]);
-        jg_str(g, m);
-        free(m);
-    }
-    jg_arr_close(g);
+    write_contacts(g, o);
     jg_obj_close(g);
     return jg_finish(g, NULL);
 }
