@@ -5,8 +5,9 @@ responders) and aro-server on free loopback ports, and gives tests a small
 raw ACME client (acme.py) to drive them. Nothing here leaves 127.0.0.1.
 
     with Harness() as h:
-        srv = h.start_server(retry_min_backoff=1)
-        c = h.client(srv)
+        cts = h.challtestsrv()
+        srv = h.server(cts, config={"retryMinBackoffSeconds": 1})
+        c = acme.Client(srv.directory, srv.ca_file)
 """
 import atexit
 import json
@@ -133,14 +134,17 @@ class AroServer:
         cfg_path = os.path.join(self.data, "test-config.json")
         with open(cfg_path, "w") as f:
             json.dump(self.config, f)
-        args = [os.path.join(BUILD, "aro-server"), "--listen", f"127.0.0.1:{self.port}",
+        # ARO_SERVER_WRAPPER="valgrind --leak-check=full --error-exitcode=99"
+        # runs the server under a checker (docs/hardening.md).
+        wrapper = os.environ.get("ARO_SERVER_WRAPPER", "").split()
+        args = wrapper + [os.path.join(BUILD, "aro-server"), "--listen", f"127.0.0.1:{self.port}",
                 "--manage", f"127.0.0.1:{self.manage}", "--data", self.data,
                 "--http-port", str(self.cts.http_port), "--tls-port", str(self.cts.tls_port),
                 "--dns", self.cts.dns, "--config", cfg_path, "--threads", "2"] + self.flags
         self.log_path = os.path.join(self.tmp, f"aro-server-{self.port}.log")
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(self._ready, what=f"aro-server on {self.port} (log {self.log_path})")
+        wait_for(self._ready, timeout=120 if wrapper else 15, what=f"aro-server on {self.port} (log {self.log_path})")
 
     def _ready(self):
         if self.proc.poll() is not None:
