@@ -35,6 +35,8 @@ void config_defaults(server_config *c)
     c->website = xstrdup("https://aro.test/");
     c->orders_per_page = 50;
     c->retry_after_pending = 1;
+    c->retry_after_order = 1;
+    c->reuse_valid_pct = 100;
     c->va.http_port = 5002;
     c->va.tls_port = 5001;
     c->va.timeout_ms = 10000;

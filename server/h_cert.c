@@ -385,7 +385,7 @@ void handle_finalize(server *srv, const http_request *rq, http_response *rs, con
      * A full queue leaves it for the restart path (the CSR is stored). */
     issuance_submit(srv, o.id, der, der_len);
     rs->location = url_for(rq->base, "order", o.id);
-    rs->retry_after = srv->cfg.retry_after_pending;
+    rs->retry_after = srv->cfg.retry_after_order;
     response_json(rs, 200, body);
 out:
     store_abort(t);

@@ -65,7 +65,10 @@ static char *find_reusable(server *srv, store_txn *t, const char *account_id, co
     rec_authz a;
     if (db_get_str(t, TBL_AUTHZ_INDEX, key, &aid) == 0 && db_get_authz(t, aid, &a) == 0) {
         authz_status s = authz_effective_status(&a, now);
+        unsigned draw = 0;
+        random_bytes(&draw, sizeof(draw));
         bool ok = (s == AUTHZ_VALID && srv->cfg.reuse_valid_authz &&
+                   (srv->cfg.reuse_valid_pct >= 100 || (int)(draw % 100) < srv->cfg.reuse_valid_pct) &&
                    a.expires > now + srv->cfg.order_lifetime) ||
                   (s == AUTHZ_PENDING && srv->cfg.reuse_pending_authz && !a.active_chall_id[0]);
         rec_authz_clear(&a);
@@ -349,7 +352,7 @@ void handle_order(server *srv, const http_request *rq, http_response *rs, const 
     }
     order_status st = order_effective_status(&o, rq->now);
     if (st == ORDER_PENDING || st == ORDER_PROCESSING)
-        rs->retry_after = srv->cfg.retry_after_pending;
+        rs->retry_after = srv->cfg.retry_after_order;
     rs->location = url_for(rq->base, "order", o.id);
     response_json(rs, 200, render_order(srv, t, rq->base, &o, rq->now));
 out:

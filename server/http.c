@@ -378,14 +378,18 @@ int http_run(server *srv)
         return -1;
     }
     int n = srv->cfg.threads > 0 ? srv->cfg.threads : 1;
+    /* The management loop comes last, and only when an address is set
+     * (Pebble's empty managementListenAddress switches it off). */
+    bool has_manage = srv->cfg.manage && *srv->cfg.manage;
+    int total = n + (has_manage ? 1 : 0);
     h2o_globalconf_t *acme_conf = make_config(srv, false), *manage_conf = make_config(srv, true);
-    loop_thread *lts = xcalloc((size_t)n + 1, sizeof(*lts));
-    int ret = 0, acme_fd = -1;
-    for (int i = 0; i <= n; i++) {
+    loop_thread *lts = xcalloc((size_t)total, sizeof(*lts));
+    int ret = 0, acme_fd = -1, opened = 0;
+    for (int i = 0; i < total; i++) {
         loop_thread *lt = &lts[i];
         lt->srv = srv;
         lt->ssl = ssl;
-        lt->manage = i == n;
+        lt->manage = has_manage && i == n;
         lt->config = lt->manage ? manage_conf : acme_conf;
         if (lt->manage)
             lt->fd = listen_on(srv->cfg.manage, &err);
@@ -396,22 +400,21 @@ int http_run(server *srv)
         if (lt->fd < 0) {
             fprintf(stderr, "aro-server: %s\n", err.msg);
             atomic_store(&stopping, 1);
-            n = i - 1;
             ret = -1;
             break;
         }
+        opened++;
     }
     if (ret == 0) {
-        for (int i = 0; i <= n; i++)
+        for (int i = 0; i < total; i++)
             pthread_create(&lts[i].thread, NULL, loop_main, &lts[i]);
-        fprintf(stderr, "aro-server: listening on https://%s/directory (management https://%s), %d loop(s)\n",
-                srv->cfg.listen, srv->cfg.manage, n);
-        for (int i = 0; i <= n; i++)
+        fprintf(stderr, "aro-server: listening on https://%s/directory (management %s%s), %d loop(s)\n",
+                srv->cfg.listen, has_manage ? "https://" : "off", has_manage ? srv->cfg.manage : "", n);
+        for (int i = 0; i < total; i++)
             pthread_join(lts[i].thread, NULL);
     }
-    for (int i = 0; i <= n; i++)
-        if (lts[i].fd >= 0)
-            close(lts[i].fd);
+    for (int i = 0; i < opened; i++)
+        close(lts[i].fd);
     /* h2o 2.2 cannot dispose of a loop that still has connections (slow or
      * idle clients at shutdown). The process is about to exit: keep the
      * loops, configs and TLS context reachable rather than freeing half of

@@ -186,13 +186,11 @@ static int apply_one(server_config *c, const char *path, const char *k, yajl_val
                 note("listenAddress is empty: aro-server listens on its default %s%s", c->listen, "");
                 return 0;
             }
-            /* Pebble disables its management interface; aro-server keeps
-             * one for /metrics, on a loopback port nobody else holds. */
-            note("managementListenAddress is empty: Pebble would disable the management API; aro-server "
-                 "keeps it (for /metrics) on %s%s",
-                 "127.0.0.1:0, an ephemeral loopback port", "");
+            /* Pebble disables its management interface: so does aro-server
+             * (and with it /metrics). */
+            note("managementListenAddress is empty: the management API (and /metrics) is off%s", "");
             free(c->manage);
-            c->manage = xstrdup("127.0.0.1:0");
+            c->manage = xstrdup("");
             return 0;
         }
         char **dst = manage ? &c->manage : &c->listen;
@@ -269,17 +267,12 @@ static int apply_one(server_config *c, const char *path, const char *k, yajl_val
             if (want_int(v->u.object.values[i], path, "retryAfter", 0, 86400, dst, err) < 0)
                 return -1;
         }
-        /* aro-server sends one Retry-After on pending authorizations and
-         * challenges and on processing orders alike. */
-        long use = authz > 0 ? authz : order;
-        if (use > 0)
-            c->retry_after_pending = use;
-        if (authz > 0 && order > 0 && authz != order) {
-            char both[64];
-            snprintf(both, sizeof(both), "%ld s (authz) for both", authz);
-            note("retryAfter: aro-server has one Retry-After for authorizations and orders; using %s%s", both,
-                 ", order's value is not honoured separately");
-        }
+        /* As Pebble: "authz" on pending authorizations and challenges,
+         * "order" on pending and processing orders. */
+        if (authz > 0)
+            c->retry_after_pending = authz;
+        if (order > 0)
+            c->retry_after_order = order;
     } else {
         /* Pebble (encoding/json) would ignore it without a word. */
         note("key \"%s\" is unknown to aro-server and ignored%s", k, " (Pebble ignores it silently)");
@@ -376,14 +369,11 @@ int pebble_apply_env(server_config *c, aro_err *err)
     if (env_int("PEBBLE_WFE_NONCEREJECT", &n))
         pct = n < 0 ? 0 : n > 100 ? 99 : n;
     c->fault_nonce_reject = (double)pct / 100.0;
-    /* Pebble reuses a valid authorization with a probability of about
-     * PEBBLE_AUTHZREUSE % (default 50, only 0..100 read). aro reuses always
-     * or never: any percentage above 0 reuses. */
+    /* Pebble reuses a valid authorization with a probability of
+     * PEBBLE_AUTHZREUSE % (default 50, only 0..100 read). */
     long reuse = env_int("PEBBLE_AUTHZREUSE", &n) && n >= 0 && n <= 100 ? n : 50;
     c->reuse_valid_authz = reuse > 0;
-    if (reuse > 0 && reuse < 100)
-        fprintf(stderr, "aro-server: note: PEBBLE_AUTHZREUSE=%ld: aro-server reuses valid authorizations every "
-                        "time, not %ld %% of the time\n", reuse, reuse);
+    c->reuse_valid_pct = (int)reuse;
     c->orders_per_page = env_int("PEBBLE_WFE_ORDERS_PER_PAGE", &n) && n > 0 ? (int)(n > 1000 ? 1000 : n) : 3;
     /* PEBBLE_CHAIN_LENGTH counts intermediates (default 1); aro counts the
      * whole chain from leaf to root. */

@@ -42,6 +42,7 @@ typedef struct {
     long authz_pending_lifetime;/* default 3600 */
     long authz_valid_lifetime;  /* default 30 days */
     bool reuse_valid_authz;     /* default true */
+    int reuse_valid_pct;        /* how often a reusable one is reused, default 100 (PEBBLE_AUTHZREUSE) */
     bool reuse_pending_authz;   /* default false */
     int failed_validation_limit;/* per account+identifier per window, default 5 */
     long failed_validation_window; /* default 3600 */
@@ -63,7 +64,8 @@ typedef struct {
     profile_cfg *profiles;
     size_t nprofiles;
     int orders_per_page;        /* account orders list page size, default 50 */
-    long retry_after_pending;   /* Retry-After on pending/processing objects, default 1 */
+    long retry_after_pending;   /* Retry-After on pending authorizations/challenges, default 1 */
+    long retry_after_order;     /* Retry-After on pending/processing orders, default 1 */
     /* validation */
     va_config va;
     int va_workers;             /* default 8 */

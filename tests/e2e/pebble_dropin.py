@@ -171,6 +171,19 @@ def main():
             assert r.returncode != 0 and "rejectedIdentifier" in r.stdout, r.stdout[-2000:]
         t.case("domainBlocklist refuses a subdomain of a blocked domain", blocklist)
 
+        def retry_after():
+            # retryAfter {"authz": 3, "order": 5}: each where Pebble puts it.
+            from acme import Client
+            c = Client(p.directory, p.cert)
+            c.new_account()
+            r = c.new_order("retry-after.example.com")
+            assert r.status == 201, r
+            o = c.get(r.url)
+            az = c.get(r.json["authorizations"][0])
+            assert o.headers.get("Retry-After") == "5", o.headers
+            assert az.headers.get("Retry-After") == "3", az.headers
+        t.case("retryAfter: authz and order values where Pebble puts them", retry_after)
+
         def management():
             st, root, hd = p.mgmt("/roots/0")
             assert st == 200 and root.startswith("-----BEGIN CERTIFICATE-----"), (st, root[:80])
