@@ -7,19 +7,13 @@
 #include "keys.h"
 #include "metrics.h"
 #include "nonce.h"
+#include "render.h"
 
 char *account_url(const char *base, const char *id) { return xasprintf("%s/acme/acct/%s", base, id); }
 
 const char *account_id_from_kid(const char *base, const char *kid)
 {
-    size_t bl = strlen(base);
-    static const char mid[] = "/acme/acct/";
-    if (!kid || strncmp(kid, base, bl) != 0 || strncmp(kid + bl, mid, sizeof(mid) - 1) != 0)
-        return NULL;
-    const char *id = kid + bl + sizeof(mid) - 1;
-    if (!*id || strlen(id) >= ID_LEN || strchr(id, '/'))
-        return NULL;
-    return id;
+    return id_in_url(base, kid, "acct");
 }
 
 static void count_jws(server *srv, const char *alg, const char *result)

@@ -206,16 +206,6 @@ out:
     auth_clear(&a);
 }
 
-static const char *id_from_url(const char *base, const char *url, const char *kind)
-{
-    size_t bl = strlen(base), kl = strlen(kind);
-    if (strncmp(url, base, bl) != 0 || strncmp(url + bl, "/acme/", 6) != 0 ||
-        strncmp(url + bl + 6, kind, kl) != 0 || url[bl + 6 + kl] != '/')
-        return NULL;
-    const char *id = url + bl + 6 + kl + 1;
-    return (*id && !strchr(id, '/') && strlen(id) < ID_LEN) ? id : NULL;
-}
-
 static void count_reenable(server *srv, const char *result)
 {
     char labels[48];
@@ -246,7 +236,7 @@ void handle_authz_retry(server *srv, const http_request *rq, http_response *rs, 
     if (load_own_authz(t, id, &a, &az, rs) < 0)
         goto out;
     have_az = true;
-    const char *cid = id_from_url(rq->base, curl, "chall");
+    const char *cid = id_in_url(rq->base, curl, "chall");
     authz_status ast = authz_effective_status(&az, rq->now);
     /* Idempotent: the same request again while its attempt runs. */
     if (ast == AUTHZ_PENDING && cid && strcmp(az.active_chall_id, cid) == 0) {

@@ -28,6 +28,16 @@ char *id_from_path(const char *path, const char *kind, const char *suffix)
     return id;
 }
 
+const char *id_in_url(const char *base, const char *url, const char *kind)
+{
+    size_t bl = strlen(base), kl = strlen(kind);
+    if (!url || strncmp(url, base, bl) != 0 || strncmp(url + bl, "/acme/", 6) != 0 ||
+        strncmp(url + bl + 6, kind, kl) != 0 || url[bl + 6 + kl] != '/')
+        return NULL;
+    const char *id = url + bl + 6 + kl + 1;
+    return (*id && !strchr(id, '/') && strlen(id) < ID_LEN) ? id : NULL;
+}
+
 static void time_str(time_t t, char out[32]) { time_format_rfc3339(t, out); }
 
 void challenge_from_rec(acme_challenge *out, const char *base, const rec_chall *c)
@@ -104,9 +114,9 @@ acme_retry_options *render_order_retry(server *srv, store_txn *t, const char *ba
         if (st == AUTHZ_INVALID) {
             acme_retry_options *ar = render_authz_retry(srv, t, base, &a, now);
             if (ar) {
-                strv_push(&r->authorizations, &r->nauthorizations, "");
-                free(r->authorizations[r->nauthorizations - 1]);
-                r->authorizations[r->nauthorizations - 1] = url_for(base, "authz", a.id);
+                char *url = url_for(base, "authz", a.id);
+                strv_push(&r->authorizations, &r->nauthorizations, url);
+                free(url);
                 /* The earliest time something can be done for this order. */
                 if (!r->not_before || ar->not_before < r->not_before)
                     r->not_before = ar->not_before;

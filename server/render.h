@@ -14,6 +14,10 @@ char *url_for(const char *base, const char *kind, const char *id);
  * an optional suffix ("/retry"); NULL when the path does not match. */
 char *id_from_path(const char *path, const char *kind, const char *suffix);
 
+/* The id in a full URL of this server, "BASE/acme/KIND/ID" (a kid, a
+ * challenge URL in a re-enable request); a pointer into url, or NULL. */
+const char *id_in_url(const char *base, const char *url, const char *kind);
+
 /* The offer for an invalid authorization, or NULL when there is none now
  * (switch off, no offer made at the failure, exhausted, past deadline,
  * policy refuses, nothing left to choose). */
