@@ -106,7 +106,7 @@ static void reenable_and_kid(yajl_val pl)
 {
     const char *u = json_str(pl, "challenge");
     if (u) {
-        const char *id = id_from_url(BASE, u, "chall");
+        const char *id = id_in_url(BASE, u, "chall");
         if (id && (strchr(id, '/') || strlen(id) >= ID_LEN))
             abort();
     }
