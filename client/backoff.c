@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "backoff.h"
+#include "random.h"
 #include "util.h"
 
 double backoff_delay(const backoff_policy *p, unsigned attempt, uint32_t rnd)

@@ -28,9 +28,11 @@
 #include "choose.h"
 #include "jws.h"
 #include "msg.h"
+#include "random.h"
 #include "solvers.h"
 #include "state.h"
 #include "status.h"
+#include "strv.h"
 
 #define KEEP_VERSIONS 5
 #define POLL_DEADLINE_SECONDS 600
@@ -53,27 +55,6 @@ typedef struct {
     char *certificate;
     char *err_type, *err_detail;
 } report;
-
-static void strv_push(char ***v, size_t *n, const char *s)
-{
-    *v = xrealloc(*v, (*n + 1) * sizeof(char *));
-    (*v)[(*n)++] = xstrdup(s);
-}
-
-static void strv_free(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-static bool strv_has(char *const *v, size_t n, const char *s)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(v[i], s))
-            return true;
-    return false;
-}
 
 static attempt *report_attempt(report *r, const char *ident, const char *type, const char *chall,
                                const char *order, const char *outcome, const char *problem,
@@ -724,7 +705,7 @@ static size_t rank_challenges(run_ctx *X, ident_info *id, const acme_challenge *
     for (size_t i = 0; i < n; i++) {
         unsigned ok = 0, bad = 0;
         state_stats_get(X->S->st, o->server, id->ident, c[i].type, &ok, &bad);
-        bool failed = strv_has(id->failed, id->nfailed, c[i].type);
+        bool failed = strv_contains(id->failed, id->nfailed, c[i].type);
         cand[i].type = c[i].type;
         cand[i].score = state_stats_score(ok, bad);
         cand[i].failed_here = failed;
@@ -743,7 +724,7 @@ static void learn(run_ctx *X, ident_info *id, const char *type, bool ok)
     aro_err err;
     if (state_stats_record(X->S->st, X->S->o->server, id->ident, type, ok, &err))
         msg_warn("cannot record the outcome: %s", err.msg);
-    if (!ok && !strv_has(id->failed, id->nfailed, type))
+    if (!ok && !strv_contains(id->failed, id->nfailed, type))
         strv_push(&id->failed, &id->nfailed, type);
 }
 
@@ -929,7 +910,7 @@ static int authorize(run_ctx *X, const char *url, const char *via)
         goto fail;
     }
     for (size_t i = 0; i < a.nchallenges; i++)
-        if (!strv_has(id->offered, id->noffered, a.challenges[i].type))
+        if (!strv_contains(id->offered, id->noffered, a.challenges[i].type))
             strv_push(&id->offered, &id->noffered, a.challenges[i].type);
 
     if (a.status == AUTHZ_VALID) {
@@ -1176,32 +1157,6 @@ out:
     return ret;
 }
 
-/* RFC 9773 4.1: base64url(AKI keyIdentifier) "." base64url(serial DER content). */
-static char *ari_cert_id(X509 *x)
-{
-    const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(x);
-    const ASN1_INTEGER *serial = X509_get0_serialNumber(x);
-    if (!aki || !serial)
-        return NULL;
-    BIGNUM *bn = ASN1_INTEGER_to_BN(serial, NULL);
-    if (!bn)
-        return NULL;
-    int n = BN_num_bytes(bn);
-    unsigned char *buf = xmalloc((size_t)n + 1);
-    buf[0] = 0;
-    BN_bn2bin(bn, buf + 1);
-    /* DER INTEGER content: a leading zero when the high bit is set. */
-    size_t off = (n > 0 && (buf[1] & 0x80)) ? 0 : 1;
-    char *a = b64url_encode(ASN1_STRING_get0_data(aki), (size_t)ASN1_STRING_length(aki));
-    char *s = b64url_encode(buf + off, (size_t)n + 1 - off);
-    char *id = xasprintf("%s.%s", a, s);
-    free(a);
-    free(s);
-    free(buf);
-    BN_free(bn);
-    return id;
-}
-
 static time_t asn1_time_t(const ASN1_TIME *t)
 {
     struct tm tm;
@@ -1257,7 +1212,7 @@ static int cert_store(session *S, report *rep, const char *pem, size_t len, EVP_
     char nb[32], na[32];
     time_format_rfc3339(asn1_time_t(X509_get0_notBefore(certs[0])), nb);
     time_format_rfc3339(asn1_time_t(X509_get0_notAfter(certs[0])), na);
-    id = ari_cert_id(certs[0]);
+    id = acme_ari_cert_id(certs[0]);
     json_gen *g = jg_new();
     jg_obj_open(g);
     jg_kv_str(g, "server", S->o->server);
@@ -1411,7 +1366,7 @@ static int issue_names(session *S, report *rep, const char *replaces)
                 bool pref = false;
                 for (size_t p = 0; p < o->nchallenges; p++)
                     pref |= !strcmp(o->challenges[p], ty);
-                other = ids[i].nfailed && pref && !strv_has(ids[i].failed, ids[i].nfailed, ty) &&
+                other = ids[i].nfailed && pref && !strv_contains(ids[i].failed, ids[i].nfailed, ty) &&
                         solvers_have(S->sol, ty);
             }
         if (!other) {
@@ -1629,7 +1584,7 @@ int flow_renew(const aro_opts *o)
             report_clear(&one);
         }
         for (size_t i = 0; i < m.nnames; i++)
-            if (!strv_has(rep.names, rep.nnames, m.names[i]))
+            if (!strv_contains(rep.names, rep.nnames, m.names[i]))
                 strv_push(&rep.names, &rep.nnames, m.names[i]);
         cert_meta_clear(&m);
     }

@@ -623,3 +623,30 @@ fail:
     BIO_free(bio);
     return -1;
 }
+
+char *acme_ari_cert_id(X509 *x)
+{
+    const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(x);
+    unsigned char *der = NULL;
+    int len = i2d_ASN1_INTEGER((ASN1_INTEGER *)X509_get0_serialNumber(x), &der);
+    char *ret = NULL;
+    /* DER INTEGER: tag, length (short form, or 0x8N and N length octets),
+     * content. The CertID takes the content octets alone. */
+    size_t hdr = 0, content = 0;
+    if (len > 2 && der[1] < 0x80) {
+        hdr = 2;
+        content = der[1];
+    } else if (len > 3 && der[1] == 0x81) {
+        hdr = 3;
+        content = der[2];
+    }
+    if (aki && hdr && hdr + content == (size_t)len) {
+        char *a = b64url_encode(ASN1_STRING_get0_data(aki), (size_t)ASN1_STRING_length(aki));
+        char *s = b64url_encode(der + hdr, content);
+        ret = xasprintf("%s.%s", a, s);
+        free(a);
+        free(s);
+    }
+    OPENSSL_free(der);
+    return ret;
+}

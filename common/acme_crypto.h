@@ -46,6 +46,11 @@ typedef struct {
 int csr_parse_der(const unsigned char *der, size_t len, csr_info *out, aro_err *err);
 void csr_info_free(csr_info *c);
 
+/* RFC 9773 4.1 CertID of a certificate: base64url(AKI keyIdentifier) "."
+ * base64url(DER content octets of the serial number). NULL when the
+ * certificate has no authority key identifier. malloc'd. */
+char *acme_ari_cert_id(X509 *x);
+
 /* PEM helpers for certificates. */
 char *x509_to_pem(X509 *x);
 /* Split a PEM chain into certificates; returns count, -1 on error. */

@@ -11,9 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
-
-#include "b64url.h"
 
 void aro_err_set(aro_err *e, const char *fmt, ...)
 {
@@ -247,30 +244,6 @@ int time_parse_rfc3339(const char *s, time_t *out)
     time_t t = timegm(&tm);
     *out = t - off;
     return 0;
-}
-
-void random_bytes(void *buf, size_t len)
-{
-    /* RAND_bytes takes an int; feed large requests in chunks. */
-    unsigned char *p = buf;
-    while (len) {
-        int n = len > (1u << 30) ? (1 << 30) : (int)len;
-        if (RAND_bytes(p, n) != 1) {
-            fputs("aro: RAND_bytes failed\n", stderr);
-            abort();
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-}
-
-char *random_id(size_t bytes)
-{
-    unsigned char *raw = xmalloc(bytes ? bytes : 1);
-    random_bytes(raw, bytes);
-    char *id = b64url_encode(raw, bytes);
-    free(raw);
-    return id;
 }
 
 static int write_all(int fd, const void *data, size_t len)

@@ -42,11 +42,6 @@ void time_format_rfc3339(time_t t, char out[32]);
 /* Accepts "Z" or numeric offsets and fractional seconds; -1 on error. */
 int time_parse_rfc3339(const char *s, time_t *out);
 
-/* Fill buf with cryptographically secure random bytes (OpenSSL RAND). */
-void random_bytes(void *buf, size_t len);
-/* A random URL-safe identifier of 'bytes' random bytes, base64url. */
-char *random_id(size_t bytes);
-
 /* Write a file atomically: temp file in the same directory, fsync, rename.
  * mode is applied to the new file (e.g. 0600 for keys). Keeps nothing else. */
 int file_write_atomic(const char *path, const void *data, size_t len, int mode, aro_err *err);

@@ -7,6 +7,7 @@
 #include "keys.h"
 #include "metrics.h"
 #include "nonce.h"
+#include "random.h"
 #include "render.h"
 
 char *account_url(const char *base, const char *id) { return xasprintf("%s/acme/acct/%s", base, id); }

@@ -29,6 +29,7 @@
  * because an X509_NAME caches its encodings lazily. The issuing key is an
  * EVP_PKEY shared read-only between threads, which OpenSSL 3 allows. */
 #include "ca.h"
+#include "random.h"
 
 #include <dirent.h>
 #include <errno.h>

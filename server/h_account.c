@@ -8,6 +8,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "keys.h"
+#include "random.h"
 #include "render.h"
 
 /* 7.3: contacts are mailto: URLs here (RFC 8555 leaves other schemes to

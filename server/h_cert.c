@@ -34,25 +34,6 @@ static char *serial_hex_of(X509 *x)
     return out;
 }
 
-/* RFC 9773 4.1: base64url(AKI keyIdentifier) "." base64url(serial DER
- * content octets). */
-static char *ari_cert_id(X509 *x)
-{
-    const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(x);
-    unsigned char *der = NULL;
-    int len = i2d_ASN1_INTEGER((ASN1_INTEGER *)X509_get0_serialNumber(x), &der);
-    char *ret = NULL;
-    if (aki && len > 2 && der[1] < 0x80) {
-        char *a = b64url_encode(ASN1_STRING_get0_data(aki), (size_t)ASN1_STRING_length(aki));
-        char *s = b64url_encode(der + 2, (size_t)der[1]);
-        ret = xasprintf("%s.%s", a, s);
-        free(a);
-        free(s);
-    }
-    OPENSSL_free(der);
-    return ret;
-}
-
 /* ---- finalize ---- */
 
 static bool names_match_order(const rec_order *o, const csr_info *csr, char *why, size_t whylen)
@@ -145,7 +126,7 @@ static void finish_issuance(issuance_job *j, ca_issued *iss, const char *failure
             else
                 strv_push(&cert.ips, &cert.nips, o.identifiers[i].value);
         }
-        cert.ari_id = n > 0 ? ari_cert_id(chain[0]) : NULL;
+        cert.ari_id = n > 0 ? acme_ari_cert_id(chain[0]) : NULL;
         for (int i = 0; i < n; i++)
             X509_free(chain[i]);
         free(chain);

@@ -8,6 +8,7 @@
 #include "handlers.h"
 #include "metrics.h"
 #include "policy.h"
+#include "random.h"
 #include "render.h"
 
 #define MAX_IDENTIFIERS 100

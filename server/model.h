@@ -16,6 +16,7 @@
 
 #include "problem.h"
 #include "status.h"
+#include "strv.h"
 
 #define ID_LEN 24
 
@@ -144,10 +145,5 @@ char *rec_cert_to_json(const rec_cert *r);
 int rec_cert_from_json(const char *s, size_t len, rec_cert *r);
 void rec_cert_clear(rec_cert *r);
 
-/* Small helpers for string arrays in records. */
-void strv_push(char ***v, size_t *n, const char *s);
-bool strv_contains(char *const *v, size_t n, const char *s);
-void strv_remove(char **v, size_t *n, const char *s);
-void strv_free(char **v, size_t n);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "b64url.h"
+#include "random.h"
 #include "util.h"
 
 #define NONCE_WINDOW (1u << 20) /* a million outstanding nonces, 128 KiB of bits */

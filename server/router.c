@@ -10,6 +10,7 @@
 
 #include "handlers.h"
 #include "metrics.h"
+#include "random.h"
 #include "render.h"
 
 void response_clear(http_response *rs)

@@ -17,6 +17,7 @@
 #include "lifecycle.h"
 #include "metrics.h"
 #include "policy.h"
+#include "random.h"
 #include "workers.h"
 #include "writer.h"
 

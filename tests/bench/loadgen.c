@@ -52,6 +52,7 @@
 #include "json.h"
 #include "keys.h"
 #include "msg.h"
+#include "random.h"
 
 #define MAX_WORKERS 256
 #define MAX_NAMES 16

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "b64url.h"
+#include "random.h"
 #include "testlib.h"
 #include "util.h"
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "b64url.h"
+#include "random.h"
 #include "testlib.h"
 #include "util.h"
 
