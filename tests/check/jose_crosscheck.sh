@@ -1,7 +1,7 @@
 #!/bin/bash
 # Cross-check aro's JWS/JWK code against josepy + python3-cryptography
 # (Debian packages), both directions, every algorithm. See
-# tests/unit/jose_crosscheck.py.
+# tests/check/jose_crosscheck.py.
 set -euo pipefail
 src=${ARO_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${ARO_BUILD_DIR:-$src/build}
@@ -23,4 +23,4 @@ if [ ! -x "$tool" ]; then
     echo "jose_crosscheck: $tool not built" >&2
     exit 1
 fi
-exec "$py" "$src/tests/unit/jose_crosscheck.py" "$tool"
+exec "$py" "$src/tests/check/jose_crosscheck.py" "$tool"

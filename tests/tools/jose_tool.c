@@ -1,5 +1,5 @@
 /* A small CLI over aro's JOSE code for the cross-check against josepy and
- * python3-cryptography (tests/unit/jose_crosscheck.py). Test tooling only.
+ * python3-cryptography (tests/check/jose_crosscheck.py). Test tooling only.
  *   jose_tool genkey TYPE PATH          TYPE as key_type_from_name
  *   jose_tool sign KEY NONCE URL PAYLOAD  flattened JWS with jwk, to stdout
  *   jose_tool verify                    JWS on stdin (ACME request rules,

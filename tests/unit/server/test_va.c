@@ -1,4 +1,3 @@
-// sources: server/va.c server/va_dns.c server/va_http01.c server/va_tlsalpn01.c server/va_caa.c
 /* The validation authority against a real pebble-challtestsrv on loopback
  * ports (DNS, http-01, tls-alpn-01 and its management API), plus the
  * parsers fed with records challtestsrv cannot serve (CAA flags, SOA TTLs,

@@ -1,4 +1,3 @@
-// sources: client/state.c
 /* The client's state store and its atomic, versioned file writes. */
 #include <stdio.h>
 #include <stdlib.h>

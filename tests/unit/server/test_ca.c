@@ -1,4 +1,3 @@
-// sources: server/ca.c
 /* The CA: creation and reload of the hierarchy files, the leaf profile,
  * chain verification under every root as `openssl verify -CAfile root
  * -untrusted chain` would do it (purpose sslserver, X509_STRICT as Python

@@ -1,4 +1,3 @@
-// sources: client/backoff.c client/choose.c
 /* Backoff, Retry-After parsing, and challenge choice (no server needed). */
 #include <stdint.h>
 #include <string.h>

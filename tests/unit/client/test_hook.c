@@ -1,4 +1,3 @@
-// sources: client/solvers.c client/msg.c
 /* Solvers without a CA: the uacme hook protocol (arguments, UACME_*
  * variables, exit status), the standalone http-01 server and the webroot. */
 #include <arpa/inet.h>
