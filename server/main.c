@@ -8,13 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "handlers.h"
-#include "http.h"
-#include "metrics.h"
-#include "nonce.h"
-#include "workers.h"
-#include "writer.h"
+#include "settings/config.h"
+#include "acme/handlers.h"
+#include "front/http.h"
+#include "core/metrics.h"
+#include "acme/nonce.h"
+#include "jobs/workers.h"
+#include "jobs/writer.h"
 
 static void on_signal(int sig)
 {

@@ -12,15 +12,15 @@
  * Property: an identifier the policy accepts is canonical, i.e. checking
  * its canonical form again accepts it unchanged (orders, authorization
  * reuse and CSR matching all compare canonical strings with strcmp). */
-#include "../../server/h_account.c"
-#include "../../server/h_authz.c"
-#include "../../server/h_order.c"
+#include "../../server/acme/account.c"
+#include "../../server/acme/authz.c"
+#include "../../server/acme/order.c"
 
 #include <stdint.h>
 #include <stdio.h>
 
 #include "acme_crypto.h"
-#include "config.h"
+#include "settings/config.h"
 
 static server srv;
 static const char *BASE = "https://acme.test:14000";

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ca.h"
+#include "ca/ca.h"
 #include "testlib.h"
 
 static char tmpdir[] = "/tmp/aro-test-ca-XXXXXX";

@@ -21,8 +21,8 @@
 
 #include "acme_crypto.h"
 #include "testlib.h"
-#include "va.h"
-#include "va_internal.h"
+#include "va/va.h"
+#include "va/internal.h"
 
 #define CHALLTESTSRV "/usr/bin/pebble-challtestsrv"
 

@@ -1,0 +1,396 @@
+/* Accounts (7.3): creation with external account binding, lookup by key,
+ * update, deactivation, key rollover, the orders list. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "acme/auth.h"
+#include "b64url.h"
+#include "store/db.h"
+#include "acme/handlers.h"
+#include "keys.h"
+#include "random.h"
+#include "acme/render.h"
+
+/* 7.3: contacts are mailto: URLs here (RFC 8555 leaves other schemes to
+ * the server; Pebble and Boulder take mailto only). */
+static bool check_contacts(yajl_val contact, http_response *rs)
+{
+    if (!contact)
+        return true;
+    if (!YAJL_IS_ARRAY(contact)) {
+        response_error(rs, "malformed", 400, "\"contact\" must be an array of URLs");
+        return false;
+    }
+    for (size_t i = 0; i < contact->u.array.len; i++) {
+        yajl_val c = contact->u.array.values[i];
+        if (!YAJL_IS_STRING(c)) {
+            response_error(rs, "malformed", 400, "\"contact\" must be an array of URLs");
+            return false;
+        }
+        const char *s = YAJL_GET_STRING(c);
+        if (strncmp(s, "mailto:", 7) != 0) {
+            response_error(rs, "unsupportedContact", 400, "contact \"%s\": only mailto: is supported", s);
+            return false;
+        }
+        const char *addr = s + 7, *at = strchr(addr, '@');
+        if (!at || at == addr || !strchr(at, '.') || strpbrk(addr, ",?&% \t<>") || at[1] == '.' ||
+            addr[strlen(addr) - 1] == '.') {
+            response_error(rs, "invalidContact", 400, "contact \"%s\" is not a valid email address", s);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void set_contacts(rec_account *a, yajl_val contact)
+{
+    strv_free(a->contact, a->ncontact);
+    a->contact = NULL;
+    a->ncontact = 0;
+    for (size_t i = 0; contact && i < contact->u.array.len; i++)
+        strv_push(&a->contact, &a->ncontact, YAJL_GET_STRING(contact->u.array.values[i]));
+}
+
+/* 7.3.4: the inner JWS is HS256 over the account's JWK, with a kid the CA
+ * issued and the newAccount URL. */
+static bool check_eab(server *srv, const http_request *rq, yajl_val eab, EVP_PKEY *acct_key,
+                      char **kid_out, http_response *rs)
+{
+    jws_msg m;
+    aro_err err = {{0}};
+    bool ok = false;
+    if (jws_parse_value(eab, JWS_EAB_INNER, &m, &err) != JWS_OK) {
+        response_error(rs, "malformed", 400, "externalAccountBinding: %s", err.msg);
+        return false;
+    }
+    char *url = xasprintf("%s%s", rq->base, rq->path);
+    const eab_key *k = NULL;
+    for (size_t i = 0; i < srv->cfg.neab_keys; i++)
+        if (strcmp(srv->cfg.eab_keys[i].kid, m.kid) == 0)
+            k = &srv->cfg.eab_keys[i];
+    if (strcmp(m.url, url) != 0) {
+        response_error(rs, "malformed", 400, "externalAccountBinding url must be the newAccount URL");
+        goto out;
+    }
+    if (!k) {
+        response_error(rs, "unauthorized", 403, "externalAccountBinding: unknown key id \"%s\"", m.kid);
+        goto out;
+    }
+    if (jws_verify_hmac(&m, k->key, k->keylen, &err) != JWS_OK) {
+        response_error(rs, "unauthorized", 403, "externalAccountBinding: %s", err.msg);
+        goto out;
+    }
+    yajl_val inner = json_parse((const char *)m.payload, m.payload_len, &err);
+    EVP_PKEY *bound = inner ? jwk_import(inner, &err) : NULL;
+    json_free(inner);
+    if (!bound || !key_public_equal(bound, acct_key)) {
+        response_error(rs, "malformed", 400, "externalAccountBinding payload must be the account's JWK");
+        EVP_PKEY_free(bound);
+        goto out;
+    }
+    EVP_PKEY_free(bound);
+    *kid_out = xstrdup(m.kid);
+    ok = true;
+out:
+    free(url);
+    jws_msg_free(&m);
+    return ok;
+}
+
+void handle_new_account(server *srv, const http_request *rq, http_response *rs)
+{
+    acme_auth a;
+    store_txn *t = NULL;
+    rec_account acct = {0};
+    char *thumb = NULL, *eab_kid = NULL;
+    if (auth_request(srv, rq, AUTH_JWK, &a, rs) < 0)
+        goto out;
+    if (a.post_as_get) {
+        response_error(rs, "malformed", 400, "newAccount needs a payload");
+        goto out;
+    }
+    bool only_existing = false, tos = false;
+    aro_err err;
+    yajl_val contact = NULL, eab = NULL;
+    if (json_get_bool(a.payload, "onlyReturnExisting", false, &only_existing, &err) < 0 ||
+        json_get_bool(a.payload, "termsOfServiceAgreed", false, &tos, &err) < 0 ||
+        json_get_obj(a.payload, "externalAccountBinding", false, &eab, &err) < 0) {
+        response_error(rs, "malformed", 400, "%s", err.msg);
+        goto out;
+    }
+    contact = json_member(a.payload, "contact");
+    thumb = jwk_thumbprint(a.key);
+    t = store_begin(srv->st, true);
+    if (!t) {
+        response_store_error(rs);
+        goto out;
+    }
+    char *existing = NULL;
+    int rc = db_get_str(t, TBL_ACCOUNT_KEYS, thumb, &existing);
+    if (rc == 0) {
+        /* 7.3.1: a known key returns its account, 200 and Location. */
+        rc = db_get_account(t, existing, &acct);
+        free(existing);
+        if (rc != 0) {
+            response_store_error(rs);
+            goto out;
+        }
+        rs->location = account_url(rq->base, acct.id);
+        response_json(rs, 200, render_account(rq->base, &acct));
+        goto out;
+    }
+    if (only_existing) {
+        response_error(rs, "accountDoesNotExist", 400, "no account exists with this key");
+        goto out;
+    }
+    if (srv->cfg.terms_of_service && !tos) {
+        response_error(rs, "malformed", 400, "the terms of service must be agreed to (termsOfServiceAgreed)");
+        goto out;
+    }
+    if (!check_contacts(contact, rs))
+        goto out;
+    if (eab && !check_eab(srv, rq, eab, a.key, &eab_kid, rs))
+        goto out;
+    if (srv->cfg.eab_required && !eab_kid) {
+        response_error(rs, "externalAccountRequired", 400, "this CA requires external account binding");
+        goto out;
+    }
+    char *id = random_id(12);
+    snprintf(acct.id, sizeof(acct.id), "%s", id);
+    free(id);
+    acct.thumbprint = xstrdup(thumb);
+    acct.jwk = jwk_to_json(a.key);
+    acct.status = xstrdup("valid");
+    set_contacts(&acct, contact);
+    acct.tos_agreed = tos;
+    acct.eab_kid = eab_kid;
+    eab_kid = NULL;
+    acct.created = rq->now;
+    if (db_put_account(t, &acct) < 0 || db_put_str(t, TBL_ACCOUNT_KEYS, thumb, acct.id) < 0 ||
+        store_commit(t, NULL) < 0) {
+        t = NULL;
+        response_store_error(rs);
+        goto out;
+    }
+    t = NULL;
+    rs->location = account_url(rq->base, acct.id);
+    response_json(rs, 201, render_account(rq->base, &acct));
+out:
+    store_abort(t);
+    rec_account_clear(&acct);
+    free(thumb);
+    free(eab_kid);
+    auth_clear(&a);
+}
+
+void handle_account(server *srv, const http_request *rq, http_response *rs, const char *id)
+{
+    acme_auth a;
+    store_txn *t = NULL;
+    if (auth_request(srv, rq, AUTH_KID, &a, rs) < 0)
+        goto out;
+    if (strcmp(a.acct.id, id) != 0) {
+        response_error(rs, "unauthorized", 403, "the request's key does not belong to this account");
+        goto out;
+    }
+    rs->location = account_url(rq->base, id);
+    if (a.post_as_get) {
+        response_json(rs, 200, render_account(rq->base, &a.acct));
+        goto out;
+    }
+    /* 7.3.2 update contact; 7.3.6 deactivate. */
+    const char *status = NULL;
+    aro_err err;
+    if (json_get_str(a.payload, "status", false, &status, &err) < 0) {
+        response_error(rs, "malformed", 400, "%s", err.msg);
+        goto out;
+    }
+    if (status && strcmp(status, "deactivated") != 0) {
+        response_error(rs, "malformed", 400, "an account can only be set to \"deactivated\"");
+        goto out;
+    }
+    yajl_val contact = json_member(a.payload, "contact");
+    if (!check_contacts(contact, rs))
+        goto out;
+    t = store_begin(srv->st, true);
+    rec_account cur;
+    if (!t || db_get_account(t, id, &cur) != 0) {
+        response_store_error(rs);
+        goto out;
+    }
+    if (contact)
+        set_contacts(&cur, contact);
+    if (status) {
+        free(cur.status);
+        cur.status = xstrdup("deactivated");
+    }
+    int rc = db_put_account(t, &cur);
+    if (rc == 0)
+        rc = store_commit(t, NULL);
+    else
+        store_abort(t);
+    t = NULL;
+    if (rc < 0)
+        response_store_error(rs);
+    else
+        response_json(rs, 200, render_account(rq->base, &cur));
+    rec_account_clear(&cur);
+out:
+    store_abort(t);
+    auth_clear(&a);
+}
+
+typedef struct {
+    const char *base;
+    json_gen *g;
+    int left;
+    char *last_key;
+} orders_page;
+
+static int collect_order(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    (void)val;
+    (void)vlen;
+    orders_page *p = arg;
+    if (p->left-- == 0)
+        return 1;
+    const char *slash = memrchr(key, '/', klen);
+    char *oid = xstrndup(slash + 1, klen - (size_t)(slash + 1 - key));
+    char *u = url_for(p->base, "order", oid);
+    jg_str(p->g, u);
+    free(u);
+    free(oid);
+    free(p->last_key);
+    p->last_key = xstrndup(key, klen);
+    return 0;
+}
+
+void handle_account_orders(server *srv, const http_request *rq, http_response *rs, const char *id)
+{
+    acme_auth a;
+    store_txn *t = NULL;
+    if (auth_request(srv, rq, AUTH_KID, &a, rs) < 0)
+        goto out;
+    if (strcmp(a.acct.id, id) != 0) {
+        response_error(rs, "unauthorized", 403, "the orders of another account");
+        goto out;
+    }
+    /* 7.1.2.1: paged, with Link rel="next". The cursor is the last key. */
+    char *prefix = xasprintf("%s/", id);
+    const char *after = NULL;
+    if (rq->query && strncmp(rq->query, "cursor=", 7) == 0)
+        after = rq->query + 7;
+    char *after_key = after ? xasprintf("%s%s", prefix, after) : NULL;
+    t = store_begin(srv->st, false);
+    if (!t) {
+        free(prefix);
+        free(after_key);
+        response_store_error(rs);
+        goto out;
+    }
+    orders_page p = {.base = rq->base, .g = jg_new(), .left = srv->cfg.orders_per_page};
+    jg_obj_open(p.g);
+    jg_key(p.g, "orders");
+    jg_arr_open(p.g);
+    store_scan(t, TBL_ACCOUNT_ORDERS, prefix, after_key, collect_order, &p);
+    jg_arr_close(p.g);
+    jg_obj_close(p.g);
+    if (p.left < 0 && p.last_key) {
+        char *next = xasprintf("%s/acme/acct/%s/orders?cursor=%s", rq->base, id, p.last_key + strlen(prefix));
+        response_link(rs, next, "next");
+        free(next);
+    }
+    response_json(rs, 200, jg_finish(p.g, NULL));
+    free(p.last_key);
+    free(prefix);
+    free(after_key);
+out:
+    store_abort(t);
+    auth_clear(&a);
+}
+
+void handle_key_change(server *srv, const http_request *rq, http_response *rs)
+{
+    acme_auth a;
+    jws_msg inner;
+    bool have_inner = false;
+    store_txn *t = NULL;
+    EVP_PKEY *old = NULL;
+    char *thumb = NULL, *kid = NULL;
+    aro_err err = {{0}};
+    if (auth_request(srv, rq, AUTH_KID, &a, rs) < 0)
+        goto out;
+    if (a.post_as_get) {
+        response_error(rs, "malformed", 400, "keyChange needs a payload");
+        goto out;
+    }
+    /* 7.3.5: the payload is a JWS signed by the new key. */
+    if (jws_parse_value(a.payload, JWS_KEYCHANGE_INNER, &inner, &err) != JWS_OK) {
+        response_error(rs, "malformed", 400, "inner JWS: %s", err.msg);
+        goto out;
+    }
+    have_inner = true;
+    if (jws_verify(&inner, inner.jwk, &err) != JWS_OK) {
+        response_error(rs, "malformed", 400, "inner JWS: %s", err.msg);
+        goto out;
+    }
+    if (strcmp(inner.url, a.jws.url) != 0) {
+        response_error(rs, "malformed", 400, "inner JWS url must equal the outer url");
+        goto out;
+    }
+    yajl_val body = json_parse((const char *)inner.payload, inner.payload_len, &err);
+    const char *acct = json_str(body, "account");
+    yajl_val oldkey = json_member(body, "oldKey");
+    kid = account_url(rq->base, a.acct.id);
+    old = oldkey ? jwk_import(oldkey, &err) : NULL;
+    bool match = acct && strcmp(acct, kid) == 0 && old && key_public_equal(old, a.key);
+    json_free(body);
+    if (!match) {
+        response_error(rs, "malformed", 400, "inner payload must name this account and its current key");
+        goto out;
+    }
+    thumb = jwk_thumbprint(inner.jwk);
+    t = store_begin(srv->st, true);
+    char *other = NULL;
+    if (!t) {
+        response_store_error(rs);
+        goto out;
+    }
+    if (db_get_str(t, TBL_ACCOUNT_KEYS, thumb, &other) == 0) {
+        rs->location = account_url(rq->base, other);
+        free(other);
+        response_error(rs, "conflict", 409, "the new key is already in use by an account");
+        goto out;
+    }
+    rec_account cur;
+    if (db_get_account(t, a.acct.id, &cur) != 0) {
+        response_store_error(rs);
+        goto out;
+    }
+    store_del(t, TBL_ACCOUNT_KEYS, cur.thumbprint);
+    free(cur.thumbprint);
+    free(cur.jwk);
+    cur.thumbprint = xstrdup(thumb);
+    cur.jwk = jwk_to_json(inner.jwk);
+    int rc = db_put_account(t, &cur);
+    if (rc == 0)
+        rc = db_put_str(t, TBL_ACCOUNT_KEYS, thumb, cur.id);
+    if (rc == 0)
+        rc = store_commit(t, NULL);
+    else
+        store_abort(t);
+    t = NULL;
+    if (rc < 0)
+        response_store_error(rs);
+    else
+        response_json(rs, 200, render_account(rq->base, &cur));
+    rec_account_clear(&cur);
+out:
+    store_abort(t);
+    if (have_inner)
+        jws_msg_free(&inner);
+    EVP_PKEY_free(old);
+    free(thumb);
+    free(kid);
+    auth_clear(&a);
+}

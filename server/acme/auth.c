@@ -1,0 +1,167 @@
+#include "acme/auth.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "keys.h"
+#include "core/metrics.h"
+#include "acme/nonce.h"
+#include "random.h"
+#include "acme/render.h"
+
+char *account_url(const char *base, const char *id) { return xasprintf("%s/acme/acct/%s", base, id); }
+
+const char *account_id_from_kid(const char *base, const char *kid)
+{
+    return id_in_url(base, kid, "acct");
+}
+
+static void count_jws(server *srv, const char *alg, const char *result)
+{
+    char labels[96];
+    snprintf(labels, sizeof(labels), "alg=\"%s\",result=\"%s\"", alg ? alg : "unknown", result);
+    metrics_inc(srv->m, "aro_jws_verifications_total", labels);
+}
+
+static int load_account(server *srv, const char *id, rec_account *out)
+{
+    store_txn *t = store_begin(srv->st, false);
+    if (!t)
+        return -1;
+    const char *v;
+    size_t len;
+    int rc = store_get(t, TBL_ACCOUNTS, id, &v, &len);
+    if (rc == 0)
+        rc = rec_account_from_json(v, len, out) < 0 ? -1 : 0;
+    store_abort(t);
+    return rc;
+}
+
+int auth_request(server *srv, const http_request *rq, auth_key_mode mode, acme_auth *a,
+                 http_response *rs)
+{
+    aro_err err = {{0}};
+    memset(a, 0, sizeof(*a));
+    char *url = NULL;
+    int ret = -1;
+
+    if (strcmp(rq->method, "POST") != 0) {
+        response_error(rs, "malformed", 405, "this resource takes POST (RFC 8555 6.3)");
+        goto out;
+    }
+    /* 6.2: the body is application/jose+json; 415 for anything else. */
+    if (!rq->content_type || strncasecmp(rq->content_type, "application/jose+json", 21) != 0) {
+        response_error(rs, "malformed", 415, "Content-Type must be application/jose+json");
+        goto out;
+    }
+    jws_result jr = jws_parse(rq->body, rq->body_len, JWS_ACME_REQUEST, &a->jws, &err);
+    if (jr == JWS_ERR_NO_NONCE) {
+        response_error(rs, "badNonce", 400, "%s", err.msg);
+        goto out;
+    }
+    if (jr == JWS_ERR_BAD_ALG) {
+        response_error(rs, "badSignatureAlgorithm", 400, "%s", err.msg);
+        count_jws(srv, a->jws.alg, "badAlgorithm");
+        goto out;
+    }
+    if (jr == JWS_ERR_BAD_KEY) {
+        response_error(rs, "badPublicKey", 400, "%s", err.msg);
+        goto out;
+    }
+    if (jr != JWS_OK) {
+        response_error(rs, "malformed", 400, "%s", err.msg);
+        goto out;
+    }
+    /* 6.4: "url" must be exactly the URL this request went to. */
+    url = xasprintf("%s%s%s%s", rq->base, rq->path, rq->query ? "?" : "", rq->query ? rq->query : "");
+    if (strcmp(a->jws.url, url) != 0) {
+        response_error(rs, "unauthorized", 401, "JWS url \"%s\" does not match the request URL \"%s\"",
+                       a->jws.url, url);
+        goto out;
+    }
+    /* 6.5: each nonce once; fault injection can refuse good ones too. */
+    bool nonce_ok = nonce_consume(srv->nonces, a->jws.nonce);
+    if (nonce_ok && srv->cfg.fault_nonce_reject > 0) {
+        unsigned r;
+        random_bytes(&r, sizeof(r));
+        if ((double)r / 4294967296.0 < srv->cfg.fault_nonce_reject) {
+            nonce_ok = false;
+            metrics_inc(srv->m, "aro_faults_injected_total", "kind=\"badNonce\"");
+        }
+    }
+    if (!nonce_ok) {
+        response_error(rs, "badNonce", 400, "JWS has an invalid anti-replay nonce");
+        goto out;
+    }
+    /* 6.2: jwk only for newAccount (and revokeCert by certificate key). */
+    if (a->jws.jwk) {
+        if (mode == AUTH_KID) {
+            response_error(rs, "malformed", 400, "this request must use \"kid\", not \"jwk\"");
+            goto out;
+        }
+        a->key = a->jws.jwk;
+        a->jws.jwk = NULL;
+    } else {
+        if (mode == AUTH_JWK) {
+            response_error(rs, "malformed", 400, "newAccount requests must carry \"jwk\", not \"kid\"");
+            goto out;
+        }
+        const char *id = account_id_from_kid(rq->base, a->jws.kid);
+        int rc = id ? load_account(srv, id, &a->acct) : 1;
+        if (rc < 0) {
+            response_error(rs, "serverInternal", 500, "store error");
+            goto out;
+        }
+        if (rc == 1) {
+            response_error(rs, "accountDoesNotExist", 400, "no account at \"%s\"", a->jws.kid);
+            goto out;
+        }
+        a->has_acct = true;
+        if (strcmp(a->acct.status, "valid") != 0) {
+            response_error(rs, "unauthorized", 401, "account is %s", a->acct.status);
+            goto out;
+        }
+        yajl_val jwk = json_parse(a->acct.jwk, strlen(a->acct.jwk), &err);
+        a->key = jwk ? jwk_import(jwk, &err) : NULL;
+        json_free(jwk);
+        if (!a->key) {
+            response_error(rs, "serverInternal", 500, "stored account key unusable");
+            goto out;
+        }
+    }
+    jr = jws_verify(&a->jws, a->key, &err);
+    count_jws(srv, a->jws.alg, jr == JWS_OK ? "valid" : "invalid");
+    if (jr == JWS_ERR_BAD_ALG) {
+        response_error(rs, "badSignatureAlgorithm", 400, "%s", err.msg);
+        goto out;
+    }
+    if (jr != JWS_OK) {
+        response_error(rs, "malformed", 400, "JWS verification error: %s", err.msg);
+        goto out;
+    }
+    if (a->jws.payload_len == 0) {
+        a->post_as_get = true; /* 6.3 */
+    } else {
+        a->payload = json_parse((const char *)a->jws.payload, a->jws.payload_len, &err);
+        if (!a->payload || !YAJL_IS_OBJECT(a->payload)) {
+            response_error(rs, "malformed", 400, "payload is not a JSON object: %s",
+                           a->payload ? "wrong type" : err.msg);
+            goto out;
+        }
+    }
+    ret = 0;
+out:
+    free(url);
+    return ret;
+}
+
+void auth_clear(acme_auth *a)
+{
+    jws_msg_free(&a->jws);
+    json_free(a->payload);
+    if (a->has_acct)
+        rec_account_clear(&a->acct);
+    EVP_PKEY_free(a->key);
+    memset(a, 0, sizeof(*a));
+}

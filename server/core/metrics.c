@@ -1,0 +1,123 @@
+#include "core/metrics.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#define BUCKETS 256
+
+typedef struct series {
+    char *key; /* name{labels} */
+    uint64_t value;
+    struct series *next;
+} series;
+
+struct metrics {
+    pthread_mutex_t lock;
+    series *bucket[BUCKETS];
+    size_t count;
+};
+
+metrics *metrics_new(void)
+{
+    metrics *m = xcalloc(1, sizeof(*m));
+    pthread_mutex_init(&m->lock, NULL);
+    return m;
+}
+
+void metrics_free(metrics *m)
+{
+    if (!m)
+        return;
+    for (int i = 0; i < BUCKETS; i++) {
+        for (series *s = m->bucket[i], *n; s; s = n) {
+            n = s->next;
+            free(s->key);
+            free(s);
+        }
+    }
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}
+
+static unsigned hash(const char *s)
+{
+    unsigned h = 2166136261u;
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h % BUCKETS;
+}
+
+static char *series_key(const char *name, const char *labels)
+{
+    return labels && *labels ? xasprintf("%s{%s}", name, labels) : xstrdup(name);
+}
+
+void metrics_add(metrics *m, const char *name, const char *labels, uint64_t by)
+{
+    char *key = series_key(name, labels);
+    unsigned h = hash(key);
+    pthread_mutex_lock(&m->lock);
+    series *s = m->bucket[h];
+    while (s && strcmp(s->key, key) != 0)
+        s = s->next;
+    if (!s) {
+        s = xcalloc(1, sizeof(*s));
+        s->key = key;
+        key = NULL;
+        s->next = m->bucket[h];
+        m->bucket[h] = s;
+        m->count++;
+    }
+    s->value += by;
+    pthread_mutex_unlock(&m->lock);
+    free(key);
+}
+
+uint64_t metrics_get(metrics *m, const char *name, const char *labels)
+{
+    char *key = series_key(name, labels);
+    uint64_t v = 0;
+    pthread_mutex_lock(&m->lock);
+    for (series *s = m->bucket[hash(key)]; s; s = s->next)
+        if (strcmp(s->key, key) == 0)
+            v = s->value;
+    pthread_mutex_unlock(&m->lock);
+    free(key);
+    return v;
+}
+
+static int cmp_series(const void *a, const void *b)
+{
+    return strcmp((*(series *const *)a)->key, (*(series *const *)b)->key);
+}
+
+char *metrics_render(metrics *m)
+{
+    aro_buf b = {0};
+    pthread_mutex_lock(&m->lock);
+    series **all = xcalloc(m->count + 1, sizeof(*all));
+    size_t n = 0;
+    for (int i = 0; i < BUCKETS; i++)
+        for (series *s = m->bucket[i]; s; s = s->next)
+            all[n++] = s;
+    qsort(all, n, sizeof(*all), cmp_series);
+    const char *last_name = NULL;
+    size_t last_len = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t name_len = strcspn(all[i]->key, "{");
+        if (!last_name || name_len != last_len || strncmp(last_name, all[i]->key, name_len) != 0) {
+            buf_printf(&b, "# TYPE %.*s counter\n", (int)name_len, all[i]->key);
+            last_name = all[i]->key;
+            last_len = name_len;
+        }
+        buf_printf(&b, "%s %llu\n", all[i]->key, (unsigned long long)all[i]->value);
+    }
+    pthread_mutex_unlock(&m->lock);
+    free(all);
+    if (!b.data)
+        buf_puts(&b, "");
+    return buf_steal(&b);
+}

@@ -1,0 +1,14 @@
+/* The HTTP front end on libh2o (evloop flavour): HTTPS with HTTP/1.1 and
+ * HTTP/2 (ALPN), one event loop per thread on its own SO_REUSEPORT
+ * socket, and the management listener on a loop of its own. */
+#ifndef ARO_HTTP_H
+#define ARO_HTTP_H
+
+#include "core/server.h"
+
+/* Runs until http_stop() is called (from a signal handler). 0 on a clean
+ * stop, -1 when a listener could not start (message on stderr). */
+int http_run(server *srv);
+void http_stop(void);
+
+#endif

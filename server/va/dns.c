@@ -1,0 +1,505 @@
+/* DNS for the validation authority, on c-ares. Every lookup gets its own
+ * channel (servers from va_config.dns_server, or the system's), waits for
+ * its answer in a poll loop bounded by the attempt's deadline, and parses
+ * the raw response itself: the answer section for the asked type after
+ * CNAMEs, the authority section's SOA for negative caching (RFC 2308). */
+#include <arpa/inet.h>
+#include <ares.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "acme_crypto.h"
+#include "util.h"
+#include "va/internal.h"
+
+#define DNS_HEADER_LEN 12
+#define RCODE_NOERROR 0
+#define RCODE_NXDOMAIN 3
+#define CLASS_IN 1
+
+/* ---- wire parsing ------------------------------------------------------ */
+
+/* One resource record of a parsed message. rdata points into the message. */
+typedef struct {
+    char *name;
+    int type;
+    unsigned long ttl;
+    const unsigned char *rdata;
+    size_t rdlen;
+    char *target; /* CNAME target, expanded */
+    int section;  /* 0 answer, 1 authority */
+} wire_rr;
+
+typedef struct {
+    int rcode;
+    wire_rr *rr;
+    size_t n;
+} wire_msg;
+
+static unsigned get16(const unsigned char *p) { return ((unsigned)p[0] << 8) | p[1]; }
+
+static unsigned long get32(const unsigned char *p)
+{
+    return ((unsigned long)p[0] << 24) | ((unsigned long)p[1] << 16) | ((unsigned long)p[2] << 8) |
+           p[3];
+}
+
+static void wire_clear(wire_msg *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->rr[i].name);
+        free(m->rr[i].target);
+    }
+    free(m->rr);
+    memset(m, 0, sizeof *m);
+}
+
+/* Expand a possibly compressed name at p into a malloc'd string (c-ares
+ * does the pointer chasing and loop detection); *used is its wire size. */
+static char *expand_name(const unsigned char *p, const unsigned char *msg, size_t len, long *used)
+{
+    char *s = NULL;
+    if (ares_expand_name(p, msg, (int)len, &s, used) != ARES_SUCCESS) return NULL;
+    char *copy = xstrdup(s);
+    ares_free_string(s);
+    return copy;
+}
+
+static int parse_rr(const unsigned char *msg, size_t len, size_t *off, int section, wire_rr *rr)
+{
+    long used = 0;
+    memset(rr, 0, sizeof *rr);
+    rr->section = section;
+    rr->name = expand_name(msg + *off, msg, len, &used);
+    if (!rr->name || *off + (size_t)used + 10 > len) return -1;
+    const unsigned char *p = msg + *off + used;
+    rr->type = (int)get16(p);
+    int cls = (int)get16(p + 2);
+    rr->ttl = get32(p + 4);
+    rr->rdlen = get16(p + 8);
+    rr->rdata = p + 10;
+    if ((size_t)(rr->rdata - msg) + rr->rdlen > len) return -1;
+    *off = (size_t)(rr->rdata - msg) + rr->rdlen;
+    if (cls != CLASS_IN) rr->type = -1; /* ignored below */
+    if (rr->type == VA_T_CNAME) {
+        rr->target = expand_name(rr->rdata, msg, len, &used);
+        if (!rr->target) return -1;
+    }
+    return 0;
+}
+
+/* Header, questions skipped, answer and authority RRs collected. */
+static int wire_parse(const unsigned char *msg, size_t len, wire_msg *m)
+{
+    memset(m, 0, sizeof *m);
+    if (len < DNS_HEADER_LEN) return -1;
+    m->rcode = msg[3] & 0x0f;
+    unsigned qd = get16(msg + 4), an = get16(msg + 6), ns = get16(msg + 8);
+    size_t off = DNS_HEADER_LEN;
+    for (unsigned i = 0; i < qd; i++) {
+        long used = 0;
+        char *q = expand_name(msg + off, msg, len, &used);
+        if (!q) return -1;
+        free(q);
+        off += (size_t)used + 4;
+        if (off > len) return -1;
+    }
+    m->rr = xcalloc((size_t)an + ns + 1, sizeof *m->rr);
+    for (unsigned i = 0; i < an + ns; i++) {
+        int rc = parse_rr(msg, len, &off, i < an ? 0 : 1, &m->rr[m->n]);
+        m->n++;
+        if (rc != 0) return -1;
+    }
+    return 0;
+}
+
+static bool name_eq(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la && a[la - 1] == '.') la--;
+    if (lb && b[lb - 1] == '.') lb--;
+    return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+/* RFC 2308 5: a negative answer is cached for the smaller of the SOA
+ * record's own TTL and its MINIMUM field. */
+static long negative_ttl(const unsigned char *msg, size_t len, const wire_msg *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        const wire_rr *rr = &m->rr[i];
+        if (rr->section != 1 || rr->type != VA_T_SOA) continue;
+        long used1 = 0, used2 = 0;
+        char *mname = expand_name(rr->rdata, msg, len, &used1);
+        free(mname);
+        if (!mname || (size_t)used1 > rr->rdlen) return -1;
+        char *rname = expand_name(rr->rdata + used1, msg, len, &used2);
+        free(rname);
+        if (!rname || (size_t)(used1 + used2) + 20 != rr->rdlen) return -1;
+        unsigned long minimum = get32(rr->rdata + used1 + used2 + 16);
+        return (long)(rr->ttl < minimum ? rr->ttl : minimum);
+    }
+    return -1;
+}
+
+static void collect(const wire_msg *m, const char *owner, int qtype, va_dns_answer *out)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        const wire_rr *rr = &m->rr[i];
+        if (rr->section != 0 || rr->type != qtype || !name_eq(rr->name, owner)) continue;
+        out->rr = xrealloc(out->rr, (out->n + 1) * sizeof *out->rr);
+        out->rr[out->n].data = xmalloc(rr->rdlen + 1);
+        memcpy(out->rr[out->n].data, rr->rdata, rr->rdlen);
+        out->rr[out->n].len = rr->rdlen;
+        out->n++;
+    }
+}
+
+static const char *cname_of(const wire_msg *m, const char *owner)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (m->rr[i].section == 0 && m->rr[i].type == VA_T_CNAME && name_eq(m->rr[i].name, owner))
+            return m->rr[i].target;
+    return NULL;
+}
+
+int va_dns_parse(const unsigned char *msg, size_t len, const char *qname, int qtype,
+                 va_dns_answer *out)
+{
+    wire_msg m;
+    memset(out, 0, sizeof *out);
+    out->neg_ttl = -1;
+    if (wire_parse(msg, len, &m) != 0) {
+        out->status = VA_DNS_ERROR;
+        snprintf(out->detail, sizeof out->detail, "malformed DNS response");
+        goto out;
+    }
+    if (m.rcode != RCODE_NOERROR && m.rcode != RCODE_NXDOMAIN) {
+        out->status = VA_DNS_SERVFAIL;
+        snprintf(out->detail, sizeof out->detail, "DNS server answered rcode %d", m.rcode);
+        goto out;
+    }
+    /* Walk the CNAME chain the resolver put in the answer (RFC 1034 3.6.2). */
+    const char *owner = qname;
+    for (int hops = 0; hops <= VA_MAX_CNAME_CHAIN; hops++) {
+        collect(&m, owner, qtype, out);
+        if (out->n > 0) break;
+        const char *next = cname_of(&m, owner);
+        if (!next || qtype == VA_T_CNAME) break;
+        owner = next;
+    }
+    out->final_name = xstrdup(owner);
+    if (out->n > 0) {
+        out->status = VA_DNS_OK;
+    } else {
+        /* NXDOMAIN describes the end of the chain; a chain ending here in a
+         * CNAME without data is NODATA with final_name to query next. */
+        out->status = m.rcode == RCODE_NXDOMAIN ? VA_DNS_NXDOMAIN : VA_DNS_NODATA;
+        out->neg_ttl = negative_ttl(msg, len, &m);
+        snprintf(out->detail, sizeof out->detail, "%s",
+                 m.rcode == RCODE_NXDOMAIN ? "NXDOMAIN" : "no records");
+    }
+out:
+    wire_clear(&m);
+    return out->status;
+}
+
+void va_dns_answer_clear(va_dns_answer *a)
+{
+    if (!a) return;
+    for (size_t i = 0; i < a->n; i++) free(a->rr[i].data);
+    free(a->rr);
+    free(a->final_name);
+    memset(a, 0, sizeof *a);
+    a->neg_ttl = -1;
+}
+
+char *va_txt_join(const unsigned char *rdata, size_t len)
+{
+    aro_buf b = {0};
+    size_t off = 0;
+    buf_puts(&b, "");
+    while (off < len) {
+        size_t n = rdata[off++];
+        if (off + n > len) {
+            buf_free(&b);
+            return NULL;
+        }
+        buf_append(&b, rdata + off, n);
+        off += n;
+    }
+    return buf_steal(&b);
+}
+
+/* ---- c-ares query ------------------------------------------------------ */
+
+typedef struct {
+    bool done;
+    int status;
+    unsigned char *buf;
+    size_t len;
+} query_state;
+
+static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+    query_state *st = arg;
+    st->done = true;
+    st->status = status;
+    /* ARES_FLAG_NOCHECKRESP hands over SERVFAIL/REFUSED answers too; and
+     * ares_query passes NXDOMAIN answers with their authority section. */
+    if (abuf && alen > 0 && !st->buf) {
+        st->buf = xmalloc((size_t)alen);
+        memcpy(st->buf, abuf, (size_t)alen);
+        st->len = (size_t)alen;
+    }
+}
+
+/* Drive the channel until the query is answered or the deadline passes. */
+static void wait_channel(const va_ctx *ctx, ares_channel ch, query_state *st)
+{
+    while (!st->done) {
+        int left = va_remaining_ms(ctx);
+        if (left <= 0) {
+            ares_cancel(ch); /* the callback runs with ARES_ECANCELLED */
+            break;
+        }
+        ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+        struct pollfd pfd[ARES_GETSOCK_MAXNUM];
+        int bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+        nfds_t n = 0;
+        for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
+            short ev = 0;
+            /* c-ares's ARES_GETSOCK_WRITABLE shifts a signed 1 by up to
+             * 31 places (undefined behaviour): test the bits unsigned. */
+            if (((unsigned)bits >> i) & 1u) ev |= POLLIN;
+            if (((unsigned)bits >> (i + ARES_GETSOCK_MAXNUM)) & 1u) ev |= POLLOUT;
+            if (!ev) continue;
+            pfd[n].fd = socks[i];
+            pfd[n].events = ev;
+            pfd[n].revents = 0;
+            n++;
+        }
+        struct timeval maxtv = {left / 1000, (left % 1000) * 1000}, tv, *tvp;
+        tvp = ares_timeout(ch, &maxtv, &tv);
+        int ms = (int)(tvp->tv_sec * 1000 + tvp->tv_usec / 1000);
+        int ready = poll(pfd, n, ms > 0 ? ms : 1);
+        if (ready <= 0) {
+            ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* timeouts, retries */
+            continue;
+        }
+        for (nfds_t i = 0; i < n; i++) {
+            short r = pfd[i].revents;
+            ares_process_fd(ch, (r & (POLLIN | POLLERR | POLLHUP)) ? pfd[i].fd : ARES_SOCKET_BAD,
+                            (r & POLLOUT) ? pfd[i].fd : ARES_SOCKET_BAD);
+        }
+    }
+}
+
+static int new_channel(const va_ctx *ctx, ares_channel *ch, char *detail, size_t dlen)
+{
+    struct ares_options o;
+    memset(&o, 0, sizeof o);
+    /* We read rcodes ourselves (NOCHECKRESP); per-try timeout small enough
+     * for a retry within the attempt, the deadline bounds the rest. */
+    o.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH;
+    int left = va_remaining_ms(ctx);
+    o.timeout = left / 3 > 2000 ? 2000 : (left / 3 > 100 ? left / 3 : 100);
+    o.tries = 3;
+    int rc = ares_init_options(ch, &o, ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+    if (rc != ARES_SUCCESS) {
+        snprintf(detail, dlen, "resolver initialisation failed: %s", ares_strerror(rc));
+        return -1;
+    }
+    if (ctx->cfg.dns_server) {
+        rc = ares_set_servers_ports_csv(*ch, ctx->cfg.dns_server);
+        if (rc != ARES_SUCCESS) {
+            snprintf(detail, dlen, "bad DNS server \"%s\": %s", ctx->cfg.dns_server,
+                     ares_strerror(rc));
+            ares_destroy(*ch);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* One query, no CNAME chasing across queries. */
+static int query_once(const va_ctx *ctx, const char *name, int type, va_dns_answer *out)
+{
+    ares_channel ch;
+    query_state st = {0};
+    memset(out, 0, sizeof *out);
+    out->neg_ttl = -1;
+    out->status = VA_DNS_ERROR;
+    if (new_channel(ctx, &ch, out->detail, sizeof out->detail) != 0) return out->status;
+    ares_query(ch, name, CLASS_IN, type, on_answer, &st);
+    wait_channel(ctx, ch, &st);
+    ares_destroy(ch);
+    if (st.buf) {
+        va_dns_parse(st.buf, st.len, name, type, out);
+    } else if (st.status == ARES_ETIMEOUT || st.status == ARES_ECANCELLED || !st.done) {
+        out->status = VA_DNS_TIMEOUT;
+        snprintf(out->detail, sizeof out->detail, "query timed out");
+    } else {
+        out->status = st.status == ARES_ESERVFAIL ? VA_DNS_SERVFAIL : VA_DNS_ERROR;
+        snprintf(out->detail, sizeof out->detail, "%s", ares_strerror(st.status));
+    }
+    free(st.buf);
+    return out->status;
+}
+
+int va_dns_lookup(const va_ctx *ctx, const char *name, int type, va_dns_answer *out)
+{
+    va_global_init();
+    char *qname = xstrdup(name);
+    for (int hop = 0;; hop++) {
+        query_once(ctx, qname, type, out);
+        /* A CNAME chain that leaves the answer without data: ask for the
+         * target ourselves (a resolver normally completes the chain). */
+        bool follow = out->status == VA_DNS_NODATA && out->final_name &&
+                      !name_eq(out->final_name, qname);
+        if (!follow) break;
+        if (hop >= VA_MAX_CNAME_CHAIN) {
+            out->status = VA_DNS_ERROR;
+            snprintf(out->detail, sizeof out->detail, "CNAME chain longer than %d",
+                     VA_MAX_CNAME_CHAIN);
+            break;
+        }
+        free(qname);
+        qname = out->final_name;
+        out->final_name = NULL;
+        va_dns_answer_clear(out);
+    }
+    free(qname);
+    return out->status;
+}
+
+/* ---- addresses --------------------------------------------------------- */
+
+void va_addrs_clear(va_addrs *a)
+{
+    if (!a) return;
+    for (size_t i = 0; i < a->n; i++) free(a->addr[i]);
+    free(a->addr);
+    a->addr = NULL;
+    a->n = 0;
+}
+
+static void addrs_push(va_addrs *a, const char *s)
+{
+    a->addr = xrealloc(a->addr, (a->n + 1) * sizeof *a->addr);
+    a->addr[a->n++] = xstrdup(s);
+}
+
+static void addrs_from(va_addrs *a, const va_dns_answer *ans, int family)
+{
+    size_t need = family == AF_INET ? 4 : 16;
+    for (size_t i = 0; i < ans->n; i++) {
+        char text[INET6_ADDRSTRLEN];
+        if (ans->rr[i].len != need) continue;
+        if (inet_ntop(family, ans->rr[i].data, text, sizeof text)) addrs_push(a, text);
+    }
+}
+
+static bool is_hard_failure(int status)
+{
+    return status == VA_DNS_SERVFAIL || status == VA_DNS_TIMEOUT || status == VA_DNS_ERROR;
+}
+
+acme_problem *va_resolve(const va_ctx *ctx, const char *host, va_addrs *out)
+{
+    va_dns_answer a4, a6;
+    acme_problem *p = NULL;
+    memset(out, 0, sizeof *out);
+    if (va_is_ip_literal(host)) {
+        addrs_push(out, host);
+        return NULL;
+    }
+    /* IPv4 first: the order in which the validators try addresses. */
+    va_dns_lookup(ctx, host, VA_T_A, &a4);
+    va_dns_lookup(ctx, host, VA_T_AAAA, &a6);
+    addrs_from(out, &a4, AF_INET);
+    addrs_from(out, &a6, AF_INET6);
+    if (out->n > 0) goto out;
+    if (is_hard_failure(a4.status) || is_hard_failure(a6.status)) {
+        const va_dns_answer *bad = is_hard_failure(a4.status) ? &a4 : &a6;
+        p = va_problem("dns", "DNS problem: %s looking up %s for %s",
+                       bad->status == VA_DNS_SERVFAIL ? "SERVFAIL" : bad->detail,
+                       bad == &a4 ? "A" : "AAAA", host);
+    } else {
+        p = va_problem("dns", "DNS problem: %s looking up A for %s - no valid A or AAAA records",
+                       a4.status == VA_DNS_NXDOMAIN ? "NXDOMAIN" : "no records", host);
+    }
+out:
+    va_dns_answer_clear(&a4);
+    va_dns_answer_clear(&a6);
+    return p;
+}
+
+/* ---- dns-01 (RFC 8555 8.4) --------------------------------------------- */
+
+/* Whether any TXT record equals the expected value; *first gets the first
+ * record seen (for the error detail), *count the number of records. */
+static bool txt_match(const va_dns_answer *ans, const char *want, char **first, size_t *count)
+{
+    bool found = false;
+    *count = 0;
+    for (size_t i = 0; i < ans->n; i++) {
+        char *txt = va_txt_join(ans->rr[i].data, ans->rr[i].len);
+        if (!txt) continue;
+        (*count)++;
+        if (strcmp(txt, want) == 0) found = true;
+        if (!*first) *first = va_sanitize(txt, strlen(txt), 100);
+        free(txt);
+    }
+    return found;
+}
+
+void va_dns01(const va_ctx *ctx, const va_request *req, va_result *out)
+{
+    char *name = xasprintf("_acme-challenge.%s", req->identifier);
+    char *want = acme_dns01_txt_value(req->key_authorization);
+    char *first = NULL;
+    size_t count = 0;
+    va_dns_answer ans;
+    json_gen *g = jg_new();
+
+    jg_arr_open(g);
+    jg_obj_open(g);
+    jg_kv_str(g, "hostname", req->identifier);
+    jg_obj_close(g);
+    jg_arr_close(g);
+    out->record_json = jg_finish(g, NULL);
+
+    va_dns_lookup(ctx, name, VA_T_TXT, &ans);
+    switch (ans.status) {
+    case VA_DNS_OK:
+        if (want && txt_match(&ans, want, &first, &count)) {
+            out->valid = true;
+        } else {
+            out->problem = va_problem("unauthorized",
+                                      "Incorrect TXT record \"%s\"%s found at %s",
+                                      first ? first : "", count > 1 ? " (and others)" : "", name);
+        }
+        break;
+    case VA_DNS_NXDOMAIN:
+    case VA_DNS_NODATA:
+        /* Tell the client how long resolvers may keep answering "no
+         * record" (RFC 2308 5), so a retry waits long enough. */
+        out->dns_negative_ttl = ans.neg_ttl;
+        out->problem = va_problem("unauthorized", "No TXT record found at %s", name);
+        break;
+    case VA_DNS_SERVFAIL:
+        out->problem = va_problem("dns", "DNS problem: SERVFAIL looking up TXT for %s", name);
+        break;
+    default:
+        out->problem = va_problem("dns", "DNS problem: %s looking up TXT for %s", ans.detail, name);
+        break;
+    }
+    va_dns_answer_clear(&ans);
+    free(first);
+    free(want);
+    free(name);
+}
