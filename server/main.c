@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "settings/config.h"
+#include "settings/cmdline.h"
 #include "acme/handlers.h"
 #include "front/http.h"
 #include "core/metrics.h"

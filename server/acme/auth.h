@@ -9,6 +9,7 @@
 
 #include "jws.h"
 #include "store/model.h"
+#include "core/exchange.h"
 #include "core/server.h"
 
 typedef enum {

@@ -5,6 +5,7 @@
 #ifndef ARO_HANDLERS_H
 #define ARO_HANDLERS_H
 
+#include "core/exchange.h"
 #include "core/server.h"
 #include "store/store.h"
 
@@ -36,6 +37,5 @@ bool issuance_submit(server *srv, const char *order_id, const unsigned char *csr
 void issuance_resume_all(server *srv);
 
 /* Common answer for a store failure. */
-void response_store_error(http_response *rs);
 
 #endif

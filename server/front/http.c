@@ -21,6 +21,8 @@
 #include <h2o.h>
 
 #include "acme/nonce.h"
+#include "front/manage.h"
+#include "front/routes.h"
 #include "jobs/workers.h"
 #include "jobs/writer.h"
 

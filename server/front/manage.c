@@ -10,6 +10,8 @@
  * N is a decimal index (0 the default hierarchy); a bad one is 404, a bad
  * serial 400, an unknown one 404 with an empty body, all as in Pebble.
  * Plus /metrics (Prometheus text), which Pebble does not have. */
+#include "front/manage.h"
+
 #include <openssl/encoder.h>
 #include <openssl/pem.h>
 #include <stdio.h>

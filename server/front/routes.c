@@ -1,9 +1,5 @@
-/* Routing and the response helpers. Paths:
- *   /directory (/dir in Pebble mode)     /acme/new-nonce  /acme/new-account
- *   /acme/new-order  /acme/revoke-cert   /acme/key-change
- *   /acme/renewal-info/CERTID            /acme/acct/ID[/orders]
- *   /acme/order/ID[/finalize]            /acme/authz/ID[/retry]
- *   /acme/chall/ID                       /acme/cert/SERIAL[/N] */
+#include "front/routes.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,62 +8,6 @@
 #include "core/metrics.h"
 #include "random.h"
 #include "acme/render.h"
-
-void response_clear(http_response *rs)
-{
-    free(rs->body);
-    free(rs->location);
-    for (int i = 0; i < rs->nlinks; i++)
-        free(rs->links[i]);
-    free(rs->problem_type);
-    memset(rs, 0, sizeof(*rs));
-    rs->retry_after = -1;
-}
-
-void response_json(http_response *rs, int status, char *body)
-{
-    free(rs->body);
-    rs->status = status;
-    rs->body = body;
-    rs->body_len = body ? strlen(body) : 0;
-    rs->content_type = "application/json";
-}
-
-void response_problem(http_response *rs, const acme_problem *p)
-{
-    free(rs->body);
-    rs->status = p->status ? p->status : 400;
-    rs->body = problem_to_json(p);
-    rs->body_len = strlen(rs->body);
-    rs->content_type = "application/problem+json";
-    free(rs->problem_type);
-    rs->problem_type = xstrdup(problem_short_type(p->type));
-}
-
-void response_error(http_response *rs, const char *type, int status, const char *fmt, ...)
-{
-    acme_problem p = {0};
-    p.type = strchr(type, ':') ? xstrdup(type) : xasprintf(ACME_ERROR_PREFIX "%s", type);
-    p.status = status;
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(&p.detail, fmt, ap) < 0)
-        p.detail = NULL;
-    va_end(ap);
-    response_problem(rs, &p);
-    problem_clear(&p);
-}
-
-void response_link(http_response *rs, const char *url, const char *rel)
-{
-    if (rs->nlinks < MAX_LINKS)
-        rs->links[rs->nlinks++] = xasprintf("<%s>;rel=\"%s\"", url, rel);
-}
-
-void response_store_error(http_response *rs)
-{
-    response_error(rs, "serverInternal", 500, "the store failed; nothing was changed");
-}
 
 static bool path_is(const char *path, const char *want) { return strcmp(path, want) == 0; }
 

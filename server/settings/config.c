@@ -1,6 +1,5 @@
 #include "settings/config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 
 #include "b64url.h"
 #include "json.h"
+#include "strv.h"
 
 void config_defaults(server_config *c)
 {
@@ -51,27 +51,14 @@ void config_defaults(server_config *c)
     ca_config_defaults(&c->ca);
 }
 
-static void push(char ***v, size_t *n, const char *s)
-{
-    *v = xrealloc(*v, (*n + 1) * sizeof(char *));
-    (*v)[(*n)++] = xstrdup(s);
-}
-
-static void free_strv(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
 void config_free(server_config *c)
 {
     free(c->listen);
     free(c->manage);
     free(c->data_dir);
     free((char *)c->va.dns_server);
-    free_strv(c->retry_never, c->nretry_never);
-    free_strv(c->caa_identities, c->ncaa_identities);
+    strv_free(c->retry_never, c->nretry_never);
+    strv_free(c->caa_identities, c->ncaa_identities);
     free(c->terms_of_service);
     free(c->website);
     for (size_t i = 0; i < c->neab_keys; i++) {
@@ -79,7 +66,7 @@ void config_free(server_config *c)
         free(c->eab_keys[i].key);
     }
     free(c->eab_keys);
-    free_strv(c->blocklist, c->nblocklist);
+    strv_free(c->blocklist, c->nblocklist);
     for (size_t i = 0; i < c->nprofiles; i++) {
         free(c->profiles[i].name);
         free(c->profiles[i].description);
@@ -149,7 +136,7 @@ static void set_strv(cfg_ctx *x, yajl_val v, const char *key, char ***out, size_
         bad(x, key, "must be an array of strings");
         return;
     }
-    free_strv(*out, *n);
+    strv_free(*out, *n);
     *out = NULL;
     *n = 0;
     for (size_t i = 0; i < v->u.array.len; i++) {
@@ -157,7 +144,7 @@ static void set_strv(cfg_ctx *x, yajl_val v, const char *key, char ***out, size_
             bad(x, key, "must be an array of strings");
             return;
         }
-        push(out, n, YAJL_GET_STRING(v->u.array.values[i]));
+        strv_push(out, n, YAJL_GET_STRING(v->u.array.values[i]));
     }
 }
 
@@ -292,134 +279,4 @@ int config_load_file(server_config *c, const char *path, aro_err *err)
         apply_key(&x, c, root->u.object.keys[i], root->u.object.values[i]);
     json_free(root);
     return x.failed ? -1 : 0;
-}
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: aro-server [options]\n"
-            "  --listen ADDR:PORT     ACME HTTPS listener (default 127.0.0.1:14000)\n"
-            "  --manage ADDR:PORT     management HTTPS listener (default 127.0.0.1:15000)\n"
-            "  --data DIR             state directory (default ./aro-data; Pebble mode: a fresh temporary one)\n"
-            "  --http-port N          port http-01 validation connects to (default 5002)\n"
-            "  --tls-port N           port tls-alpn-01 validation connects to (default 5001)\n"
-            "  --dns ADDR:PORT        resolver for validation and CAA (default: the system's)\n"
-            "  --no-retry-options     plain RFC 8555: no retry-options offers\n"
-            "  --deny-private-targets refuse loopback/private/link-local validation targets\n"
-            "  --config FILE          JSON settings (docs/configuration.md); a Pebble config\n"
-            "                         file ({\"pebble\": {...}}) selects Pebble mode\n"
-            "  --threads N            event loops (default: one per core)\n"
-            "  --log-level N          0 errors, 1 one line per request (default), 2 debug\n"
-            "Pebble's command line is accepted too (docs/replacing-pebble.md):\n"
-            "  -config FILE  -dnsserver ADDR:PORT  -strict[=true|false]\n");
-}
-
-/* The value of -config/--config (also "-config=FILE"), or NULL. */
-static const char *find_config_arg(int argc, char **argv)
-{
-    const char *config = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--"))
-            break;
-        if (!strncmp(a, "--", 2))
-            a++;
-        if (!strcmp(a, "-config") && i + 1 < argc)
-            config = argv[++i];
-        else if (!strncmp(a, "-config=", 8))
-            config = a + 8;
-    }
-    return config;
-}
-
-int config_from_args(server_config *c, int argc, char **argv, aro_err *err)
-{
-    enum { O_LISTEN = 1000, O_MANAGE, O_DATA, O_HTTP, O_TLS, O_DNS, O_NORETRY, O_DENY, O_CONFIG,
-           O_THREADS, O_LOG, O_HELP, O_PDNS, O_STRICT };
-    static const struct option opts[] = {
-        {"listen", required_argument, 0, O_LISTEN},   {"manage", required_argument, 0, O_MANAGE},
-        {"data", required_argument, 0, O_DATA},       {"http-port", required_argument, 0, O_HTTP},
-        {"tls-port", required_argument, 0, O_TLS},    {"dns", required_argument, 0, O_DNS},
-        {"no-retry-options", no_argument, 0, O_NORETRY}, {"deny-private-targets", no_argument, 0, O_DENY},
-        {"config", required_argument, 0, O_CONFIG},   {"threads", required_argument, 0, O_THREADS},
-        {"log-level", required_argument, 0, O_LOG},   {"help", no_argument, 0, O_HELP},
-        {"dnsserver", required_argument, 0, O_PDNS},  {"strict", optional_argument, 0, O_STRICT},
-        {"h", no_argument, 0, O_HELP}, /* Go's -h; else ambiguous with -help/-http-port */
-        {0, 0, 0, 0}};
-    int ret = -1;
-    /* Pebble's README tells users to run "-strict false"; Go's flag package
-     * reads a bool flag's value only after "=", so drop a bare true/false
-     * after -strict here rather than let getopt call it an operand. */
-    char **av = xcalloc((size_t)argc + 1, sizeof(char *));
-    int ac = 0;
-    for (int i = 0; i < argc; i++) {
-        av[ac++] = argv[i];
-        if ((!strcmp(argv[i], "-strict") || !strcmp(argv[i], "--strict")) && i + 1 < argc &&
-            (!strcmp(argv[i + 1], "true") || !strcmp(argv[i + 1], "false")))
-            i++;
-    }
-    /* The config file first, so flags override it wherever they stand on
-     * the line. Pebble's single-dash long flags are accepted by
-     * getopt_long_only. */
-    const char *config = find_config_arg(ac, av);
-    if (config) {
-        if (pebble_config_is_pebble(config)) {
-            c->pebble_mode = true;
-            pebble_mode_defaults(c);
-            if (pebble_load_config(c, config, err) < 0 || pebble_apply_env(c, err) < 0)
-                goto out;
-        } else if (config_load_file(c, config, err) < 0) {
-            goto out;
-        }
-    }
-    optind = 1;
-    int o;
-    while ((o = getopt_long_only(ac, av, "", opts, NULL)) != -1) {
-        switch (o) {
-        case O_LISTEN: free(c->listen); c->listen = xstrdup(optarg); break;
-        case O_MANAGE: free(c->manage); c->manage = xstrdup(optarg); break;
-        case O_DATA: free(c->data_dir); c->data_dir = xstrdup(optarg); break;
-        case O_HTTP: c->va.http_port = atoi(optarg); break;
-        case O_TLS: c->va.tls_port = atoi(optarg); break;
-        case O_DNS: free((char *)c->va.dns_server); c->va.dns_server = xstrdup(optarg); break;
-        case O_PDNS:
-            free((char *)c->va.dns_server);
-            c->va.dns_server = pebble_normalize_addr(optarg, "127.0.0.1");
-            break;
-        case O_NORETRY: c->retry_options = false; break;
-        case O_DENY: c->va.deny_private_targets = true; break;
-        case O_CONFIG: break;
-        case O_THREADS: c->threads = atoi(optarg); break;
-        case O_LOG: c->log_level = atoi(optarg); break;
-        case O_STRICT:
-            /* Pebble's -strict refuses challenge POST bodies other than
-             * "{}" and unknown JWS fields; aro-server checks those always,
-             * so the flag changes nothing. Say so rather than ignore it. */
-            if (optarg && strcmp(optarg, "true") && strcmp(optarg, "false")) {
-                aro_err_set(err, "-strict takes true or false, not \"%s\"", optarg);
-                goto out;
-            }
-            fprintf(stderr, "aro-server: note: -strict accepted; aro-server is always as strict as Pebble's "
-                            "-strict mode\n");
-            break;
-        case O_HELP: usage(stdout); ret = 1; goto out;
-        default: usage(stderr); aro_err_set(err, "unknown option"); goto out;
-        }
-    }
-    if (optind < ac) {
-        aro_err_set(err, "unexpected argument \"%s\"", av[optind]);
-        goto out;
-    }
-    if (c->va.http_port <= 0 || c->va.http_port > 65535 || c->va.tls_port <= 0 || c->va.tls_port > 65535) {
-        aro_err_set(err, "--http-port and --tls-port must be 1..65535");
-        goto out;
-    }
-    if (c->threads < 1 || c->threads > 256) {
-        aro_err_set(err, "--threads must be 1..256");
-        goto out;
-    }
-    ret = 0;
-out:
-    free(av);
-    return ret;
 }

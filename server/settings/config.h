@@ -1,29 +1,91 @@
-/* Settings: embedded defaults, then the config file (--config, JSON), then
- * command-line flags. Unknown keys and bad values are refused at start
- * with a message naming them. Pebble's command line, config file and
- * environment variables are read by pebble_compat.c. */
-#ifndef ARO_CONFIG_H
-#define ARO_CONFIG_H
+/* Settings: the embedded defaults, then a config file (--config, JSON,
+ * docs/configuration.md), then command-line flags (cmdline.c). Unknown
+ * keys and bad values are refused at start with a message naming them.
+ * Pebble's config file and environment are read by pebble.c, which hands
+ * the keys both formats share to config_apply_key. */
+#ifndef ARO_SETTINGS_CONFIG_H
+#define ARO_SETTINGS_CONFIG_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ca/ca.h"
 #include "json.h"
-#include "core/server.h"
+#include "util.h"
+#include "va/va.h"
 
+typedef struct {
+    char *kid;
+    unsigned char *key;
+    size_t keylen;
+} eab_key;
+
+typedef struct {
+    char *name;
+    char *description;
+    long validity_seconds;  /* 0 = default */
+} profile_cfg;
+
+typedef struct {
+    /* listeners and paths */
+    char *listen;               /* "127.0.0.1:14000" */
+    char *manage;               /* "127.0.0.1:15000" */
+    char *data_dir;             /* "./aro-data" */
+    int threads;                /* event loops; default = cores */
+    int log_level;              /* 0 errors, 1 requests (default), 2 debug */
+    bool group_commit;          /* batch requests' writes into one durable commit (default) */
+    bool pebble_mode;           /* started with Pebble's -config: also serve /dir */
+    /* protocol policy */
+    bool retry_options;         /* the extension on (default) or --no-retry-options */
+    long order_lifetime;        /* seconds, default 3600 */
+    long authz_pending_lifetime;/* default 3600 */
+    long authz_valid_lifetime;  /* default 30 days */
+    bool reuse_valid_authz;     /* default true */
+    int reuse_valid_pct;        /* how often a reusable one is reused, default 100 (PEBBLE_AUTHZREUSE) */
+    bool reuse_pending_authz;   /* default false */
+    int failed_validation_limit;/* per account+identifier per window, default 5 */
+    long failed_validation_window; /* default 3600 */
+    int retry_attempts;         /* attempts per authorization, default 3 */
+    long retry_min_backoff;     /* seconds, default 5, doubling per failure */
+    long retry_max_backoff;     /* cap, default 3600 */
+    bool retry_same_type;       /* offer fresh same-type challenges, default true */
+    char **retry_never;         /* problem types never retried (short names) */
+    size_t nretry_never;
+    char **caa_identities;
+    size_t ncaa_identities;
+    char *terms_of_service;
+    char *website;
+    bool eab_required;
+    eab_key *eab_keys;
+    size_t neab_keys;
+    char **blocklist;           /* domain suffixes refused (rejectedIdentifier) */
+    size_t nblocklist;
+    profile_cfg *profiles;
+    size_t nprofiles;
+    int orders_per_page;        /* account orders list page size, default 50 */
+    long retry_after_pending;   /* Retry-After on pending authorizations/challenges, default 1 */
+    long retry_after_order;     /* Retry-After on pending/processing orders, default 1 */
+    /* validation */
+    va_config va;
+    int va_workers;             /* default 8 */
+    long va_sleep_ms;           /* delay before validating (Pebble's VA sleep), default 0 */
+    bool va_always_valid;
+    int va_same_challenge_retries; /* RFC 8555 8.2 server-side retries of a failed attempt, default 0 */
+    long va_same_challenge_retry_delay_ms; /* delay between them, default 2000 */
+    /* CA */
+    ca_config ca;
+    /* fault injection (off by default) */
+    double fault_nonce_reject;  /* probability a valid nonce is rejected */
+    double fault_rate_limited;  /* probability of a 429 */
+    double fault_server_internal; /* probability of a 500 */
+    long fault_finalize_delay_ms;
+    long fault_validation_jitter_ms;
+} server_config;
 void config_defaults(server_config *cfg);
+/* aro's JSON settings file. 0, or -1 with err naming the file and key. */
 int config_load_file(server_config *cfg, const char *path, aro_err *err);
-/* One key of aro's own JSON settings (file names the source in messages);
- * pebble_compat.c reuses it for the keys both formats share. */
+/* One key of aro's own JSON settings (file names the source in messages). */
 int config_apply_key(server_config *cfg, const char *file, const char *key, yajl_val v, aro_err *err);
-/* Parse argv (aro's flags and Pebble's); 1 means "printed help, exit 0". */
-int config_from_args(server_config *cfg, int argc, char **argv, aro_err *err);
 void config_free(server_config *cfg);
-
-/* pebble_compat.c. Pebble mode is chosen by the file's shape
- * ({"pebble": {...}}), whichever of -config/--config named it. */
-bool pebble_config_is_pebble(const char *path);
-void pebble_mode_defaults(server_config *cfg);
-int pebble_load_config(server_config *cfg, const char *path, aro_err *err);
-int pebble_apply_env(server_config *cfg, aro_err *err);
-/* "-dnsserver :5053" means this host to Pebble (Go's dialer). */
-char *pebble_normalize_addr(const char *addr, const char *empty_host);
 
 #endif

@@ -1,6 +1,7 @@
-/* Pebble drop-in: Pebble's JSON config file ({"pebble": {...}}) and its
- * environment variables, read the way Debian's pebble 2.4 reads them
- * (cmd/pebble/main.go, wfe.New, va.New), plus the newer keys retryAfter,
+#include "settings/pebble.h"
+
+/* Read as Debian's pebble 2.4 reads them (cmd/pebble/main.go, wfe.New,
+ * va.New), plus the newer keys retryAfter,
  * profiles, keyAlgorithm and caaIdentities. Where Pebble would silently
  * ignore something (an unknown key, a setting aro cannot honour) aro-server
  * says so on stderr at start; where Pebble would refuse to start (a value
@@ -14,7 +15,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "settings/config.h"
 #include "json.h"
 
 static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
