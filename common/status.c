@@ -5,11 +5,13 @@
 
 #include <string.h>
 
+static const char *const account_names[ACCOUNT__COUNT] = {"valid", "deactivated", "revoked"};
 static const char *const chall_names[CHALL__COUNT] = {"pending", "processing", "valid", "invalid"};
 static const char *const authz_names[AUTHZ__COUNT] = {"pending", "valid", "invalid",
                                                       "deactivated", "expired", "revoked"};
 static const char *const order_names[ORDER__COUNT] = {"pending", "ready", "processing", "valid",
                                                       "invalid"};
+static const char *const account_event_names[ACCOUNT_EV__COUNT] = {"deactivate", "revoke"};
 static const char *const chall_event_names[CHALL_EV__COUNT] = {"respond", "succeed", "fail",
                                                                "retry", "reenable"};
 static const char *const authz_event_names[AUTHZ_EV__COUNT] = {
@@ -18,6 +20,15 @@ static const char *const order_event_names[ORDER_EV__COUNT] = {
     "authzs-valid", "authz-unusable", "expire", "finalize", "issued", "issue-failed", "reenable"};
 
 #define NONE (-1)
+
+/* 7.1.6: an account is valid until the client deactivates it (7.3.6) or
+ * the server revokes it; both are final. */
+static const int account_table[ACCOUNT__COUNT][ACCOUNT_EV__COUNT] = {
+    /*                  deactivate            revoke */
+    [ACCOUNT_VALID] = {ACCOUNT_DEACTIVATED, ACCOUNT_REVOKED},
+    [ACCOUNT_DEACTIVATED] = {NONE, NONE},
+    [ACCOUNT_REVOKED] = {NONE, NONE},
+};
 
 /* chall_table[from][event] = to, or NONE.
  * 7.1.6: pending -> processing when the client responds; processing ->
@@ -75,12 +86,15 @@ static int parse_name(const char *const *names, int count, const char *s)
     return -1;
 }
 
+const char *account_status_name(account_status s) { return name_of(account_names, ACCOUNT__COUNT, s); }
 const char *chall_status_name(chall_status s) { return name_of(chall_names, CHALL__COUNT, s); }
 const char *authz_status_name(authz_status s) { return name_of(authz_names, AUTHZ__COUNT, s); }
 const char *order_status_name(order_status s) { return name_of(order_names, ORDER__COUNT, s); }
+int account_status_parse(const char *n) { return parse_name(account_names, ACCOUNT__COUNT, n); }
 int chall_status_parse(const char *n) { return parse_name(chall_names, CHALL__COUNT, n); }
 int authz_status_parse(const char *n) { return parse_name(authz_names, AUTHZ__COUNT, n); }
 int order_status_parse(const char *n) { return parse_name(order_names, ORDER__COUNT, n); }
+const char *account_event_name(account_event e) { return name_of(account_event_names, ACCOUNT_EV__COUNT, e); }
 const char *chall_event_name(chall_event e) { return name_of(chall_event_names, CHALL_EV__COUNT, e); }
 const char *authz_event_name(authz_event e) { return name_of(authz_event_names, AUTHZ_EV__COUNT, e); }
 const char *order_event_name(order_event e) { return name_of(order_event_names, ORDER_EV__COUNT, e); }
@@ -97,6 +111,11 @@ const char *order_event_name(order_event e) { return name_of(order_event_names, 
         return true;                                                                              \
     } while (0)
 
+bool account_transition(account_status from, account_event ev, account_status *to)
+{
+    LOOKUP(account_table, ACCOUNT__COUNT, ACCOUNT_EV__COUNT, from, ev, to);
+}
+
 bool chall_transition(chall_status from, chall_event ev, chall_status *to)
 {
     LOOKUP(chall_table, CHALL__COUNT, CHALL_EV__COUNT, from, ev, to);
@@ -112,25 +131,36 @@ bool order_transition(order_status from, order_event ev, order_status *to)
     LOOKUP(order_table, ORDER__COUNT, ORDER_EV__COUNT, from, ev, to);
 }
 
-order_status order_status_from_authzs(order_status current, const authz_status *authzs, size_t n)
+bool order_event_from_authzs(const authz_status *authzs, size_t n, order_event *ev)
 {
-    if (current != ORDER_PENDING && current != ORDER_READY)
-        return current;
     bool all_valid = n > 0;
     for (size_t i = 0; i < n; i++) {
-        switch (authzs[i]) {
-        case AUTHZ_VALID:
-            break;
-        case AUTHZ_PENDING:
+        if (authzs[i] == AUTHZ_PENDING) {
             all_valid = false;
-            break;
-        default: /* invalid, deactivated, expired, revoked: a final non-valid state */
-            return ORDER_INVALID;
+        } else if (authzs[i] != AUTHZ_VALID) {
+            *ev = ORDER_EV_AUTHZ_UNUSABLE; /* invalid, deactivated, expired, revoked */
+            return true;
         }
     }
     if (all_valid)
-        return ORDER_READY;
-    return current == ORDER_READY ? ORDER_READY : ORDER_PENDING;
+        *ev = ORDER_EV_AUTHZS_VALID;
+    return all_valid;
+}
+
+authz_status authz_status_at(authz_status stored, time_t expires, time_t now)
+{
+    authz_status to;
+    if (now >= expires && authz_transition(stored, AUTHZ_EV_EXPIRE, &to))
+        return to;
+    return stored;
+}
+
+order_status order_status_at(order_status stored, time_t expires, time_t now)
+{
+    order_status to;
+    if (now >= expires && stored != ORDER_PROCESSING && order_transition(stored, ORDER_EV_EXPIRE, &to))
+        return to;
+    return stored;
 }
 
 bool chall_status_is_final(chall_status s) { return s == CHALL_VALID || s == CHALL_INVALID; }

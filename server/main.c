@@ -9,7 +9,8 @@
 #include <unistd.h>
 
 #include "settings/cmdline.h"
-#include "acme/handlers.h"
+#include "jobs/issuance.h"
+#include "jobs/validation.h"
 #include "front/http.h"
 #include "core/metrics.h"
 #include "acme/nonce.h"

@@ -1,54 +1,26 @@
-/* Accounts (7.3): creation with external account binding, lookup by key,
- * update, deactivation, key rollover, the orders list. */
+#include "acme/account.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "acme/auth.h"
-#include "b64url.h"
-#include "store/db.h"
-#include "acme/handlers.h"
+#include "acme/payload.h"
+#include "acme/render.h"
+#include "core/urls.h"
 #include "keys.h"
 #include "random.h"
-#include "acme/render.h"
+#include "rules/lifecycle.h"
+#include "store/repo.h"
 
-/* 7.3: contacts are mailto: URLs here (RFC 8555 leaves other schemes to
- * the server; Pebble and Boulder take mailto only). */
-static bool check_contacts(yajl_val contact, http_response *rs)
+/* A contact list the payload may carry: 0, or -1 with the problem in rs. */
+static int contacts_ok(yajl_val contact, http_response *rs)
 {
-    if (!contact)
-        return true;
-    if (!YAJL_IS_ARRAY(contact)) {
-        response_error(rs, "malformed", 400, "\"contact\" must be an array of URLs");
-        return false;
-    }
-    for (size_t i = 0; i < contact->u.array.len; i++) {
-        yajl_val c = contact->u.array.values[i];
-        if (!YAJL_IS_STRING(c)) {
-            response_error(rs, "malformed", 400, "\"contact\" must be an array of URLs");
-            return false;
-        }
-        const char *s = YAJL_GET_STRING(c);
-        if (strncmp(s, "mailto:", 7) != 0) {
-            response_error(rs, "unsupportedContact", 400, "contact \"%s\": only mailto: is supported", s);
-            return false;
-        }
-        const char *addr = s + 7, *at = strchr(addr, '@');
-        if (!at || at == addr || !strchr(at, '.') || strpbrk(addr, ",?&% \t<>") || at[1] == '.' ||
-            addr[strlen(addr) - 1] == '.') {
-            response_error(rs, "invalidContact", 400, "contact \"%s\" is not a valid email address", s);
-            return false;
-        }
-    }
-    return true;
-}
-
-static void set_contacts(rec_account *a, yajl_val contact)
-{
-    strv_free(a->contact, a->ncontact);
-    a->contact = NULL;
-    a->ncontact = 0;
-    for (size_t i = 0; contact && i < contact->u.array.len; i++)
-        strv_push(&a->contact, &a->ncontact, YAJL_GET_STRING(contact->u.array.values[i]));
+    acme_problem *p = payload_contacts(contact);
+    if (!p)
+        return 0;
+    response_problem(rs, p);
+    problem_free(p);
+    return -1;
 }
 
 /* 7.3.4: the inner JWS is HS256 over the account's JWK, with a kid the CA
@@ -125,16 +97,13 @@ void handle_new_account(server *srv, const http_request *rq, http_response *rs)
         response_store_error(rs);
         goto out;
     }
-    char *existing = NULL;
-    int rc = db_get_str(t, TBL_ACCOUNT_KEYS, thumb, &existing);
+    int rc = repo_account_by_key(t, thumb, &acct);
+    if (rc < 0) {
+        response_store_error(rs);
+        goto out;
+    }
     if (rc == 0) {
         /* 7.3.1: a known key returns its account, 200 and Location. */
-        rc = db_get_account(t, existing, &acct);
-        free(existing);
-        if (rc != 0) {
-            response_store_error(rs);
-            goto out;
-        }
         rs->location = account_url(rq->base, acct.id);
         response_json(rs, 200, render_account(rq->base, &acct));
         goto out;
@@ -147,7 +116,7 @@ void handle_new_account(server *srv, const http_request *rq, http_response *rs)
         response_error(rs, "malformed", 400, "the terms of service must be agreed to (termsOfServiceAgreed)");
         goto out;
     }
-    if (!check_contacts(contact, rs))
+    if (contacts_ok(contact, rs) < 0)
         goto out;
     if (eab && !check_eab(srv, rq, eab, a.key, &eab_kid, rs))
         goto out;
@@ -160,14 +129,12 @@ void handle_new_account(server *srv, const http_request *rq, http_response *rs)
     free(id);
     acct.thumbprint = xstrdup(thumb);
     acct.jwk = jwk_to_json(a.key);
-    acct.status = xstrdup("valid");
-    set_contacts(&acct, contact);
+    payload_set_contacts(&acct, contact);
     acct.tos_agreed = tos;
     acct.eab_kid = eab_kid;
     eab_kid = NULL;
     acct.created = rq->now;
-    if (db_put_account(t, &acct) < 0 || db_put_str(t, TBL_ACCOUNT_KEYS, thumb, acct.id) < 0 ||
-        store_commit(t, NULL) < 0) {
+    if (lifecycle_account_create(t, &acct) < 0 || store_commit(t, NULL) < 0) {
         t = NULL;
         response_store_error(rs);
         goto out;
@@ -210,59 +177,30 @@ void handle_account(server *srv, const http_request *rq, http_response *rs, cons
         goto out;
     }
     yajl_val contact = json_member(a.payload, "contact");
-    if (!check_contacts(contact, rs))
+    if (contacts_ok(contact, rs) < 0)
         goto out;
     t = store_begin(srv->st, true);
     rec_account cur;
-    if (!t || db_get_account(t, id, &cur) != 0) {
+    if (!t || repo_account_get(t, id, &cur) != 0) {
         response_store_error(rs);
         goto out;
     }
     if (contact)
-        set_contacts(&cur, contact);
-    if (status) {
-        free(cur.status);
-        cur.status = xstrdup("deactivated");
-    }
-    int rc = db_put_account(t, &cur);
-    if (rc == 0)
-        rc = store_commit(t, NULL);
-    else
-        store_abort(t);
-    t = NULL;
-    if (rc < 0)
+        payload_set_contacts(&cur, contact);
+    int rc = status ? lifecycle_account_deactivate(t, &cur) : repo_account_save(t, &cur);
+    if (rc == 1)
+        response_error(rs, "malformed", 400, "the account is %s", account_status_name(cur.status));
+    else if (rc < 0 || store_commit(t, NULL) < 0)
         response_store_error(rs);
     else
         response_json(rs, 200, render_account(rq->base, &cur));
+    if (rc != 0)
+        store_abort(t);
+    t = NULL;
     rec_account_clear(&cur);
 out:
     store_abort(t);
     auth_clear(&a);
-}
-
-typedef struct {
-    const char *base;
-    json_gen *g;
-    int left;
-    char *last_key;
-} orders_page;
-
-static int collect_order(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
-{
-    (void)val;
-    (void)vlen;
-    orders_page *p = arg;
-    if (p->left-- == 0)
-        return 1;
-    const char *slash = memrchr(key, '/', klen);
-    char *oid = xstrndup(slash + 1, klen - (size_t)(slash + 1 - key));
-    char *u = url_for(p->base, "order", oid);
-    jg_str(p->g, u);
-    free(u);
-    free(oid);
-    free(p->last_key);
-    p->last_key = xstrndup(key, klen);
-    return 0;
 }
 
 void handle_account_orders(server *srv, const http_request *rq, http_response *rs, const char *id)
@@ -275,35 +213,34 @@ void handle_account_orders(server *srv, const http_request *rq, http_response *r
         response_error(rs, "unauthorized", 403, "the orders of another account");
         goto out;
     }
-    /* 7.1.2.1: paged, with Link rel="next". The cursor is the last key. */
-    char *prefix = xasprintf("%s/", id);
-    const char *after = NULL;
-    if (rq->query && strncmp(rq->query, "cursor=", 7) == 0)
-        after = rq->query + 7;
-    char *after_key = after ? xasprintf("%s%s", prefix, after) : NULL;
+    /* 7.1.2.1: paged, with Link rel="next". */
+    const char *cursor = rq->query && strncmp(rq->query, "cursor=", 7) == 0 ? rq->query + 7 : NULL;
+    char **ids = NULL, *next = NULL;
+    size_t n = 0;
     t = store_begin(srv->st, false);
-    if (!t) {
-        free(prefix);
-        free(after_key);
+    if (!t || repo_orders_of_account(t, id, cursor, srv->cfg.orders_per_page, &ids, &n, &next) < 0) {
         response_store_error(rs);
         goto out;
     }
-    orders_page p = {.base = rq->base, .g = jg_new(), .left = srv->cfg.orders_per_page};
-    jg_obj_open(p.g);
-    jg_key(p.g, "orders");
-    jg_arr_open(p.g);
-    store_scan(t, TBL_ACCOUNT_ORDERS, prefix, after_key, collect_order, &p);
-    jg_arr_close(p.g);
-    jg_obj_close(p.g);
-    if (p.left < 0 && p.last_key) {
-        char *next = xasprintf("%s/acme/acct/%s/orders?cursor=%s", rq->base, id, p.last_key + strlen(prefix));
-        response_link(rs, next, "next");
-        free(next);
+    json_gen *g = jg_new();
+    jg_obj_open(g);
+    jg_key(g, "orders");
+    jg_arr_open(g);
+    for (size_t i = 0; i < n; i++) {
+        char *u = url_for(rq->base, "order", ids[i]);
+        jg_str(g, u);
+        free(u);
     }
-    response_json(rs, 200, jg_finish(p.g, NULL));
-    free(p.last_key);
-    free(prefix);
-    free(after_key);
+    jg_arr_close(g);
+    jg_obj_close(g);
+    if (next) {
+        char *link = xasprintf("%s/acme/acct/%s/orders?cursor=%s", rq->base, id, next);
+        response_link(rs, link, "next");
+        free(link);
+    }
+    response_json(rs, 200, jg_finish(g, NULL));
+    strv_free(ids, n);
+    free(next);
 out:
     store_abort(t);
     auth_clear(&a);
@@ -351,30 +288,25 @@ void handle_key_change(server *srv, const http_request *rq, http_response *rs)
     }
     thumb = jwk_thumbprint(inner.jwk);
     t = store_begin(srv->st, true);
-    char *other = NULL;
     if (!t) {
         response_store_error(rs);
         goto out;
     }
-    if (db_get_str(t, TBL_ACCOUNT_KEYS, thumb, &other) == 0) {
-        rs->location = account_url(rq->base, other);
-        free(other);
+    rec_account other;
+    if (repo_account_by_key(t, thumb, &other) == 0) {
+        rs->location = account_url(rq->base, other.id);
+        rec_account_clear(&other);
         response_error(rs, "conflict", 409, "the new key is already in use by an account");
         goto out;
     }
     rec_account cur;
-    if (db_get_account(t, a.acct.id, &cur) != 0) {
+    if (repo_account_get(t, a.acct.id, &cur) != 0) {
         response_store_error(rs);
         goto out;
     }
-    store_del(t, TBL_ACCOUNT_KEYS, cur.thumbprint);
-    free(cur.thumbprint);
-    free(cur.jwk);
-    cur.thumbprint = xstrdup(thumb);
-    cur.jwk = jwk_to_json(inner.jwk);
-    int rc = db_put_account(t, &cur);
-    if (rc == 0)
-        rc = db_put_str(t, TBL_ACCOUNT_KEYS, thumb, cur.id);
+    char *jwk = jwk_to_json(inner.jwk);
+    int rc = repo_account_rekey(t, &cur, thumb, jwk);
+    free(jwk);
     if (rc == 0)
         rc = store_commit(t, NULL);
     else

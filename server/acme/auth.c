@@ -5,17 +5,11 @@
 #include <strings.h>
 
 #include "keys.h"
-#include "core/metrics.h"
 #include "acme/nonce.h"
 #include "random.h"
-#include "acme/render.h"
-
-char *account_url(const char *base, const char *id) { return xasprintf("%s/acme/acct/%s", base, id); }
-
-const char *account_id_from_kid(const char *base, const char *kid)
-{
-    return id_in_url(base, kid, "acct");
-}
+#include "core/metrics.h"
+#include "core/urls.h"
+#include "store/repo.h"
 
 static void count_jws(server *srv, const char *alg, const char *result)
 {
@@ -29,11 +23,7 @@ static int load_account(server *srv, const char *id, rec_account *out)
     store_txn *t = store_begin(srv->st, false);
     if (!t)
         return -1;
-    const char *v;
-    size_t len;
-    int rc = store_get(t, TBL_ACCOUNTS, id, &v, &len);
-    if (rc == 0)
-        rc = rec_account_from_json(v, len, out) < 0 ? -1 : 0;
+    int rc = repo_account_get(t, id, out);
     store_abort(t);
     return rc;
 }
@@ -107,7 +97,7 @@ int auth_request(server *srv, const http_request *rq, auth_key_mode mode, acme_a
             response_error(rs, "malformed", 400, "newAccount requests must carry \"jwk\", not \"kid\"");
             goto out;
         }
-        const char *id = account_id_from_kid(rq->base, a->jws.kid);
+        const char *id = id_in_url(rq->base, a->jws.kid, "acct");
         int rc = id ? load_account(srv, id, &a->acct) : 1;
         if (rc < 0) {
             response_error(rs, "serverInternal", 500, "store error");
@@ -118,8 +108,8 @@ int auth_request(server *srv, const http_request *rq, auth_key_mode mode, acme_a
             goto out;
         }
         a->has_acct = true;
-        if (strcmp(a->acct.status, "valid") != 0) {
-            response_error(rs, "unauthorized", 401, "account is %s", a->acct.status);
+        if (a->acct.status != ACCOUNT_VALID) {
+            response_error(rs, "unauthorized", 401, "account is %s", account_status_name(a->acct.status));
             goto out;
         }
         yajl_val jwk = json_parse(a->acct.jwk, strlen(a->acct.jwk), &err);
@@ -164,4 +154,21 @@ void auth_clear(acme_auth *a)
         rec_account_clear(&a->acct);
     EVP_PKEY_free(a->key);
     memset(a, 0, sizeof(*a));
+}
+
+int auth_found(int rc, const char *what, http_response *rs)
+{
+    if (rc == 1)
+        response_error(rs, "malformed", 404, "no such %s", what);
+    else if (rc < 0)
+        response_store_error(rs);
+    return rc == 0 ? 0 : -1;
+}
+
+int auth_owns(const acme_auth *a, const char *owner, const char *what, http_response *rs)
+{
+    if (strcmp(owner, a->acct.id) == 0)
+        return 0;
+    response_error(rs, "unauthorized", 403, "this %s belongs to another account", what);
+    return -1;
 }

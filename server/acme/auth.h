@@ -1,16 +1,18 @@
 /* Request authentication (RFC 8555 6.2-6.5): content type, the flattened
  * JWS, the nonce, the "url" header against the request URL, jwk versus
  * kid per endpoint, the account behind a kid, the signature, the payload
- * as JSON. On failure the response holds the problem document. */
-#ifndef ARO_AUTH_H
-#define ARO_AUTH_H
+ * as JSON; and access control, the rule that an object belongs to one
+ * account (7.1, 7.4: "the server MUST ... the requesting account"). On
+ * failure the response holds the problem document. */
+#ifndef ARO_ACME_AUTH_H
+#define ARO_ACME_AUTH_H
 
 #include <openssl/evp.h>
 
-#include "jws.h"
-#include "store/model.h"
 #include "core/exchange.h"
 #include "core/server.h"
+#include "jws.h"
+#include "store/records.h"
 
 typedef enum {
     AUTH_KID,       /* every endpoint but newAccount and revokeCert */
@@ -32,9 +34,12 @@ int auth_request(server *srv, const http_request *rq, auth_key_mode mode, acme_a
                  http_response *rs);
 void auth_clear(acme_auth *a);
 
-/* The URL of an account, and the account id from a kid URL (NULL if kid
- * does not name an account of this server). */
-char *account_url(const char *base, const char *id);
-const char *account_id_from_kid(const char *base, const char *kid);
+/* The answer to a repository lookup of an object (what: "order") that
+ * the request names: 0 when found (rc 0); -1 with 404 "no such what"
+ * (rc 1) or serverInternal (rc -1) in rs. */
+int auth_found(int rc, const char *what, http_response *rs);
+/* 0 when the requesting account owns the object (owner: its account id);
+ * -1 with 403 unauthorized "this what belongs to another account". */
+int auth_owns(const acme_auth *a, const char *owner, const char *what, http_response *rs);
 
 #endif

@@ -1,52 +1,43 @@
-/* Authorizations (7.5), challenges (7.5.1) and the retry-options
- * re-enable request (draft-aro-acme-retry-options). */
+#include "acme/authz.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "acme/auth.h"
-#include "store/db.h"
-#include "acme/handlers.h"
-#include "rules/lifecycle.h"
-#include "core/metrics.h"
-#include "rules/policy.h"
 #include "acme/render.h"
+#include "core/metrics.h"
+#include "core/urls.h"
+#include "jobs/validation.h"
+#include "rules/lifecycle.h"
+#include "rules/limits.h"
+#include "rules/offer.h"
+#include "store/repo.h"
 
-/* Load an authorization for the requesting account; on failure the
- * response holds the problem and -1 is returned. */
-static int load_own_authz(store_txn *t, const char *id, const acme_auth *a, rec_authz *out,
-                          http_response *rs)
+char *authz_render_now(server *srv, const char *base, const authz_view *v, time_t now)
 {
-    int rc = db_get_authz(t, id, out);
-    if (rc == 1) {
-        response_error(rs, "malformed", 404, "no such authorization");
+    authz_offer offer;
+    offer_for_authz(&srv->cfg, v, now, &offer);
+    char *body = render_authz(base, v, &offer, now);
+    authz_offer_clear(&offer);
+    return body;
+}
+
+int authz_load_own(store_txn *t, const char *id, const acme_auth *a, authz_view *v, http_response *rs)
+{
+    if (auth_found(repo_authz_view(t, id, v), "authorization", rs) < 0)
         return -1;
-    }
-    if (rc < 0) {
-        response_store_error(rs);
-        return -1;
-    }
-    if (strcmp(out->account_id, a->acct.id) != 0) {
-        rec_authz_clear(out);
-        response_error(rs, "unauthorized", 403, "this authorization belongs to another account");
+    if (auth_owns(a, v->authz.account_id, "authorization", rs) < 0) {
+        authz_view_clear(v);
         return -1;
     }
     return 0;
-}
-
-static int commit(store_txn **t, http_response *rs)
-{
-    int rc = store_commit(*t, NULL);
-    *t = NULL;
-    if (rc < 0)
-        response_store_error(rs);
-    return rc;
 }
 
 void handle_authz(server *srv, const http_request *rq, http_response *rs, const char *id)
 {
     acme_auth a;
     store_txn *t = NULL;
-    rec_authz az;
+    authz_view v;
     bool have = false;
     if (auth_request(srv, rq, AUTH_KID, &a, rs) < 0)
         goto out;
@@ -55,154 +46,43 @@ void handle_authz(server *srv, const http_request *rq, http_response *rs, const 
         response_store_error(rs);
         goto out;
     }
-    if (load_own_authz(t, id, &a, &az, rs) < 0)
+    if (authz_load_own(t, id, &a, &v, rs) < 0)
         goto out;
     have = true;
-    if (!a.post_as_get) {
-        /* 7.5.2: {"status": "deactivated"} is the only update. */
-        const char *status = json_str(a.payload, "status");
-        authz_status next;
-        if (!status || strcmp(status, "deactivated") != 0) {
-            response_error(rs, "malformed", 400, "the only update is {\"status\": \"deactivated\"}");
-            goto out;
-        }
-        if (!authz_transition(authz_effective_status(&az, rq->now), AUTHZ_EV_DEACTIVATE, &next)) {
-            response_error(rs, "malformed", 400, "an authorization that is %s cannot be deactivated",
-                           authz_status_name(authz_effective_status(&az, rq->now)));
-            goto out;
-        }
-        az.status = next;
-        az.offer_made = false; /* deactivation withdraws any retry offer */
-        az.active_chall_id[0] = 0;
-        if (db_put_authz(t, &az) < 0 || orders_follow_authz(srv, t, &az, rq->now, NULL) < 0) {
-            response_store_error(rs);
-            goto out;
-        }
-        char *body = render_authz(srv, t, rq->base, &az, rq->now);
-        if (commit(&t, rs) < 0) {
-            free(body);
-            goto out;
-        }
-        response_json(rs, 200, body);
-        goto out;
-    }
-    if (authz_effective_status(&az, rq->now) == AUTHZ_PENDING)
-        rs->retry_after = srv->cfg.retry_after_pending;
-    response_json(rs, 200, render_authz(srv, t, rq->base, &az, rq->now));
-out:
-    store_abort(t);
-    if (have)
-        rec_authz_clear(&az);
-    auth_clear(&a);
-}
-
-/* Start attempt number seq of challenge c: the caller has checked that it
- * may; this applies the transitions and the bookkeeping. */
-static void begin_attempt(rec_authz *az, rec_chall *c, chall_event ev)
-{
-    chall_status next;
-    chall_transition(c->status, ev, &next);
-    c->status = next;
-    az->attempts++;
-    az->attempt_seq++;
-    snprintf(az->active_chall_id, sizeof(az->active_chall_id), "%s", c->id);
-}
-
-static bool over_failure_limit(server *srv, store_txn *t, const rec_authz *az, time_t now,
-                               http_response *rs)
-{
-    long retry = 0;
-    if (limit_failed_count(t, &srv->cfg, az->account_id, &az->identifier, now, &retry) <
-        srv->cfg.failed_validation_limit)
-        return false;
-    response_error(rs, "rateLimited", 429, "too many failed validations for \"%s\" in the last %ld s",
-                   az->identifier.value, srv->cfg.failed_validation_window);
-    rs->retry_after = retry > 0 ? retry : 1;
-    return true;
-}
-
-void handle_challenge(server *srv, const http_request *rq, http_response *rs, const char *id)
-{
-    acme_auth a;
-    store_txn *t = NULL;
-    rec_chall c;
-    rec_authz az;
-    bool have_c = false, have_az = false;
-    if (auth_request(srv, rq, AUTH_KID, &a, rs) < 0)
-        goto out;
-    t = store_begin(srv->st, !a.post_as_get);
-    if (!t) {
-        response_store_error(rs);
-        goto out;
-    }
-    int rc = db_get_chall(t, id, &c);
-    if (rc != 0) {
-        if (rc == 1)
-            response_error(rs, "malformed", 404, "no such challenge");
-        else
-            response_store_error(rs);
-        goto out;
-    }
-    have_c = true;
-    if (load_own_authz(t, c.authz_id, &a, &az, rs) < 0)
-        goto out;
-    have_az = true;
-    char *up = url_for(rq->base, "authz", az.id);
-    response_link(rs, up, "up");
-    free(up);
+    authz_status now_status = authz_status_at(v.authz.status, v.authz.expires, rq->now);
     if (a.post_as_get) {
-        if (c.status == CHALL_PROCESSING)
+        if (now_status == AUTHZ_PENDING)
             rs->retry_after = srv->cfg.retry_after_pending;
-        response_json(rs, 200, render_challenge(srv, t, rq->base, &c, &az, rq->now));
+        response_json(rs, 200, authz_render_now(srv, rq->base, &v, rq->now));
         goto out;
     }
-    /* 7.5.1: the client says it is ready. The authorization must be
-     * pending: a bare POST to a challenge of an invalid authorization,
-     * failed or untried, changes nothing (as Boulder answers), so legacy
-     * clients that re-POST never revive anything; only the explicit
-     * re-enable request of retry-options does. */
-    authz_status ast = authz_effective_status(&az, rq->now);
-    if (ast != AUTHZ_PENDING) {
-        response_error(rs, "malformed", 400, "authorization must be pending (it is %s)", authz_status_name(ast));
+    /* 7.5.2: {"status": "deactivated"} is the only update. */
+    const char *status = json_str(a.payload, "status");
+    if (!status || strcmp(status, "deactivated") != 0) {
+        response_error(rs, "malformed", 400, "the only update is {\"status\": \"deactivated\"}");
         goto out;
     }
-    if (!strv_contains(az.chall_ids, az.nchall, c.id)) {
-        response_error(rs, "malformed", 400, "this challenge is not offered by its authorization");
+    int rc = lifecycle_authz_deactivate(t, &v.authz, rq->now);
+    if (rc == 1) {
+        response_error(rs, "malformed", 400, "an authorization that is %s cannot be deactivated",
+                       authz_status_name(now_status));
         goto out;
     }
-    if (c.status != CHALL_PENDING) {
-        /* 8.2: a repeated response while processing is no new attempt; the
-         * client sees the current state. */
-        if (c.status == CHALL_PROCESSING)
-            rs->retry_after = srv->cfg.retry_after_pending;
-        response_json(rs, 200, render_challenge(srv, t, rq->base, &c, &az, rq->now));
-        goto out;
-    }
-    if (az.active_chall_id[0]) {
-        response_error(rs, "malformed", 400, "another challenge of this authorization is being validated");
-        goto out;
-    }
-    if (over_failure_limit(srv, t, &az, rq->now, rs))
-        goto out;
-    begin_attempt(&az, &c, CHALL_EV_RESPOND);
-    if (db_put_chall(t, &c) < 0 || db_put_authz(t, &az) < 0) {
+    char *body = rc == 0 ? authz_render_now(srv, rq->base, &v, rq->now) : NULL;
+    if (rc < 0 || store_commit(t, NULL) < 0) {
+        if (rc < 0)
+            store_abort(t);
+        t = NULL;
+        free(body);
         response_store_error(rs);
         goto out;
     }
-    char *body = render_challenge(srv, t, rq->base, &c, &az, rq->now);
-    if (commit(&t, rs) < 0) {
-        free(body);
-        goto out;
-    }
-    validation_submit(srv, rq->base, az.id, c.id, az.attempt_seq);
-    rs->retry_after = srv->cfg.retry_after_pending;
+    t = NULL;
     response_json(rs, 200, body);
 out:
     store_abort(t);
-    if (have_c)
-        rec_chall_clear(&c);
-    if (have_az)
-        rec_authz_clear(&az);
+    if (have)
+        authz_view_clear(&v);
     auth_clear(&a);
 }
 
@@ -213,14 +93,40 @@ static void count_reenable(server *srv, const char *result)
     metrics_inc(srv->m, "aro_reenables_total", labels);
 }
 
+/* The challenge the re-enable request names, if the open offer lists it. */
+static const rec_chall *offered_choice(const authz_offer *offer, const char *base, const char *url)
+{
+    for (size_t i = 0; i < offer->nchoices; i++) {
+        char *u = url_for(base, "chall", offer->choices[i]->id);
+        bool same = strcmp(u, url) == 0;
+        free(u);
+        if (same)
+            return offer->choices[i];
+    }
+    return NULL;
+}
+
+/* Why a re-enable is refused before the offer is looked at, or NULL. */
+static const char *refusal_by_status(const authz_view *v, time_t now, char *buf, size_t len)
+{
+    authz_status st = authz_status_at(v->authz.status, v->authz.expires, now);
+    if (st == AUTHZ_DEACTIVATED)
+        return "the authorization was deactivated, which withdrew its offer";
+    if (st != AUTHZ_INVALID) {
+        snprintf(buf, len, "only an invalid authorization can be re-enabled (it is %s)", authz_status_name(st));
+        return buf;
+    }
+    return NULL;
+}
+
 void handle_authz_retry(server *srv, const http_request *rq, http_response *rs, const char *id)
 {
     acme_auth a;
     store_txn *t = NULL;
-    rec_authz az;
-    rec_chall c;
-    acme_retry_options *offer = NULL;
-    bool have_az = false, have_c = false, accepted = false;
+    authz_view v;
+    authz_offer offer = {0};
+    acme_problem *p = NULL;
+    bool have = false, accepted = false;
     if (auth_request(srv, rq, AUTH_KID, &a, rs) < 0)
         goto out;
     const char *curl = a.payload ? json_str(a.payload, "challenge") : NULL;
@@ -233,101 +139,90 @@ void handle_authz_retry(server *srv, const http_request *rq, http_response *rs, 
         response_store_error(rs);
         goto out;
     }
-    if (load_own_authz(t, id, &a, &az, rs) < 0)
+    if (authz_load_own(t, id, &a, &v, rs) < 0)
         goto out;
-    have_az = true;
+    have = true;
+    rec_authz *az = &v.authz;
     const char *cid = id_in_url(rq->base, curl, "chall");
-    authz_status ast = authz_effective_status(&az, rq->now);
     /* Idempotent: the same request again while its attempt runs. */
-    if (ast == AUTHZ_PENDING && cid && strcmp(az.active_chall_id, cid) == 0) {
+    if (authz_status_at(az->status, az->expires, rq->now) == AUTHZ_PENDING && cid &&
+        strcmp(az->active_chall_id, cid) == 0) {
         rs->retry_after = srv->cfg.retry_after_pending;
-        response_json(rs, 200, render_authz(srv, t, rq->base, &az, rq->now));
+        response_json(rs, 200, authz_render_now(srv, rq->base, &v, rq->now));
         goto out;
     }
-    if (ast == AUTHZ_DEACTIVATED) {
-        response_error(rs, "retryNotAllowed", 403, "the authorization was deactivated, which withdrew its offer");
+    char why[128];
+    const char *refusal = refusal_by_status(&v, rq->now, why, sizeof(why));
+    if (refusal) {
+        response_error(rs, "retryNotAllowed", 403, "%s", refusal);
         goto out;
     }
-    if (ast != AUTHZ_INVALID) {
-        response_error(rs, "retryNotAllowed", 403, "only an invalid authorization can be re-enabled (it is %s)",
-                       authz_status_name(ast));
+    offer_for_authz(&srv->cfg, &v, rq->now, &offer);
+    if (offer.state != OFFER_OPEN) {
+        response_error(rs, "retryNotAllowed", 403, "%s", offer.reason);
         goto out;
     }
-    offer = render_authz_retry(srv, t, rq->base, &az, rq->now);
-    if (!offer) {
-        const char *why = !srv->cfg.retry_options         ? "this server does not offer retry-options now"
-                          : !az.offer_made                ? (az.no_offer_reason ? az.no_offer_reason : "no offer was made")
-                          : policy_attempts_remaining(&srv->cfg, &az) == 0 ? "no attempts left"
-                          : rq->now >= az.expires         ? "the deadline has passed"
-                          : policy_blocked(&srv->cfg, az.identifier.value) ? "policy now refuses this identifier"
-                                                          : "nothing left to offer";
-        response_error(rs, "retryNotAllowed", 403, "%s", why);
-        goto out;
-    }
-    bool listed = false;
-    for (size_t i = 0; i < offer->nchallenges; i++)
-        if (strcmp(offer->challenges[i].url, curl) == 0)
-            listed = true;
-    if (!listed || !cid) {
+    const rec_chall *choice = cid ? offered_choice(&offer, rq->base, curl) : NULL;
+    if (!choice) {
         response_error(rs, "malformed", 400, "\"%s\" is not one of the challenges offered in retry-options", curl);
         goto out;
     }
-    if (rq->now < offer->not_before) {
+    if (rq->now < offer.not_before) {
         response_error(rs, "rateLimited", 429, "too early: retry after notBefore");
-        rs->retry_after = (long)(offer->not_before - rq->now);
+        rs->retry_after = (long)(offer.not_before - rq->now);
         goto out;
     }
-    if (over_failure_limit(srv, t, &az, rq->now, rs))
+    long retry = 0;
+    if ((p = limit_failed_validations(&srv->cfg, t, az->account_id, &az->identifier, rq->now, &retry))) {
+        response_problem(rs, p);
+        rs->retry_after = retry;
         goto out;
-    if (orders_replacement_consumed(t, &az)) {
+    }
+    if (lifecycle_reenable_conflicts_with_replacement(t, az)) {
         response_error(rs, "alreadyReplaced", 409,
                        "an order of this authorization replaces a certificate another order has replaced");
         goto out;
     }
-    if (db_get_chall(t, cid, &c) != 0) {
+    /* One transaction: authorization pending, its orders pending again,
+     * the chosen challenge processing. */
+    rec_chall c;
+    if (repo_chall_get(t, choice->id, &c) != 0) {
         response_store_error(rs);
         goto out;
     }
-    have_c = true;
-    /* One transaction: authorization pending, its orders pending again,
-     * the chosen challenge processing. */
-    authz_status next;
-    if (!authz_transition(az.status, AUTHZ_EV_REENABLE, &next)) {
+    authz_offer_clear(&offer);
+    int rc = lifecycle_reenable(t, az, &c, rq->now);
+    rec_chall_clear(&c);
+    if (rc == 1) {
         response_error(rs, "retryNotAllowed", 403, "the state machine refuses this re-enable");
         goto out;
     }
-    az.status = next;
-    if (strv_contains(az.offer_chall_ids, az.noffer, c.id)) {
-        /* A fresh challenge joins the list when used; unchosen ones stay
-         * in reserve for a later offer. */
-        strv_push(&az.chall_ids, &az.nchall, c.id);
-        strv_remove(az.offer_chall_ids, &az.noffer, c.id);
-    }
-    az.offer_made = false;
-    begin_attempt(&az, &c, CHALL_EV_REENABLE);
-    if (db_put_chall(t, &c) < 0 || db_put_authz(t, &az) < 0 || orders_reenable(srv, t, &az, rq->now) < 0) {
+    authz_view fresh;
+    if (rc < 0 || repo_authz_view_of(t, az, &fresh) < 0) {
         response_store_error(rs);
         goto out;
     }
-    char *body = render_authz(srv, t, rq->base, &az, rq->now);
-    if (commit(&t, rs) < 0) {
+    char *body = authz_render_now(srv, rq->base, &fresh, rq->now);
+    authz_view_clear(&fresh);
+    rc = store_commit(t, NULL);
+    t = NULL;
+    if (rc < 0) {
         free(body);
+        response_store_error(rs);
         goto out;
     }
     accepted = true;
-    validation_submit(srv, rq->base, az.id, c.id, az.attempt_seq);
-    char *up = url_for(rq->base, "authz", az.id);
-    rs->location = up;
+    validation_submit(srv, rq->base, az, az->active_chall_id);
+    rs->location = url_for(rq->base, "authz", az->id);
     rs->retry_after = srv->cfg.retry_after_pending;
     response_json(rs, 200, body);
 out:
     if (a.has_acct && rs->endpoint)
-        count_reenable(srv, accepted || (rs->status == 200) ? "accepted" : "refused");
+        count_reenable(srv, accepted || rs->status == 200 ? "accepted" : "refused");
     store_abort(t);
-    acme_retry_options_free(offer);
-    if (have_az)
-        rec_authz_clear(&az);
-    if (have_c)
-        rec_chall_clear(&c);
+    authz_offer_clear(&offer);
+    problem_free(p);
+    if (have)
+        authz_view_clear(&v);
     auth_clear(&a);
 }

@@ -1,7 +1,8 @@
-/* The directory (7.1.1) and newNonce (7.2). */
+#include "acme/directory.h"
+
 #include <string.h>
 
-#include "acme/handlers.h"
+#include "core/urls.h"
 #include "json.h"
 
 void handle_directory(server *srv, const http_request *rq, http_response *rs)
@@ -19,12 +20,12 @@ void handle_directory(server *srv, const http_request *rq, http_response *rs)
     jg_kv_str(g, key, u);                                                                         \
     free(u)
     jg_obj_open(g);
-    URL_MEMBER("newNonce", "/acme/new-nonce");
-    URL_MEMBER("newAccount", "/acme/new-account");
-    URL_MEMBER("newOrder", "/acme/new-order");
-    URL_MEMBER("revokeCert", "/acme/revoke-cert");
-    URL_MEMBER("keyChange", "/acme/key-change");
-    URL_MEMBER("renewalInfo", "/acme/renewal-info");
+    URL_MEMBER("newNonce", PATH_NEW_NONCE);
+    URL_MEMBER("newAccount", PATH_NEW_ACCOUNT);
+    URL_MEMBER("newOrder", PATH_NEW_ORDER);
+    URL_MEMBER("revokeCert", PATH_REVOKE_CERT);
+    URL_MEMBER("keyChange", PATH_KEY_CHANGE);
+    URL_MEMBER("renewalInfo", PATH_RENEWAL_INFO);
 #undef URL_MEMBER
     jg_key(g, "meta");
     jg_obj_open(g);

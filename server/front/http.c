@@ -23,6 +23,7 @@
 #include "acme/nonce.h"
 #include "front/manage.h"
 #include "front/routes.h"
+#include "core/urls.h"
 #include "jobs/workers.h"
 #include "jobs/writer.h"
 
@@ -211,8 +212,8 @@ static void run_in_batch(void *arg)
 /* Requests that never touch the store are answered on the loop. */
 static bool runs_inline(const request_job *j)
 {
-    return j->manage || strcmp(j->path, "/directory") == 0 || strcmp(j->path, "/dir") == 0 ||
-           strcmp(j->path, "/acme/new-nonce") == 0;
+    return j->manage || strcmp(j->path, PATH_DIRECTORY) == 0 || strcmp(j->path, PATH_DIRECTORY_PEBBLE) == 0 ||
+           strcmp(j->path, PATH_NEW_NONCE) == 0;
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)

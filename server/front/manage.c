@@ -19,9 +19,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "store/db.h"
+#include "store/repo.h"
 #include "core/metrics.h"
-#include "core/server.h"
 #include "jobs/workers.h"
 
 static void plain(http_response *rs, int status, const char *body)
@@ -152,7 +151,7 @@ static void cert_status(server *srv, const char *hex, http_response *rs)
     key[k] = 0;
     store_txn *t = store_begin(srv->st, false);
     rec_cert c;
-    if (!t || db_get_cert(t, key, &c) != 0) {
+    if (!t || repo_cert_get(t, key, &c) != 0) {
         store_abort(t);
         plain(rs, 404, "");
         return;

@@ -4,10 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acme/handlers.h"
+#include "acme/account.h"
+#include "acme/authz.h"
+#include "acme/certificate.h"
+#include "acme/challenge.h"
+#include "acme/directory.h"
+#include "acme/finalize.h"
+#include "acme/order.h"
+#include "acme/renewal_info.h"
+#include "acme/revoke.h"
 #include "core/metrics.h"
 #include "random.h"
-#include "acme/render.h"
+#include "core/urls.h"
 
 static bool path_is(const char *path, const char *want) { return strcmp(path, want) == 0; }
 
@@ -15,27 +23,27 @@ static void route(server *srv, const http_request *rq, http_response *rs)
 {
     const char *p = rq->path;
     char *id = NULL;
-    if (path_is(p, "/directory") || (srv->cfg.pebble_mode && path_is(p, "/dir"))) {
+    if (path_is(p, PATH_DIRECTORY) || (srv->cfg.pebble_mode && path_is(p, PATH_DIRECTORY_PEBBLE))) {
         rs->endpoint = "directory";
         handle_directory(srv, rq, rs);
-    } else if (path_is(p, "/acme/new-nonce")) {
+    } else if (path_is(p, PATH_NEW_NONCE)) {
         rs->endpoint = "new-nonce";
         handle_new_nonce(srv, rq, rs);
-    } else if (path_is(p, "/acme/new-account")) {
+    } else if (path_is(p, PATH_NEW_ACCOUNT)) {
         rs->endpoint = "new-account";
         handle_new_account(srv, rq, rs);
-    } else if (path_is(p, "/acme/new-order")) {
+    } else if (path_is(p, PATH_NEW_ORDER)) {
         rs->endpoint = "new-order";
         handle_new_order(srv, rq, rs);
-    } else if (path_is(p, "/acme/revoke-cert")) {
+    } else if (path_is(p, PATH_REVOKE_CERT)) {
         rs->endpoint = "revoke-cert";
         handle_revoke(srv, rq, rs);
-    } else if (path_is(p, "/acme/key-change")) {
+    } else if (path_is(p, PATH_KEY_CHANGE)) {
         rs->endpoint = "key-change";
         handle_key_change(srv, rq, rs);
-    } else if (strncmp(p, "/acme/renewal-info/", 19) == 0) {
+    } else if (strncmp(p, PATH_RENEWAL_INFO "/", strlen(PATH_RENEWAL_INFO) + 1) == 0) {
         rs->endpoint = "renewal-info";
-        handle_renewal_info(srv, rq, rs, p + 19);
+        handle_renewal_info(srv, rq, rs, p + strlen(PATH_RENEWAL_INFO) + 1);
     } else if ((id = id_from_path(p, "acct", "/orders"))) {
         rs->endpoint = "account-orders";
         handle_account_orders(srv, rq, rs, id);

@@ -3,22 +3,80 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/db.h"
-#include "rules/policy.h"
+#include "rules/limits.h"
+#include "rules/new_order.h"
+#include "rules/offer.h"
 
-/* Statuses of o's authorizations, taking a's from memory. */
-static int authz_statuses(store_txn *t, const rec_order *o, const rec_authz *a, time_t now,
-                          authz_status *out)
+/* ---- the one place each kind of status is assigned ---- */
+
+static bool account_apply(rec_account *a, account_event ev)
+{
+    account_status to;
+    if (!account_transition(a->status, ev, &to))
+        return false;
+    a->status = to;
+    return true;
+}
+
+static bool chall_apply(rec_chall *c, chall_event ev)
+{
+    chall_status to;
+    if (!chall_transition(c->status, ev, &to))
+        return false;
+    c->status = to;
+    return true;
+}
+
+/* From the status as of now: an expired authorization takes no event but
+ * those the expired state allows (none). */
+static bool authz_apply(rec_authz *a, authz_event ev, time_t now)
+{
+    authz_status to;
+    if (!authz_transition(authz_status_at(a->status, a->expires, now), ev, &to))
+        return false;
+    a->status = to;
+    return true;
+}
+
+static bool order_apply(rec_order *o, order_event ev, time_t now)
+{
+    order_status to;
+    if (!order_transition(order_status_at(o->status, o->expires, now), ev, &to))
+        return false;
+    o->status = to;
+    return true;
+}
+
+/* ---- accounts ---- */
+
+int lifecycle_account_create(store_txn *t, rec_account *a)
+{
+    a->status = ACCOUNT_VALID;
+    return repo_account_create(t, a);
+}
+
+int lifecycle_account_deactivate(store_txn *t, rec_account *a)
+{
+    if (!account_apply(a, ACCOUNT_EV_DEACTIVATE))
+        return 1;
+    return repo_account_save(t, a);
+}
+
+/* ---- orders follow their authorizations ---- */
+
+/* Statuses of o's authorizations as of now, taking a's from memory (it
+ * may not be written yet). */
+static int statuses_of(store_txn *t, const rec_order *o, const rec_authz *a, time_t now, authz_status *out)
 {
     for (size_t i = 0; i < o->nauthz; i++) {
         if (strcmp(o->authz_ids[i], a->id) == 0) {
-            out[i] = authz_effective_status(a, now);
+            out[i] = authz_status_at(a->status, a->expires, now);
             continue;
         }
         rec_authz other;
-        if (db_get_authz(t, o->authz_ids[i], &other) != 0)
+        if (repo_authz_get(t, o->authz_ids[i], &other) != 0)
             return -1;
-        out[i] = authz_effective_status(&other, now);
+        out[i] = authz_status_at(other.status, other.expires, now);
         rec_authz_clear(&other);
     }
     return 0;
@@ -33,111 +91,334 @@ static void add_failure_subproblem(rec_order *o, const rec_authz *a, const acme_
         free(o->error->detail);
         o->error->detail = xasprintf("%zu authorizations failed", o->error->nsub + 1);
     }
-    problem_add_sub(o->error, cause ? cause->type : "unauthorized", a->identifier.type,
-                    a->identifier.value, cause && cause->detail ? cause->detail : "authorization failed");
+    problem_add_sub(o->error, cause ? cause->type : "unauthorized", a->identifier.type, a->identifier.value,
+                    cause && cause->detail ? cause->detail : "authorization failed");
 }
 
-int orders_follow_authz(server *srv, store_txn *t, const rec_authz *a, time_t now,
-                        const acme_problem *cause)
+static void drop_subproblem_of(rec_order *o, const rec_authz *a)
 {
-    (void)srv;
-    for (size_t i = 0; i < a->norders; i++) {
+    for (size_t j = 0; o->error && j < o->error->nsub; j++) {
+        acme_problem *sp = &o->error->subproblems[j];
+        if (sp->identifier.value && strcmp(sp->identifier.value, a->identifier.value) == 0) {
+            problem_clear(sp);
+            memmove(sp, sp + 1, (o->error->nsub - j - 1) * sizeof(*sp));
+            o->error->nsub--;
+            return;
+        }
+    }
+}
+
+/* The orders of a after a's status changed (7.1.6): each takes the event
+ * its authorizations now cause; an invalid order records why (a failed
+ * authorization can be re-enabled, a deactivated, expired or revoked one
+ * cannot) and names every failed identifier in its error. */
+static int orders_follow(store_txn *t, const rec_authz *a, time_t now, const acme_problem *cause)
+{
+    char **ids;
+    size_t n;
+    if (repo_orders_using_authz(t, a, &ids, &n) < 0)
+        return -1;
+    int ret = 0;
+    authz_status mine = authz_status_at(a->status, a->expires, now);
+    for (size_t i = 0; i < n && ret == 0; i++) {
         rec_order o;
-        if (db_get_order(t, a->order_ids[i], &o) != 0)
+        if (repo_order_get(t, ids[i], &o) != 0)
             continue; /* an order id of a deleted order: nothing to follow */
         authz_status *st = xcalloc(o.nauthz + 1, sizeof(*st));
-        int rc = authz_statuses(t, &o, a, now, st);
         order_status was = o.status;
-        order_status next = rc == 0 ? order_status_from_authzs(o.status, st, o.nauthz) : o.status;
-        authz_status mine = authz_effective_status(a, now);
-        if (next != was && next == ORDER_INVALID) {
+        order_event ev;
+        if (statuses_of(t, &o, a, now, st) < 0)
+            ret = -1;
+        else if (order_event_from_authzs(st, o.nauthz, &ev) && order_apply(&o, ev, now) &&
+                 o.status == ORDER_INVALID) {
             o.invalid_reason = mine == AUTHZ_INVALID ? INVALID_AUTHZ : INVALID_AUTHZ_FINAL;
             add_failure_subproblem(&o, a, cause);
-        } else if (was == ORDER_INVALID && o.invalid_reason == INVALID_AUTHZ && mine == AUTHZ_INVALID &&
-                   cause) {
-            /* Another authorization of an already invalid order failed:
-             * record it, so the order's error names every failed name. */
-            add_failure_subproblem(&o, a, cause);
-        } else if (was == ORDER_INVALID && o.invalid_reason == INVALID_AUTHZ &&
-                   mine != AUTHZ_INVALID && mine != AUTHZ_VALID && mine != AUTHZ_PENDING) {
-            o.invalid_reason = INVALID_AUTHZ_FINAL; /* deactivated: no way back */
+        } else if (was == ORDER_INVALID && o.invalid_reason == INVALID_AUTHZ) {
+            if (mine == AUTHZ_INVALID && cause)
+                add_failure_subproblem(&o, a, cause); /* another of its names failed */
+            else if (mine != AUTHZ_INVALID && mine != AUTHZ_VALID && mine != AUTHZ_PENDING)
+                o.invalid_reason = INVALID_AUTHZ_FINAL; /* deactivated: no way back */
         }
-        o.status = next;
-        if (rc == 0)
-            rc = db_put_order(t, &o);
+        if (ret == 0 && repo_order_save(t, &o) < 0)
+            ret = -1;
         free(st);
         rec_order_clear(&o);
-        if (rc < 0)
-            return -1;
     }
-    return 0;
+    strv_free(ids, n);
+    return ret;
 }
 
-int orders_reenable(server *srv, store_txn *t, const rec_authz *a, time_t now)
+/* After a was re-enabled: its orders that may come back and have no
+ * unusable authorization left go back to pending with their error
+ * cleared; the others forget a's failure in their error. */
+static int orders_come_back(store_txn *t, const rec_authz *a, time_t now)
 {
-    (void)srv;
-    int changed = 0;
-    for (size_t i = 0; i < a->norders; i++) {
+    char **ids;
+    size_t n;
+    if (repo_orders_using_authz(t, a, &ids, &n) < 0)
+        return -1;
+    int ret = 0;
+    for (size_t i = 0; i < n && ret == 0; i++) {
         rec_order o;
-        if (db_get_order(t, a->order_ids[i], &o) != 0)
+        if (repo_order_get(t, ids[i], &o) != 0)
             continue;
-        order_status next;
-        if (o.status == ORDER_INVALID && o.invalid_reason == INVALID_AUTHZ && now < o.expires &&
-            order_transition(o.status, ORDER_EV_REENABLE, &next)) {
+        if (order_may_come_back(&o, now)) {
             authz_status *st = xcalloc(o.nauthz + 1, sizeof(*st));
-            bool usable = authz_statuses(t, &o, a, now, st) == 0;
+            bool usable = statuses_of(t, &o, a, now, st) == 0;
             for (size_t j = 0; usable && j < o.nauthz; j++)
-                if (st[j] != AUTHZ_PENDING && st[j] != AUTHZ_VALID)
-                    usable = false; /* "only when no authorization is invalid" */
-            if (usable) {
-                o.status = next;
+                usable = st[j] == AUTHZ_PENDING || st[j] == AUTHZ_VALID;
+            if (usable && order_apply(&o, ORDER_EV_REENABLE, now)) {
                 o.invalid_reason = INVALID_NONE;
                 problem_free(o.error);
                 o.error = NULL;
-                if (db_put_order(t, &o) < 0) {
-                    free(st);
-                    rec_order_clear(&o);
-                    return -1;
-                }
-                changed++;
-            } else if (o.error) {
-                /* Still invalid: drop this name from the order's error. */
-                for (size_t j = 0; j < o.error->nsub; j++) {
-                    if (o.error->subproblems[j].identifier.value &&
-                        strcmp(o.error->subproblems[j].identifier.value, a->identifier.value) == 0) {
-                        problem_clear(&o.error->subproblems[j]);
-                        memmove(&o.error->subproblems[j], &o.error->subproblems[j + 1],
-                                (o.error->nsub - j - 1) * sizeof(acme_problem));
-                        o.error->nsub--;
-                        break;
-                    }
-                }
-                db_put_order(t, &o);
+            } else {
+                drop_subproblem_of(&o, a);
             }
+            if (repo_order_save(t, &o) < 0)
+                ret = -1;
             free(st);
         }
         rec_order_clear(&o);
     }
-    return changed;
+    strv_free(ids, n);
+    return ret;
 }
 
-bool orders_replacement_consumed(store_txn *t, const rec_authz *a)
+bool lifecycle_reenable_conflicts_with_replacement(store_txn *t, const rec_authz *a)
 {
+    char **ids;
+    size_t n;
     bool consumed = false;
-    for (size_t i = 0; i < a->norders && !consumed; i++) {
+    if (repo_orders_using_authz(t, a, &ids, &n) < 0)
+        return false;
+    for (size_t i = 0; i < n && !consumed; i++) {
         rec_order o;
-        if (db_get_order(t, a->order_ids[i], &o) != 0)
+        if (repo_order_get(t, ids[i], &o) != 0)
             continue;
-        if (o.status == ORDER_INVALID && o.replaces) {
-            char *serial = NULL;
-            rec_cert c;
-            if (db_get_str(t, TBL_CERT_ARI, o.replaces, &serial) == 0 && db_get_cert(t, serial, &c) == 0) {
-                consumed = c.replaced_by[0] && strcmp(c.replaced_by, o.id) != 0;
-                rec_cert_clear(&c);
-            }
-            free(serial);
+        rec_cert c;
+        if (o.status == ORDER_INVALID && o.replaces && repo_cert_by_ari_id(t, o.replaces, &c) == 0) {
+            consumed = c.replaced_by[0] && strcmp(c.replaced_by, o.id) != 0;
+            rec_cert_clear(&c);
         }
         rec_order_clear(&o);
     }
+    strv_free(ids, n);
     return consumed;
+}
+
+/* ---- creation ---- */
+
+int lifecycle_authz_create(const server_config *cfg, store_txn *t, rec_authz *a, time_t now,
+                           unsigned *challs_created)
+{
+    const char *types[3];
+    size_t n = order_challenge_types(&a->identifier, a->wildcard, types);
+    a->status = AUTHZ_PENDING;
+    a->created = now;
+    a->expires = now + cfg->authz_pending_lifetime;
+    if (repo_authz_create(t, a, types, n) < 0)
+        return -1;
+    *challs_created += (unsigned)n;
+    return 0;
+}
+
+int lifecycle_order_create(store_txn *t, rec_order *o, const authz_status *statuses, size_t n)
+{
+    o->status = ORDER_PENDING;
+    /* Reused valid authorizations can make the order ready at once. */
+    order_event ev;
+    if (order_event_from_authzs(statuses, n, &ev))
+        order_apply(o, ev, o->created);
+    return repo_order_create(t, o);
+}
+
+/* ---- attempts ---- */
+
+/* Attempt bookkeeping: attempts are numbered so that a late result of an
+ * older attempt never overwrites a newer one. */
+static void attempt_starts(rec_authz *a, const rec_chall *c)
+{
+    a->attempts++;
+    a->attempt_seq++;
+    snprintf(a->active_chall_id, sizeof(a->active_chall_id), "%s", c->id);
+}
+
+int lifecycle_challenge_respond(store_txn *t, rec_authz *a, rec_chall *c, time_t now)
+{
+    if (authz_status_at(a->status, a->expires, now) != AUTHZ_PENDING || !chall_apply(c, CHALL_EV_RESPOND))
+        return 1;
+    attempt_starts(a, c);
+    if (repo_chall_save(t, c) < 0 || repo_authz_save(t, a) < 0)
+        return -1;
+    return 0;
+}
+
+int lifecycle_reenable(store_txn *t, rec_authz *a, rec_chall *c, time_t now)
+{
+    if (c->status != CHALL_PENDING || !authz_apply(a, AUTHZ_EV_REENABLE, now) ||
+        !chall_apply(c, CHALL_EV_REENABLE))
+        return 1;
+    if (strv_contains(a->offer_chall_ids, a->noffer, c->id)) {
+        /* A fresh challenge joins the list when used; unchosen ones stay
+         * in reserve for a later offer. */
+        strv_push(&a->chall_ids, &a->nchall, c->id);
+        strv_remove(a->offer_chall_ids, &a->noffer, c->id);
+    }
+    a->offer_made = false;
+    attempt_starts(a, c);
+    if (repo_chall_save(t, c) < 0 || repo_authz_save(t, a) < 0 || orders_come_back(t, a, now) < 0)
+        return -1;
+    return 0;
+}
+
+int lifecycle_authz_deactivate(store_txn *t, rec_authz *a, time_t now)
+{
+    if (!authz_apply(a, AUTHZ_EV_DEACTIVATE, now))
+        return 1;
+    a->offer_made = false; /* deactivation withdraws any retry offer */
+    a->active_chall_id[0] = 0;
+    if (repo_authz_save(t, a) < 0 || orders_follow(t, a, now, NULL) < 0)
+        return -1;
+    return 0;
+}
+
+/* ---- validation results ---- */
+
+/* The failure half: the facts the retry policy needs later, the limit,
+ * and the offer decided now, with its fresh same-type challenges. */
+static int record_failure(const server_config *cfg, store_txn *t, rec_authz *a, const rec_chall *c,
+                          long dns_negative_ttl, time_t now, unsigned *created)
+{
+    a->failures = xrealloc(a->failures, (a->nfailures + 1) * sizeof(*a->failures));
+    rec_failure *f = &a->failures[a->nfailures++];
+    memset(f, 0, sizeof(*f));
+    f->at = now;
+    snprintf(f->chall_type, sizeof(f->chall_type), "%s", c->type);
+    snprintf(f->problem_type, sizeof(f->problem_type), "%s", problem_short_type(c->error->type));
+    f->dns_negative_ttl = dns_negative_ttl;
+    if (limit_failed_validation_record(cfg, t, a->account_id, &a->identifier, now) < 0)
+        return -1;
+    const char *reason = NULL;
+    free(a->no_offer_reason);
+    a->no_offer_reason = NULL;
+    a->offer_made = offer_at_failure(cfg, a, f->problem_type, now, &reason);
+    if (!a->offer_made) {
+        a->no_offer_reason = xstrdup(reason);
+        return 0;
+    }
+    authz_view v;
+    if (repo_authz_view_of(t, a, &v) < 0)
+        return -1;
+    const char *types[8];
+    size_t n = offer_fresh_types(cfg, &v, types, 8);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char id[ID_LEN];
+        rc = repo_chall_create(t, a->id, types[i], id);
+        if (rc == 0) {
+            strv_push(&a->offer_chall_ids, &a->noffer, id);
+            (*created)++;
+        }
+    }
+    authz_view_clear(&v);
+    return rc;
+}
+
+int lifecycle_validation_result(const server_config *cfg, store_txn *t, const char *authz_id,
+                                const char *chall_id, unsigned seq, va_result *res, time_t now,
+                                validation_applied *out)
+{
+    rec_authz a;
+    rec_chall c;
+    memset(out, 0, sizeof(*out));
+    int rc = repo_authz_get(t, authz_id, &a);
+    if (rc != 0)
+        return rc;
+    rc = 1;
+    if (a.attempt_seq != seq || strcmp(a.active_chall_id, chall_id) != 0) {
+        rec_authz_clear(&a);
+        return 1; /* stale: a newer attempt or a deactivation came first */
+    }
+    if (repo_chall_get(t, chall_id, &c) != 0) {
+        rec_authz_clear(&a);
+        return 1;
+    }
+    bool was_reenabled = a.nfailures > 0;
+    if (!chall_apply(&c, res->valid ? CHALL_EV_SUCCEED : CHALL_EV_FAIL) ||
+        !authz_apply(&a, res->valid ? AUTHZ_EV_CHALLENGE_VALID : AUTHZ_EV_CHALLENGE_INVALID, now))
+        goto out; /* stale: not processing, or the authorization expired meanwhile */
+    free(c.record_json);
+    c.record_json = res->record_json;
+    res->record_json = NULL;
+    a.active_chall_id[0] = 0;
+    snprintf(out->chall_type, sizeof(out->chall_type), "%s", c.type);
+    rc = -1;
+    if (res->valid) {
+        c.validated = now;
+        /* 7.1.4: a valid authorization carries its (longer) expiry. */
+        a.expires = now + cfg->authz_valid_lifetime;
+    } else {
+        c.error = res->problem;
+        res->problem = NULL;
+        if (!c.error)
+            c.error = problem_new("serverInternal", 0, "validation failed without a reason");
+        if (record_failure(cfg, t, &a, &c, res->dns_negative_ttl, now, &out->challs_created) < 0)
+            goto out;
+    }
+    if (repo_chall_save(t, &c) < 0 || repo_authz_save(t, &a) < 0 ||
+        orders_follow(t, &a, now, res->valid ? NULL : c.error) < 0)
+        goto out;
+    out->reenabled_ended = was_reenabled && (res->valid || !a.offer_made);
+    out->ended_valid = res->valid;
+    rc = 0;
+out:
+    rec_chall_clear(&c);
+    rec_authz_clear(&a);
+    return rc;
+}
+
+/* ---- finalization ---- */
+
+int lifecycle_order_finalize(store_txn *t, rec_order *o, const char *csr_b64, time_t now)
+{
+    if (!order_apply(o, ORDER_EV_FINALIZE, now))
+        return 1;
+    o->finalize_at = now;
+    free(o->csr);
+    o->csr = xstrdup(csr_b64);
+    return repo_order_save(t, o);
+}
+
+int lifecycle_order_issued(store_txn *t, rec_order *o, const rec_cert *cert, time_t now)
+{
+    if (!order_apply(o, ORDER_EV_ISSUED, now))
+        return 1;
+    if (repo_cert_create(t, cert) < 0)
+        return -1;
+    /* RFC 9773 5: the replaced certificate is now consumed. */
+    rec_cert old;
+    if (o->replaces && repo_cert_by_ari_id(t, o->replaces, &old) == 0) {
+        snprintf(old.replaced_by, sizeof(old.replaced_by), "%s", o->id);
+        int rc = repo_cert_save(t, &old);
+        rec_cert_clear(&old);
+        if (rc < 0)
+            return -1;
+    }
+    free(o->cert_serial);
+    o->cert_serial = xstrdup(cert->serial);
+    free(o->csr);
+    o->csr = NULL;
+    return repo_order_save(t, o);
+}
+
+int lifecycle_order_issue_failed(store_txn *t, rec_order *o, const char *why, time_t now)
+{
+    if (!order_apply(o, ORDER_EV_ISSUE_FAILED, now))
+        return 1;
+    o->invalid_reason = INVALID_ISSUANCE;
+    problem_free(o->error);
+    o->error = problem_new("serverInternal", 0, "issuance failed: %s", why);
+    free(o->csr);
+    o->csr = NULL;
+    return repo_order_save(t, o);
 }

@@ -1,26 +1,89 @@
-/* How a change of one authorization propagates to the orders that use it
- * (RFC 8555 7.1.6, plus the retry-options re-enable). Runs inside the
- * caller's write transaction, so the authorization and its orders change
- * together or not at all. */
-#ifndef ARO_LIFECYCLE_H
-#define ARO_LIFECYCLE_H
+/* The only code that writes a status. Every change of an account,
+ * challenge, authorization or order goes through the state module's
+ * transitions (common/status.c: RFC 8555 7.1.6 plus retry-options), from
+ * the object's status as of now (an expired authorization is expired even
+ * if its record still says pending), with every refusal reported. Each
+ * function runs inside the caller's write transaction and saves what it
+ * changed through the repository, so an object and everything that
+ * follows from it (the orders of an authorization) change together or
+ * not at all.
+ *
+ * Returns: 0 applied; 1 refused by the state machine or stale (nothing
+ * was changed; the caller answers with a problem or drops the result);
+ * -1 store error (abort the transaction). */
+#ifndef ARO_RULES_LIFECYCLE_H
+#define ARO_RULES_LIFECYCLE_H
 
-#include "store/model.h"
-#include "core/server.h"
-#include "store/store.h"
+#include <stdbool.h>
+#include <time.h>
 
-/* After a's status changed (a already holds the new status and is the
- * version to use, even if not yet written): move each order of a that is
- * pending or ready to where order_status_from_authzs says. cause is the
- * failed challenge's problem when a became invalid, else NULL. */
-int orders_follow_authz(server *srv, store_txn *t, const rec_authz *a, time_t now,
-                        const acme_problem *cause);
-/* After a was re-enabled: every order invalid only because of failed
- * authorizations, none of which is still unusable, goes back to pending
- * with its error cleared (unless expired). Returns the number changed. */
-int orders_reenable(server *srv, store_txn *t, const rec_authz *a, time_t now);
-/* Would re-enabling a restore an order whose ARI "replaces" was consumed
- * meanwhile by another order? Then the re-enable is refused. */
-bool orders_replacement_consumed(store_txn *t, const rec_authz *a);
+#include "settings/config.h"
+#include "store/repo.h"
+#include "va/va.h"
+
+/* ---- accounts (7.3) ---- */
+
+/* A new valid account (a->id, key and contacts set by the caller). */
+int lifecycle_account_create(store_txn *t, rec_account *a);
+/* 7.3.6: deactivated for good. */
+int lifecycle_account_deactivate(store_txn *t, rec_account *a);
+
+/* ---- orders and their authorizations (7.4) ---- */
+
+/* A new pending authorization for a's account and identifier, with the
+ * challenges rules/new_order.c gives it; *challs_created counts them. */
+int lifecycle_authz_create(const server_config *cfg, store_txn *t, rec_authz *a, time_t now,
+                           unsigned *challs_created);
+/* A new order over its authorizations (statuses: theirs as of now, in
+ * the order's order): pending, or ready at once when every one is a
+ * reused valid authorization. */
+int lifecycle_order_create(store_txn *t, rec_order *o, const authz_status *statuses, size_t n);
+
+/* ---- challenges and authorizations (7.5) ---- */
+
+/* 7.5.1: the client answered pending challenge c of pending authorization
+ * a: c is processing and attempt number a->attempt_seq starts. */
+int lifecycle_challenge_respond(store_txn *t, rec_authz *a, rec_chall *c, time_t now);
+/* retry-options: invalid authorization a goes back to pending with the
+ * chosen pending challenge c processing (a fresh one joins the listed
+ * challenges), and every order invalid only because of its failed
+ * authorizations, none still unusable, goes back to pending. The caller
+ * has checked the offer (rules/offer.c). */
+int lifecycle_reenable(store_txn *t, rec_authz *a, rec_chall *c, time_t now);
+/* 7.5.2: deactivated; any retry offer withdrawn; its orders follow. */
+int lifecycle_authz_deactivate(store_txn *t, rec_authz *a, time_t now);
+/* Would re-enabling a restore an order whose ARI "replaces" another order
+ * has consumed meanwhile (RFC 9773 5)? Then the re-enable is refused. */
+bool lifecycle_reenable_conflicts_with_replacement(store_txn *t, const rec_authz *a);
+
+/* What applying a validation result did, for the counters. */
+typedef struct {
+    char chall_type[16];
+    unsigned challs_created;    /* fresh challenges made for a same-type offer */
+    bool reenabled_ended;       /* a re-enabled authorization reached its end: */
+    bool ended_valid;           /*   valid, or invalid with no further offer */
+} validation_applied;
+
+/* The result of attempt seq on challenge chall_id of authorization
+ * authz_id: on success both valid (the authorization's valid lifetime
+ * starts); on failure both invalid, the failure remembered for the retry
+ * policy and the failed-validation limit, and the retry-options offer
+ * decided (rules/offer.c) with its fresh challenges made. res's problem
+ * and record are taken. 1 when the result is stale (a newer attempt, a
+ * deactivation or an expiry came first): nothing changes. */
+int lifecycle_validation_result(const server_config *cfg, store_txn *t, const char *authz_id,
+                                const char *chall_id, unsigned seq, va_result *res, time_t now,
+                                validation_applied *out);
+
+/* ---- finalization (7.4) ---- */
+
+/* Ready -> processing, keeping the CSR (base64url DER) so a restart can
+ * finish the issuance. */
+int lifecycle_order_finalize(store_txn *t, rec_order *o, const char *csr_b64, time_t now);
+/* Processing -> valid with certificate cert (created here); a certificate
+ * the order "replaces" is consumed (RFC 9773 5). */
+int lifecycle_order_issued(store_txn *t, rec_order *o, const rec_cert *cert, time_t now);
+/* Processing -> invalid with serverInternal "issuance failed: why". */
+int lifecycle_order_issue_failed(store_txn *t, rec_order *o, const char *why, time_t now);
 
 #endif

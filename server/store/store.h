@@ -1,9 +1,10 @@
-/* The store: every ACME object in LMDB, every state change one write
- * transaction (a crash at any point leaves the last committed state).
- * This is the only file that knows about LMDB; a different backend would
- * replace store.c alone. Records are opaque bytes here (model.c encodes). */
-#ifndef ARO_STORE_H
-#define ARO_STORE_H
+/* The store: LMDB tables, transactions and group commit. Every state
+ * change is one write transaction (a crash at any point leaves the last
+ * committed state). This is the only file that knows about LMDB; a
+ * different backend would replace store.c alone. Values are opaque bytes
+ * here: records.c encodes them, repo.c names the questions. */
+#ifndef ARO_STORE_STORE_H
+#define ARO_STORE_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -11,18 +12,11 @@
 
 #include "util.h"
 
+/* The tables (LMDB named databases). What their keys and values are is
+ * store/repo.c's business alone: everyone else asks the repository. */
 typedef enum {
-    TBL_ACCOUNTS,       /* account id -> rec_account */
-    TBL_ACCOUNT_KEYS,   /* JWK thumbprint -> account id */
-    TBL_ORDERS,         /* order id -> rec_order */
-    TBL_ACCOUNT_ORDERS, /* account id "/" created(16 hex) "/" order id -> "" (paging) */
-    TBL_AUTHZS,         /* authz id -> rec_authz */
-    TBL_AUTHZ_INDEX,    /* account id "/" type ":" value ("*" for wildcard) -> newest authz id */
-    TBL_CHALLS,         /* challenge id -> rec_chall */
-    TBL_CERTS,          /* serial hex -> rec_cert */
-    TBL_CERT_ARI,       /* ARI certID -> serial */
-    TBL_LIMITS,         /* limit key -> JSON array of timestamps */
-    TBL_META,           /* misc */
+    TBL_ACCOUNTS, TBL_ACCOUNT_KEYS, TBL_ORDERS, TBL_ACCOUNT_ORDERS, TBL_AUTHZS, TBL_AUTHZ_INDEX,
+    TBL_CHALLS, TBL_CERTS, TBL_CERT_ARI, TBL_LIMITS, TBL_META, TBL_AUTHZ_ORDERS,
     TBL__COUNT
 } store_table;
 

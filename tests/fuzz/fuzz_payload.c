@@ -5,24 +5,28 @@
  * "challenge" URL (draft retry-options), finalize's "csr" (7.4), and the
  * kid URL of every request (6.2).
  *
- * The decoding functions are static in the handlers, so this file
- * includes those handler files; every other server source is linked
- * normally (tests/fuzz/CMakeLists.txt).
+ * It calls the decoders the resources call (server/acme/payload.h), linked
+ * from the server's library built with coverage (tests/fuzz/CMakeLists.txt).
  *
  * Property: an identifier the policy accepts is canonical, i.e. checking
  * its canonical form again accepts it unchanged (orders, authorization
  * reuse and CSR matching all compare canonical strings with strcmp). */
-#include "../../server/acme/account.c"
-#include "../../server/acme/authz.c"
-#include "../../server/acme/order.c"
-
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "acme/payload.h"
 #include "acme_crypto.h"
+#include "b64url.h"
+#include "core/urls.h"
+#include "rules/identifiers.h"
 #include "settings/config.h"
+#include "strv.h"
 
-static server srv;
+static struct {
+    server_config cfg;
+} srv;
 static const char *BASE = "https://acme.test:14000";
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -40,7 +44,7 @@ static void check_canonical(const acme_identifier *id)
     const char *value = id->value;
     char *canon = NULL;
     bool wild = false;
-    acme_problem *p = policy_check_identifier(&srv.cfg, id->type, value, &canon, &wild);
+    acme_problem *p = identifier_check(&srv.cfg, id->type, value, &canon, &wild);
     if (p) {
         fprintf(stderr, "fuzz_payload: accepted identifier %s:%s refused when checked again: %s\n", id->type,
                 value, p->detail ? p->detail : "");
@@ -58,7 +62,7 @@ static void check_canonical(const acme_identifier *id)
 static void new_order(yajl_val pl)
 {
     rec_order o = {0};
-    acme_problem *p = parse_identifiers(&srv, json_member(pl, "identifiers"), &o);
+    acme_problem *p = payload_identifiers(&srv.cfg, json_member(pl, "identifiers"), &o);
     if (!p) {
         if (o.nidentifiers == 0) {
             fprintf(stderr, "fuzz_payload: order accepted with no identifiers\n");
@@ -74,13 +78,13 @@ static void new_order(yajl_val pl)
         free(s);
         problem_free(p);
     }
-    http_response rs = {0};
     char *nb = NULL, *na = NULL;
-    if (parse_time_member(pl, "notBefore", &nb, &rs))
-        (void)parse_time_member(pl, "notAfter", &na, &rs);
+    acme_problem *tp = payload_time(pl, "notBefore", &nb);
+    if (!tp)
+        tp = payload_time(pl, "notAfter", &na);
+    problem_free(tp);
     free(nb);
     free(na);
-    response_clear(&rs);
     rec_order_clear(&o);
 }
 
@@ -92,14 +96,14 @@ static void new_account(yajl_val pl)
     (void)json_get_bool(pl, "onlyReturnExisting", false, &b, &err);
     (void)json_get_bool(pl, "termsOfServiceAgreed", false, &b, &err);
     (void)json_get_obj(pl, "externalAccountBinding", false, &eab, &err);
-    http_response rs = {0};
     yajl_val contact = json_member(pl, "contact");
-    if (check_contacts(contact, &rs)) {
+    acme_problem *p = payload_contacts(contact);
+    if (!p) {
         rec_account acct = {0};
-        set_contacts(&acct, contact);
+        payload_set_contacts(&acct, contact);
         rec_account_clear(&acct);
     }
-    response_clear(&rs);
+    problem_free(p);
 }
 
 static void reenable_and_kid(yajl_val pl)
@@ -112,7 +116,7 @@ static void reenable_and_kid(yajl_val pl)
     }
     const char *kid = json_str(pl, "account");
     if (kid)
-        (void)account_id_from_kid(BASE, kid);
+        (void)id_in_url(BASE, kid, "acct");
 }
 
 static void finalize(yajl_val pl)

@@ -51,6 +51,16 @@ static int lookup(const edge *t, size_t n, int from, int ev)
 
 #define N(a) (sizeof(a) / sizeof(a[0]))
 
+/* An order's status after its authorizations' event, if any. */
+static order_status order_after(order_status current, const authz_status *authzs, size_t n)
+{
+    order_event ev;
+    order_status to = current;
+    if (order_event_from_authzs(authzs, n, &ev) && order_transition(current, ev, &to))
+        return to;
+    return current;
+}
+
 int main(void)
 {
     int checked = 0;
@@ -108,25 +118,47 @@ int main(void)
     CHECK_INT_EQ(chall_status_parse(NULL), -1);
     CHECK_STR_EQ(authz_status_name(AUTHZ_DEACTIVATED), "deactivated");
 
-    /* Derived order status (7.1.6). */
+    /* Accounts (7.1.6, 7.3.6): valid until deactivated or revoked, both final. */
+    for (int st = 0; st < ACCOUNT__COUNT; st++)
+        CHECK_INT_EQ(account_status_parse(account_status_name(st)), st);
+    account_status as;
+    CHECK(account_transition(ACCOUNT_VALID, ACCOUNT_EV_DEACTIVATE, &as) && as == ACCOUNT_DEACTIVATED);
+    CHECK(account_transition(ACCOUNT_VALID, ACCOUNT_EV_REVOKE, &as) && as == ACCOUNT_REVOKED);
+    CHECK(!account_transition(ACCOUNT_DEACTIVATED, ACCOUNT_EV_DEACTIVATE, &as));
+    CHECK(!account_transition(ACCOUNT_REVOKED, ACCOUNT_EV_DEACTIVATE, &as));
+
+    /* Effective statuses at a time (7.1.6). */
+    CHECK_INT_EQ(authz_status_at(AUTHZ_PENDING, 100, 99), AUTHZ_PENDING);
+    CHECK_INT_EQ(authz_status_at(AUTHZ_PENDING, 100, 100), AUTHZ_EXPIRED);
+    CHECK_INT_EQ(authz_status_at(AUTHZ_VALID, 100, 200), AUTHZ_EXPIRED);
+    CHECK_INT_EQ(authz_status_at(AUTHZ_INVALID, 100, 200), AUTHZ_INVALID);
+    CHECK_INT_EQ(authz_status_at(AUTHZ_DEACTIVATED, 100, 200), AUTHZ_DEACTIVATED);
+    CHECK_INT_EQ(order_status_at(ORDER_PENDING, 100, 100), ORDER_INVALID);
+    CHECK_INT_EQ(order_status_at(ORDER_READY, 100, 200), ORDER_INVALID);
+    CHECK_INT_EQ(order_status_at(ORDER_PROCESSING, 100, 200), ORDER_PROCESSING);
+    CHECK_INT_EQ(order_status_at(ORDER_VALID, 100, 200), ORDER_VALID);
+    CHECK_INT_EQ(order_status_at(ORDER_PENDING, 100, 50), ORDER_PENDING);
+
+    /* Derived order status (7.1.6): the event the authorizations cause,
+     * applied through the order's table. */
     authz_status all_valid[] = {AUTHZ_VALID, AUTHZ_VALID};
     authz_status one_pending[] = {AUTHZ_VALID, AUTHZ_PENDING};
     authz_status one_invalid[] = {AUTHZ_PENDING, AUTHZ_INVALID};
     authz_status one_deact[] = {AUTHZ_VALID, AUTHZ_DEACTIVATED};
     authz_status one_expired[] = {AUTHZ_EXPIRED};
     authz_status one_revoked[] = {AUTHZ_REVOKED, AUTHZ_VALID};
-    CHECK_INT_EQ(order_status_from_authzs(ORDER_PENDING, all_valid, 2), ORDER_READY);
-    CHECK_INT_EQ(order_status_from_authzs(ORDER_PENDING, one_pending, 2), ORDER_PENDING);
-    CHECK_INT_EQ(order_status_from_authzs(ORDER_PENDING, one_invalid, 2), ORDER_INVALID);
-    CHECK_INT_EQ(order_status_from_authzs(ORDER_PENDING, one_deact, 2), ORDER_INVALID);
-    CHECK_INT_EQ(order_status_from_authzs(ORDER_PENDING, one_expired, 1), ORDER_INVALID);
-    CHECK_INT_EQ(order_status_from_authzs(ORDER_READY, one_revoked, 2), ORDER_INVALID);
-    CHECK_INT_EQ(order_status_from_authzs(ORDER_PENDING, NULL, 0), ORDER_PENDING);
+    CHECK_INT_EQ(order_after(ORDER_PENDING, all_valid, 2), ORDER_READY);
+    CHECK_INT_EQ(order_after(ORDER_PENDING, one_pending, 2), ORDER_PENDING);
+    CHECK_INT_EQ(order_after(ORDER_PENDING, one_invalid, 2), ORDER_INVALID);
+    CHECK_INT_EQ(order_after(ORDER_PENDING, one_deact, 2), ORDER_INVALID);
+    CHECK_INT_EQ(order_after(ORDER_PENDING, one_expired, 1), ORDER_INVALID);
+    CHECK_INT_EQ(order_after(ORDER_READY, one_revoked, 2), ORDER_INVALID);
+    CHECK_INT_EQ(order_after(ORDER_PENDING, NULL, 0), ORDER_PENDING);
     /* Re-enabling is explicit, never derived: an invalid order whose
      * authorizations all became valid stays invalid. */
-    CHECK_INT_EQ(order_status_from_authzs(ORDER_INVALID, all_valid, 2), ORDER_INVALID);
-    CHECK_INT_EQ(order_status_from_authzs(ORDER_PROCESSING, one_invalid, 2), ORDER_PROCESSING);
-    CHECK_INT_EQ(order_status_from_authzs(ORDER_VALID, one_invalid, 2), ORDER_VALID);
+    CHECK_INT_EQ(order_after(ORDER_INVALID, all_valid, 2), ORDER_INVALID);
+    CHECK_INT_EQ(order_after(ORDER_PROCESSING, one_invalid, 2), ORDER_PROCESSING);
+    CHECK_INT_EQ(order_after(ORDER_VALID, one_invalid, 2), ORDER_VALID);
 
     /* Finality as a polling client sees it. */
     CHECK(chall_status_is_final(CHALL_INVALID));

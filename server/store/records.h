@@ -1,14 +1,16 @@
 /* What the server stores: one record type per ACME object, plus the facts
- * retry-options renders from. Records are serialized as JSON (model.c)
- * and kept by store.c; nothing here knows about LMDB or HTTP.
+ * retry-options renders from, and their codecs. Records are serialized as
+ * JSON (readable with mdb_dump; a record gains a field without a
+ * migration: unknown fields are ignored, missing ones take their zero
+ * value). store/repo.c keeps them; nothing here knows LMDB or HTTP.
  *
  * Stored versus rendered (draft-aro-acme-retry-options): the store keeps
  * facts (attempts made, when each failure happened, which fresh challenges
  * were created when an offer was made) and never the "retry-options"
- * member itself, which policy.c renders from those facts, the current
+ * member itself, which rules/offer.c decides from those facts, the current
  * policy and the --no-retry-options switch. */
-#ifndef ARO_MODEL_H
-#define ARO_MODEL_H
+#ifndef ARO_STORE_RECORDS_H
+#define ARO_STORE_RECORDS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,7 +26,7 @@ typedef struct {
     char id[ID_LEN];
     char *thumbprint;       /* RFC 7638 of the current key */
     char *jwk;              /* public JWK JSON of the current key */
-    char *status;           /* valid, deactivated, revoked */
+    account_status status;
     char **contact;
     size_t ncontact;
     bool tos_agreed;
@@ -91,9 +93,11 @@ typedef struct {
     char *no_offer_reason;          /* e.g. "caa", "rejectedIdentifier" */
     char **offer_chall_ids;
     size_t noffer;
-    /* Orders that reference this authorization (reuse shares it). */
-    char **order_ids;
-    size_t norders;
+    /* Orders that referenced this authorization in records written before
+     * the repository kept them in an index of their own (store/repo.c
+     * reads both); never written for new orders. */
+    char **legacy_order_ids;
+    size_t nlegacy_orders;
 } rec_authz;
 
 typedef struct {

@@ -1,7 +1,4 @@
-/* JSON encoding of the stored records. JSON keeps the store readable with
- * mdb_dump and lets a record gain a field without a migration: unknown
- * fields are ignored, missing ones take their zero value. */
-#include "store/model.h"
+#include "store/records.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +75,7 @@ char *rec_account_to_json(const rec_account *r)
     jg_kv_str(g, "id", r->id);
     jg_kv_str(g, "thumbprint", r->thumbprint);
     jg_kv_str(g, "jwk", r->jwk);
-    jg_kv_str(g, "status", r->status);
+    jg_kv_str(g, "status", account_status_name(r->status));
     put_strv(g, "contact", r->contact, r->ncontact);
     jg_kv_bool(g, "tos", r->tos_agreed);
     jg_kv_str(g, "eabKid", r->eab_kid);
@@ -96,7 +93,8 @@ int rec_account_from_json(const char *s, size_t len, rec_account *r)
     get_fixed(v, "id", r->id, sizeof(r->id));
     r->thumbprint = get_dup(v, "thumbprint");
     r->jwk = get_dup(v, "jwk");
-    r->status = get_dup(v, "status");
+    int st = account_status_parse(json_str(v, "status"));
+    r->status = st < 0 ? ACCOUNT_DEACTIVATED : (account_status)st;
     get_strv(v, "contact", &r->contact, &r->ncontact);
     r->tos_agreed = get_bool(v, "tos");
     r->eab_kid = get_dup(v, "eabKid");
@@ -109,7 +107,6 @@ void rec_account_clear(rec_account *r)
 {
     free(r->thumbprint);
     free(r->jwk);
-    free(r->status);
     strv_free(r->contact, r->ncontact);
     free(r->eab_kid);
     memset(r, 0, sizeof(*r));
@@ -232,7 +229,8 @@ char *rec_authz_to_json(const rec_authz *r)
     jg_kv_bool(g, "offerMade", r->offer_made);
     jg_kv_str(g, "noOfferReason", r->no_offer_reason);
     put_strv(g, "offerChalls", r->offer_chall_ids, r->noffer);
-    put_strv(g, "orders", r->order_ids, r->norders);
+    if (r->nlegacy_orders)
+        put_strv(g, "orders", r->legacy_order_ids, r->nlegacy_orders);
     jg_obj_close(g);
     return jg_finish(g, NULL);
 }
@@ -271,7 +269,7 @@ int rec_authz_from_json(const char *s, size_t len, rec_authz *r)
     r->offer_made = get_bool(v, "offerMade");
     r->no_offer_reason = get_dup(v, "noOfferReason");
     get_strv(v, "offerChalls", &r->offer_chall_ids, &r->noffer);
-    get_strv(v, "orders", &r->order_ids, &r->norders);
+    get_strv(v, "orders", &r->legacy_order_ids, &r->nlegacy_orders);
     json_free(v);
     return 0;
 }
@@ -283,7 +281,7 @@ void rec_authz_clear(rec_authz *r)
     free(r->failures);
     free(r->no_offer_reason);
     strv_free(r->offer_chall_ids, r->noffer);
-    strv_free(r->order_ids, r->norders);
+    strv_free(r->legacy_order_ids, r->nlegacy_orders);
     memset(r, 0, sizeof(*r));
 }
 

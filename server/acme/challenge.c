@@ -1,0 +1,114 @@
+#include "acme/challenge.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "acme/auth.h"
+#include "acme/authz.h"
+#include "acme/render.h"
+#include "core/urls.h"
+#include "jobs/validation.h"
+#include "rules/lifecycle.h"
+#include "rules/limits.h"
+#include "rules/offer.h"
+#include "store/repo.h"
+
+/* The challenge as the authorization of v now sees it, with the
+ * authorization's offer when it failed. */
+static char *challenge_render_now(server *srv, const char *base, const authz_view *v, const rec_chall *c,
+                                  time_t now)
+{
+    authz_offer offer;
+    offer_for_authz(&srv->cfg, v, now, &offer);
+    char *body = render_challenge(base, c, &offer);
+    authz_offer_clear(&offer);
+    return body;
+}
+
+void handle_challenge(server *srv, const http_request *rq, http_response *rs, const char *id)
+{
+    acme_auth a;
+    store_txn *t = NULL;
+    rec_chall c;
+    authz_view v;
+    acme_problem *p = NULL;
+    bool have_c = false, have_v = false;
+    if (auth_request(srv, rq, AUTH_KID, &a, rs) < 0)
+        goto out;
+    t = store_begin(srv->st, !a.post_as_get);
+    if (!t) {
+        response_store_error(rs);
+        goto out;
+    }
+    if (auth_found(repo_chall_get(t, id, &c), "challenge", rs) < 0)
+        goto out;
+    have_c = true;
+    if (authz_load_own(t, c.authz_id, &a, &v, rs) < 0)
+        goto out;
+    have_v = true;
+    rec_authz *az = &v.authz;
+    char *up = url_for(rq->base, "authz", az->id);
+    response_link(rs, up, "up");
+    free(up);
+    if (a.post_as_get) {
+        if (c.status == CHALL_PROCESSING)
+            rs->retry_after = srv->cfg.retry_after_pending;
+        response_json(rs, 200, challenge_render_now(srv, rq->base, &v, &c, rq->now));
+        goto out;
+    }
+    /* 7.5.1: the client says it is ready. */
+    authz_status ast = authz_status_at(az->status, az->expires, rq->now);
+    if (ast != AUTHZ_PENDING) {
+        response_error(rs, "malformed", 400, "authorization must be pending (it is %s)", authz_status_name(ast));
+        goto out;
+    }
+    if (!strv_contains(az->chall_ids, az->nchall, c.id)) {
+        response_error(rs, "malformed", 400, "this challenge is not offered by its authorization");
+        goto out;
+    }
+    if (c.status != CHALL_PENDING) {
+        /* 8.2: a repeated response while processing is no new attempt;
+         * the client sees the current state. */
+        if (c.status == CHALL_PROCESSING)
+            rs->retry_after = srv->cfg.retry_after_pending;
+        response_json(rs, 200, challenge_render_now(srv, rq->base, &v, &c, rq->now));
+        goto out;
+    }
+    if (az->active_chall_id[0]) {
+        response_error(rs, "malformed", 400, "another challenge of this authorization is being validated");
+        goto out;
+    }
+    long retry = 0;
+    if ((p = limit_failed_validations(&srv->cfg, t, az->account_id, &az->identifier, rq->now, &retry))) {
+        response_problem(rs, p);
+        rs->retry_after = retry;
+        goto out;
+    }
+    int rc = lifecycle_challenge_respond(t, az, &c, rq->now);
+    if (rc != 0) {
+        if (rc < 0)
+            response_store_error(rs);
+        else
+            response_error(rs, "malformed", 400, "the challenge cannot be answered now");
+        goto out;
+    }
+    char *body = challenge_render_now(srv, rq->base, &v, &c, rq->now);
+    rc = store_commit(t, NULL);
+    t = NULL;
+    if (rc < 0) {
+        free(body);
+        response_store_error(rs);
+        goto out;
+    }
+    validation_submit(srv, rq->base, az, c.id);
+    rs->retry_after = srv->cfg.retry_after_pending;
+    response_json(rs, 200, body);
+out:
+    store_abort(t);
+    problem_free(p);
+    if (have_c)
+        rec_chall_clear(&c);
+    if (have_v)
+        authz_view_clear(&v);
+    auth_clear(&a);
+}

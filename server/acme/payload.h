@@ -1,0 +1,31 @@
+/* Decoding the members of request payloads that are checked after the
+ * signature, so any account holder reaches them: newOrder's identifiers
+ * and notBefore/notAfter (7.4, RFC 8738), newAccount's and account
+ * updates' contacts (7.3). Each returns NULL when the member is good, or
+ * the problem document to answer with (the caller's to problem_free).
+ * Public so that the fuzz harness (tests/fuzz/fuzz_payload.c) calls
+ * exactly what the resources call. */
+#ifndef ARO_ACME_PAYLOAD_H
+#define ARO_ACME_PAYLOAD_H
+
+#include "json.h"
+#include "problem.h"
+#include "settings/config.h"
+#include "store/records.h"
+
+#define MAX_IDENTIFIERS 100
+
+/* "identifiers": each checked and made canonical (rules/identifiers.c),
+ * duplicates dropped, the wildcard's "*." kept so the order echoes what
+ * was asked. Every refusal becomes a subproblem (6.7.1), so a client
+ * learns about all bad names at once. Fills o->identifiers. */
+acme_problem *payload_identifiers(const server_config *cfg, yajl_val arr, rec_order *o);
+/* An optional RFC 3339 time member; *out a copy of it, or NULL. */
+acme_problem *payload_time(yajl_val payload, const char *key, char **out);
+/* An optional "contact" array: mailto: URLs of valid addresses (7.3;
+ * Pebble and Boulder take mailto only). */
+acme_problem *payload_contacts(yajl_val contact);
+/* Replace a's contacts with those of a checked "contact" array. */
+void payload_set_contacts(rec_account *a, yajl_val contact);
+
+#endif

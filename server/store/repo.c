@@ -1,0 +1,440 @@
+#include "store/repo.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "random.h"
+
+/* The keys, in one place:
+ *   accounts        account id                        -> rec_account
+ *   account_keys    JWK thumbprint                    -> account id
+ *   orders          order id                          -> rec_order
+ *   account_orders  account "/" created "/" order     -> ""   (created: 16 hex digits, so
+ *                                                              keys sort oldest first)
+ *   authzs          authz id                          -> rec_authz
+ *   authz_index     account "/" type ":" [*.]value    -> the newest authz id
+ *   authz_orders    authz id "/" order id             -> ""
+ *   challs          challenge id                      -> rec_chall
+ *   certs           serial (lower-case hex)           -> rec_cert
+ *   cert_ari        RFC 9773 CertID                   -> serial
+ *   limits          "fv/" account "/" type ":" value  -> JSON array of failure times */
+
+/* ---- typed records ---- */
+
+#define RECORD_IO(name, rec_t, tbl, keyfield)                                                     \
+    int repo_##name##_get(store_txn *t, const char *key, rec_t *out)                               \
+    {                                                                                              \
+        const char *v;                                                                             \
+        size_t len;                                                                                \
+        int rc = store_get(t, tbl, key, &v, &len);                                                 \
+        if (rc != 0)                                                                               \
+            return rc;                                                                             \
+        return rec_##name##_from_json(v, len, out) < 0 ? -1 : 0;                                   \
+    }                                                                                              \
+    int repo_##name##_save(store_txn *t, const rec_t *r)                                           \
+    {                                                                                              \
+        char *doc = rec_##name##_to_json(r);                                                       \
+        int rc = doc ? store_put(t, tbl, r->keyfield, doc, strlen(doc)) : -1;                      \
+        free(doc);                                                                                 \
+        return rc;                                                                                 \
+    }
+
+RECORD_IO(account, rec_account, TBL_ACCOUNTS, id)
+RECORD_IO(order, rec_order, TBL_ORDERS, id)
+RECORD_IO(authz, rec_authz, TBL_AUTHZS, id)
+RECORD_IO(chall, rec_chall, TBL_CHALLS, id)
+RECORD_IO(cert, rec_cert, TBL_CERTS, serial)
+
+/* A small string value (an index entry), copied out of the map. */
+static int get_str(store_txn *t, store_table tbl, const char *key, char **out)
+{
+    const char *v;
+    size_t len;
+    int rc = store_get(t, tbl, key, &v, &len);
+    if (rc == 0)
+        *out = xstrndup(v, len);
+    return rc;
+}
+
+static int put_str(store_txn *t, store_table tbl, const char *key, const char *val)
+{
+    return store_put(t, tbl, key, val, strlen(val));
+}
+
+/* ---- accounts ---- */
+
+int repo_account_by_key(store_txn *t, const char *thumbprint, rec_account *out)
+{
+    char *id = NULL;
+    int rc = get_str(t, TBL_ACCOUNT_KEYS, thumbprint, &id);
+    if (rc == 0)
+        rc = repo_account_get(t, id, out);
+    free(id);
+    return rc;
+}
+
+int repo_account_create(store_txn *t, const rec_account *a)
+{
+    if (repo_account_save(t, a) < 0 || put_str(t, TBL_ACCOUNT_KEYS, a->thumbprint, a->id) < 0)
+        return -1;
+    return 0;
+}
+
+int repo_account_rekey(store_txn *t, rec_account *a, const char *thumbprint, const char *jwk)
+{
+    if (store_del(t, TBL_ACCOUNT_KEYS, a->thumbprint) < 0)
+        return -1;
+    free(a->thumbprint);
+    free(a->jwk);
+    a->thumbprint = xstrdup(thumbprint);
+    a->jwk = xstrdup(jwk);
+    return repo_account_create(t, a);
+}
+
+/* ---- orders ---- */
+
+static char *authz_order_key(const char *authz_id, const char *order_id)
+{
+    return xasprintf("%s/%s", authz_id, order_id);
+}
+
+int repo_order_create(store_txn *t, const rec_order *o)
+{
+    char okey[128];
+    snprintf(okey, sizeof(okey), "%s/%016llx/%s", o->account_id, (unsigned long long)o->created, o->id);
+    if (repo_order_save(t, o) < 0 || put_str(t, TBL_ACCOUNT_ORDERS, okey, "") < 0)
+        return -1;
+    for (size_t i = 0; i < o->nauthz; i++) {
+        char *k = authz_order_key(o->authz_ids[i], o->id);
+        int rc = put_str(t, TBL_AUTHZ_ORDERS, k, "");
+        free(k);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+typedef struct {
+    size_t prefix_len;
+    int left;    /* how many more to take; -1 for all */
+    bool more;   /* an entry was left over: there is a next page */
+    char ***ids;
+    size_t *n;
+    char *last;  /* the last key taken, without the prefix */
+} key_tail_collector;
+
+/* Collects the part after the last '/' of each key (the id of
+ * "PREFIX/.../ID"). */
+static int collect_tail(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    (void)val;
+    (void)vlen;
+    key_tail_collector *c = arg;
+    if (c->left == 0) {
+        c->more = true;
+        return 1;
+    }
+    if (c->left > 0)
+        c->left--;
+    const char *slash = memrchr(key, '/', klen);
+    const char *id = slash ? slash + 1 : key + c->prefix_len;
+    char *s = xstrndup(id, klen - (size_t)(id - key));
+    strv_push(c->ids, c->n, s);
+    free(s);
+    free(c->last);
+    c->last = xstrndup(key + c->prefix_len, klen - c->prefix_len);
+    return 0;
+}
+
+int repo_orders_of_account(store_txn *t, const char *account_id, const char *cursor, int max,
+                           char ***ids, size_t *n, char **next)
+{
+    *ids = NULL;
+    *n = 0;
+    *next = NULL;
+    char *prefix = xasprintf("%s/", account_id);
+    char *after = cursor ? xasprintf("%s%s", prefix, cursor) : NULL;
+    key_tail_collector c = {.prefix_len = strlen(prefix), .left = max, .ids = ids, .n = n};
+    int rc = store_scan(t, TBL_ACCOUNT_ORDERS, prefix, after, collect_tail, &c);
+    /* The cursor is the key of the last order on this page. */
+    if (rc == 0 && c.more)
+        *next = c.last;
+    else
+        free(c.last);
+    free(prefix);
+    free(after);
+    return rc;
+}
+
+int repo_orders_using_authz(store_txn *t, const rec_authz *a, char ***ids, size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    for (size_t i = 0; i < a->nlegacy_orders; i++)
+        strv_push(ids, n, a->legacy_order_ids[i]);
+    char *prefix = xasprintf("%s/", a->id);
+    key_tail_collector c = {.prefix_len = strlen(prefix), .left = -1, .ids = ids, .n = n};
+    int rc = store_scan(t, TBL_AUTHZ_ORDERS, prefix, NULL, collect_tail, &c);
+    free(c.last);
+    free(prefix);
+    return rc;
+}
+
+typedef struct {
+    void (*order_fn)(const rec_order *, void *);
+    void (*authz_fn)(const rec_authz *, void *);
+    void *arg;
+} record_visit;
+
+static int visit_processing_order(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    (void)key;
+    (void)klen;
+    record_visit *v = arg;
+    rec_order o;
+    if (rec_order_from_json(val, vlen, &o) < 0)
+        return 0;
+    if (o.status == ORDER_PROCESSING)
+        v->order_fn(&o, v->arg);
+    rec_order_clear(&o);
+    return 0;
+}
+
+int repo_orders_processing(store_txn *t, void (*fn)(const rec_order *o, void *arg), void *arg)
+{
+    record_visit v = {.order_fn = fn, .arg = arg};
+    return store_scan(t, TBL_ORDERS, "", NULL, visit_processing_order, &v);
+}
+
+/* ---- authorizations ---- */
+
+static char *authz_index_key(const char *account_id, const acme_identifier *id, bool wildcard)
+{
+    return xasprintf("%s/%s:%s%s", account_id, id->type, wildcard ? "*." : "", id->value);
+}
+
+int repo_chall_create(store_txn *t, const char *authz_id, const char *type, char id_out[ID_LEN])
+{
+    rec_chall c = {0};
+    char *id = random_id(12);
+    snprintf(c.id, sizeof(c.id), "%s", id);
+    free(id);
+    snprintf(c.authz_id, sizeof(c.authz_id), "%s", authz_id);
+    c.type = xstrdup(type);
+    c.status = CHALL_PENDING;
+    c.token = random_id(32); /* 8.1: at least 128 bits of entropy */
+    int rc = repo_chall_save(t, &c);
+    if (rc == 0)
+        memcpy(id_out, c.id, ID_LEN);
+    rec_chall_clear(&c);
+    return rc;
+}
+
+int repo_authz_create(store_txn *t, rec_authz *a, const char *const *types, size_t ntypes)
+{
+    char *id = random_id(12);
+    snprintf(a->id, sizeof(a->id), "%s", id);
+    free(id);
+    for (size_t i = 0; i < ntypes; i++) {
+        char cid[ID_LEN];
+        if (repo_chall_create(t, a->id, types[i], cid) < 0)
+            return -1;
+        strv_push(&a->chall_ids, &a->nchall, cid);
+    }
+    char *key = authz_index_key(a->account_id, &a->identifier, a->wildcard);
+    int rc = put_str(t, TBL_AUTHZ_INDEX, key, a->id);
+    free(key);
+    if (rc < 0 || repo_authz_save(t, a) < 0)
+        return -1;
+    return 0;
+}
+
+int repo_authz_newest(store_txn *t, const char *account_id, const acme_identifier *id, bool wildcard,
+                      rec_authz *out)
+{
+    char *key = authz_index_key(account_id, id, wildcard), *aid = NULL;
+    int rc = get_str(t, TBL_AUTHZ_INDEX, key, &aid);
+    if (rc == 0)
+        rc = repo_authz_get(t, aid, out);
+    free(aid);
+    free(key);
+    return rc;
+}
+
+int repo_authz_valid_for(store_txn *t, const char *account_id, const acme_identifier *id, bool wildcard,
+                         time_t now, time_t until, rec_authz *out)
+{
+    int rc = repo_authz_newest(t, account_id, id, wildcard, out);
+    if (rc != 0)
+        return rc;
+    if (authz_status_at(out->status, out->expires, now) == AUTHZ_VALID && out->expires > until)
+        return 0;
+    rec_authz_clear(out);
+    return 1;
+}
+
+static int visit_validating_authz(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    (void)key;
+    (void)klen;
+    record_visit *v = arg;
+    rec_authz a;
+    if (rec_authz_from_json(val, vlen, &a) < 0)
+        return 0;
+    if (a.status == AUTHZ_PENDING && a.active_chall_id[0])
+        v->authz_fn(&a, v->arg);
+    rec_authz_clear(&a);
+    return 0;
+}
+
+int repo_authzs_validating(store_txn *t, void (*fn)(const rec_authz *a, void *arg), void *arg)
+{
+    record_visit v = {.authz_fn = fn, .arg = arg};
+    return store_scan(t, TBL_AUTHZS, "", NULL, visit_validating_authz, &v);
+}
+
+static int load_challenges(store_txn *t, char *const *ids, size_t n, rec_chall **out, size_t *nout)
+{
+    *out = n ? xcalloc(n, sizeof(**out)) : NULL;
+    *nout = 0;
+    for (size_t i = 0; i < n; i++) {
+        int rc = repo_chall_get(t, ids[i], &(*out)[*nout]);
+        if (rc < 0)
+            return -1;
+        if (rc == 0)
+            (*nout)++;
+    }
+    return 0;
+}
+
+static rec_authz authz_copy(const rec_authz *a)
+{
+    /* Through the codec: one definition of what a record holds. */
+    rec_authz c;
+    char *doc = rec_authz_to_json(a);
+    if (rec_authz_from_json(doc, strlen(doc), &c) < 0)
+        memset(&c, 0, sizeof(c));
+    free(doc);
+    return c;
+}
+
+static int view_fill(store_txn *t, authz_view *v)
+{
+    if (load_challenges(t, v->authz.chall_ids, v->authz.nchall, &v->listed, &v->nlisted) < 0 ||
+        load_challenges(t, v->authz.offer_chall_ids, v->authz.noffer, &v->reserve, &v->nreserve) < 0) {
+        authz_view_clear(v);
+        return -1;
+    }
+    return 0;
+}
+
+int repo_authz_view(store_txn *t, const char *id, authz_view *out)
+{
+    memset(out, 0, sizeof(*out));
+    int rc = repo_authz_get(t, id, &out->authz);
+    if (rc != 0)
+        return rc;
+    return view_fill(t, out);
+}
+
+int repo_authz_view_of(store_txn *t, const rec_authz *a, authz_view *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->authz = authz_copy(a);
+    return view_fill(t, out);
+}
+
+void authz_view_clear(authz_view *v)
+{
+    rec_authz_clear(&v->authz);
+    for (size_t i = 0; i < v->nlisted; i++)
+        rec_chall_clear(&v->listed[i]);
+    for (size_t i = 0; i < v->nreserve; i++)
+        rec_chall_clear(&v->reserve[i]);
+    free(v->listed);
+    free(v->reserve);
+    memset(v, 0, sizeof(*v));
+}
+
+/* ---- certificates ---- */
+
+int repo_cert_by_ari_id(store_txn *t, const char *ari_id, rec_cert *out)
+{
+    char *serial = NULL;
+    int rc = get_str(t, TBL_CERT_ARI, ari_id, &serial);
+    if (rc == 0)
+        rc = repo_cert_get(t, serial, out);
+    free(serial);
+    return rc;
+}
+
+int repo_cert_create(store_txn *t, const rec_cert *c)
+{
+    if (repo_cert_save(t, c) < 0 || (c->ari_id && put_str(t, TBL_CERT_ARI, c->ari_id, c->serial) < 0))
+        return -1;
+    return 0;
+}
+
+/* ---- failed validations ---- */
+
+#define FAILURES_KEPT 64
+
+static char *failures_key(const char *account_id, const acme_identifier *id)
+{
+    return xasprintf("fv/%s/%s:%s", account_id, id->type, id->value);
+}
+
+/* The failure times after since, oldest first. */
+static size_t failures_load(store_txn *t, const char *key, time_t since, long long out[FAILURES_KEPT])
+{
+    const char *v;
+    size_t len, n = 0;
+    if (store_get(t, TBL_LIMITS, key, &v, &len) != 0)
+        return 0;
+    aro_err err;
+    yajl_val arr = json_parse(v, len, &err);
+    if (arr && YAJL_IS_ARRAY(arr))
+        for (size_t i = 0; i < arr->u.array.len && n < FAILURES_KEPT; i++)
+            if (YAJL_IS_INTEGER(arr->u.array.values[i]) && YAJL_GET_INTEGER(arr->u.array.values[i]) > since)
+                out[n++] = YAJL_GET_INTEGER(arr->u.array.values[i]);
+    json_free(arr);
+    return n;
+}
+
+int repo_failures_since(store_txn *t, const char *account_id, const acme_identifier *id, time_t since,
+                        time_t *oldest)
+{
+    long long ts[FAILURES_KEPT];
+    char *key = failures_key(account_id, id);
+    size_t n = failures_load(t, key, since, ts);
+    free(key);
+    if (oldest)
+        *oldest = n ? (time_t)ts[0] : 0;
+    return (int)n;
+}
+
+int repo_failure_record(store_txn *t, const char *account_id, const acme_identifier *id, time_t now,
+                        time_t since)
+{
+    long long ts[FAILURES_KEPT];
+    char *key = failures_key(account_id, id);
+    size_t n = failures_load(t, key, since, ts);
+    if (n == FAILURES_KEPT) {
+        memmove(ts, ts + 1, (n - 1) * sizeof(ts[0]));
+        n--;
+    }
+    ts[n++] = now;
+    json_gen *g = jg_new();
+    jg_arr_open(g);
+    for (size_t i = 0; i < n; i++)
+        jg_int(g, ts[i]);
+    jg_arr_close(g);
+    size_t len;
+    char *doc = jg_finish(g, &len);
+    int rc = store_put(t, TBL_LIMITS, key, doc, len);
+    free(doc);
+    free(key);
+    return rc;
+}
