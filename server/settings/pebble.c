@@ -17,8 +17,7 @@
 
 #include "json.h"
 
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void note(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -7,6 +7,8 @@
  * its issuer domain is one of our CAA identities and its parameters allow
  * this account and this validation method (RFC 8657 3, 4). Lookup failures
  * other than "no such record" fail closed. */
+#include "va/internal.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +16,7 @@
 #include <strings.h>
 
 #include "util.h"
-#include "va/internal.h"
+#include "va/address.h"
 
 #define CAA_FLAG_CRITICAL 0x80
 

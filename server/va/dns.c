@@ -3,6 +3,8 @@
  * its answer in a poll loop bounded by the attempt's deadline, and parses
  * the raw response itself: the answer section for the asked type after
  * CNAMEs, the authority section's SOA for negative caching (RFC 2308). */
+#include "va/internal.h"
+
 #include <arpa/inet.h>
 #include <ares.h>
 #include <poll.h>
@@ -14,7 +16,7 @@
 
 #include "acme_crypto.h"
 #include "util.h"
-#include "va/internal.h"
+#include "va/address.h"
 
 #define DNS_HEADER_LEN 12
 #define RCODE_NOERROR 0

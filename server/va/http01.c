@@ -6,6 +6,8 @@
  * CURLOPT_RESOLVE, so the address policy sees every address contacted.
  * For the same reason curl follows no redirects: each hop is checked
  * (scheme, port, re-resolved, policy) and fetched here. */
+#include "va/internal.h"
+
 #include <ctype.h>
 #include <curl/curl.h>
 #include <stdio.h>
@@ -14,7 +16,7 @@
 #include <strings.h>
 
 #include "util.h"
-#include "va/internal.h"
+#include "va/address.h"
 
 /* A URL's parts that decide where a request goes. */
 typedef struct {

@@ -96,15 +96,11 @@ void va_addrs_clear(va_addrs *a);
  * success; a "dns" problem when no address could be found. */
 acme_problem *va_resolve(const va_ctx *ctx, const char *host, va_addrs *out);
 
-/* ---- address policy (va.c) --------------------------------------------- */
+/* ---- shared pieces (va.c) ---------------------------------------------- */
 
-bool va_addr_is_private(const char *addr);
-/* NULL when every address may be contacted under ctx's policy. */
-acme_problem *va_check_targets(const va_ctx *ctx, const char *host, const va_addrs *a);
 /* RFC 8738 6: "4.3.2.1.in-addr.arpa" / nibbles ".ip6.arpa" (no final
  * dot: SNI host names carry none, RFC 6066 3). NULL when ip is not an IP. */
 char *va_reverse_name(const char *ip);
-bool va_is_ip_literal(const char *s);
 /* Replace bytes that are not printable ASCII by '?' and cut at max bytes,
  * so that text from the network is safe in a problem detail. */
 char *va_sanitize(const char *s, size_t len, size_t max);

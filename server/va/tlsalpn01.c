@@ -5,6 +5,8 @@
  * chain verification rejects, so there is no verification (RFC 8737 3
  * asks for none); acme_tlsalpn01_check does the checks RFC 8737 does ask
  * for. Sockets are non-blocking so every wait is bounded by the deadline. */
+#include "va/internal.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +22,7 @@
 
 #include "acme_crypto.h"
 #include "util.h"
-#include "va/internal.h"
+#include "va/address.h"
 
 /* ALPN wire form: one length-prefixed protocol name (RFC 7301 3.1). */
 static const unsigned char alpn_acme[] = "\x0a" "acme-tls/1";

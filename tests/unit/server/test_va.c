@@ -22,6 +22,7 @@
 #include "acme_crypto.h"
 #include "testlib.h"
 #include "va/va.h"
+#include "va/address.h"
 #include "va/internal.h"
 
 #define CHALLTESTSRV "/usr/bin/pebble-challtestsrv"
