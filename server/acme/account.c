@@ -134,14 +134,12 @@ void handle_new_account(server *srv, const http_request *rq, http_response *rs)
     acct.eab_kid = eab_kid;
     eab_kid = NULL;
     acct.created = rq->now;
-    if (lifecycle_account_create(t, &acct) < 0 || store_commit(t, NULL) < 0) {
-        t = NULL;
+    if (lifecycle_account_create(t, &acct) < 0) {
         response_store_error(rs);
         goto out;
     }
-    t = NULL;
     rs->location = account_url(rq->base, acct.id);
-    response_json(rs, 201, render_account(rq->base, &acct));
+    auth_commit_answer(&t, rs, 201, render_account(rq->base, &acct));
 out:
     store_abort(t);
     rec_account_clear(&acct);
@@ -190,13 +188,10 @@ void handle_account(server *srv, const http_request *rq, http_response *rs, cons
     int rc = status ? lifecycle_account_deactivate(t, &cur) : repo_account_save(t, &cur);
     if (rc == 1)
         response_error(rs, "malformed", 400, "the account is %s", account_status_name(cur.status));
-    else if (rc < 0 || store_commit(t, NULL) < 0)
+    else if (rc < 0)
         response_store_error(rs);
     else
-        response_json(rs, 200, render_account(rq->base, &cur));
-    if (rc != 0)
-        store_abort(t);
-    t = NULL;
+        auth_commit_answer(&t, rs, 200, render_account(rq->base, &cur));
     rec_account_clear(&cur);
 out:
     store_abort(t);
@@ -307,15 +302,10 @@ void handle_key_change(server *srv, const http_request *rq, http_response *rs)
     char *jwk = jwk_to_json(inner.jwk);
     int rc = repo_account_rekey(t, &cur, thumb, jwk);
     free(jwk);
-    if (rc == 0)
-        rc = store_commit(t, NULL);
-    else
-        store_abort(t);
-    t = NULL;
     if (rc < 0)
         response_store_error(rs);
     else
-        response_json(rs, 200, render_account(rq->base, &cur));
+        auth_commit_answer(&t, rs, 200, render_account(rq->base, &cur));
     rec_account_clear(&cur);
 out:
     store_abort(t);

@@ -9,6 +9,7 @@
 #include "random.h"
 #include "core/metrics.h"
 #include "core/urls.h"
+#include "rules/limits.h"
 #include "store/repo.h"
 
 static void count_jws(server *srv, const char *alg, const char *result)
@@ -171,4 +172,30 @@ int auth_owns(const acme_auth *a, const char *owner, const char *what, http_resp
         return 0;
     response_error(rs, "unauthorized", 403, "this %s belongs to another account", what);
     return -1;
+}
+
+int auth_within_failure_limit(server *srv, store_txn *t, const char *account_id, const acme_identifier *id,
+                              time_t now, http_response *rs)
+{
+    long retry = 0;
+    acme_problem *p = limit_failed_validations(&srv->cfg, t, account_id, id, now, &retry);
+    if (!p)
+        return 0;
+    response_problem(rs, p);
+    rs->retry_after = retry;
+    problem_free(p);
+    return -1;
+}
+
+int auth_commit_answer(store_txn **t, http_response *rs, int status, char *body)
+{
+    int rc = store_commit(*t, NULL);
+    *t = NULL;
+    if (rc < 0) {
+        free(body);
+        response_store_error(rs);
+        return -1;
+    }
+    response_json(rs, status, body);
+    return 0;
 }

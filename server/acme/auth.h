@@ -12,6 +12,7 @@
 #include "core/exchange.h"
 #include "core/server.h"
 #include "jws.h"
+#include "store/store.h"
 #include "store/records.h"
 
 typedef enum {
@@ -41,5 +42,16 @@ int auth_found(int rc, const char *what, http_response *rs);
 /* 0 when the requesting account owns the object (owner: its account id);
  * -1 with 403 unauthorized "this what belongs to another account". */
 int auth_owns(const acme_auth *a, const char *owner, const char *what, http_response *rs);
+
+/* Admission under the failed-validation limit (rules/limits.c) for the
+ * account and identifier (value without "*."): 0, or -1 with 429
+ * rateLimited and Retry-After in rs. */
+int auth_within_failure_limit(server *srv, store_txn *t, const char *account_id, const acme_identifier *id,
+                              time_t now, http_response *rs);
+
+/* The end of a request that wrote: commit *t (which is then gone) and
+ * answer status with body (taken); if the commit fails, nothing was
+ * changed and the answer is serverInternal. 0 when committed. */
+int auth_commit_answer(store_txn **t, http_response *rs, int status, char *body);
 
 #endif

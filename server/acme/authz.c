@@ -9,7 +9,6 @@
 #include "core/urls.h"
 #include "jobs/validation.h"
 #include "rules/lifecycle.h"
-#include "rules/limits.h"
 #include "rules/offer.h"
 #include "store/repo.h"
 
@@ -68,17 +67,11 @@ void handle_authz(server *srv, const http_request *rq, http_response *rs, const 
                        authz_status_name(now_status));
         goto out;
     }
-    char *body = rc == 0 ? authz_render_now(srv, rq->base, &v, rq->now) : NULL;
-    if (rc < 0 || store_commit(t, NULL) < 0) {
-        if (rc < 0)
-            store_abort(t);
-        t = NULL;
-        free(body);
+    if (rc < 0) {
         response_store_error(rs);
         goto out;
     }
-    t = NULL;
-    response_json(rs, 200, body);
+    auth_commit_answer(&t, rs, 200, authz_render_now(srv, rq->base, &v, rq->now));
 out:
     store_abort(t);
     if (have)
@@ -125,7 +118,6 @@ void handle_authz_retry(server *srv, const http_request *rq, http_response *rs, 
     store_txn *t = NULL;
     authz_view v;
     authz_offer offer = {0};
-    acme_problem *p = NULL;
     bool have = false, accepted = false;
     if (auth_request(srv, rq, AUTH_KID, &a, rs) < 0)
         goto out;
@@ -172,12 +164,8 @@ void handle_authz_retry(server *srv, const http_request *rq, http_response *rs, 
         rs->retry_after = (long)(offer.not_before - rq->now);
         goto out;
     }
-    long retry = 0;
-    if ((p = limit_failed_validations(&srv->cfg, t, az->account_id, &az->identifier, rq->now, &retry))) {
-        response_problem(rs, p);
-        rs->retry_after = retry;
+    if (auth_within_failure_limit(srv, t, az->account_id, &az->identifier, rq->now, rs) < 0)
         goto out;
-    }
     if (lifecycle_reenable_conflicts_with_replacement(t, az)) {
         response_error(rs, "alreadyReplaced", 409,
                        "an order of this authorization replaces a certificate another order has replaced");
@@ -204,24 +192,17 @@ void handle_authz_retry(server *srv, const http_request *rq, http_response *rs, 
     }
     char *body = authz_render_now(srv, rq->base, &fresh, rq->now);
     authz_view_clear(&fresh);
-    rc = store_commit(t, NULL);
-    t = NULL;
-    if (rc < 0) {
-        free(body);
-        response_store_error(rs);
+    if (auth_commit_answer(&t, rs, 200, body) < 0)
         goto out;
-    }
     accepted = true;
     validation_submit(srv, rq->base, az, az->active_chall_id);
     rs->location = url_for(rq->base, "authz", az->id);
     rs->retry_after = srv->cfg.retry_after_pending;
-    response_json(rs, 200, body);
 out:
     if (a.has_acct && rs->endpoint)
         count_reenable(srv, accepted || rs->status == 200 ? "accepted" : "refused");
     store_abort(t);
     authz_offer_clear(&offer);
-    problem_free(p);
     if (have)
         authz_view_clear(&v);
     auth_clear(&a);

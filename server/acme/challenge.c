@@ -9,7 +9,6 @@
 #include "core/urls.h"
 #include "jobs/validation.h"
 #include "rules/lifecycle.h"
-#include "rules/limits.h"
 #include "rules/offer.h"
 #include "store/repo.h"
 
@@ -31,7 +30,6 @@ void handle_challenge(server *srv, const http_request *rq, http_response *rs, co
     store_txn *t = NULL;
     rec_chall c;
     authz_view v;
-    acme_problem *p = NULL;
     bool have_c = false, have_v = false;
     if (auth_request(srv, rq, AUTH_KID, &a, rs) < 0)
         goto out;
@@ -78,12 +76,8 @@ void handle_challenge(server *srv, const http_request *rq, http_response *rs, co
         response_error(rs, "malformed", 400, "another challenge of this authorization is being validated");
         goto out;
     }
-    long retry = 0;
-    if ((p = limit_failed_validations(&srv->cfg, t, az->account_id, &az->identifier, rq->now, &retry))) {
-        response_problem(rs, p);
-        rs->retry_after = retry;
+    if (auth_within_failure_limit(srv, t, az->account_id, &az->identifier, rq->now, rs) < 0)
         goto out;
-    }
     int rc = lifecycle_challenge_respond(t, az, &c, rq->now);
     if (rc != 0) {
         if (rc < 0)
@@ -92,20 +86,12 @@ void handle_challenge(server *srv, const http_request *rq, http_response *rs, co
             response_error(rs, "malformed", 400, "the challenge cannot be answered now");
         goto out;
     }
-    char *body = challenge_render_now(srv, rq->base, &v, &c, rq->now);
-    rc = store_commit(t, NULL);
-    t = NULL;
-    if (rc < 0) {
-        free(body);
-        response_store_error(rs);
+    if (auth_commit_answer(&t, rs, 200, challenge_render_now(srv, rq->base, &v, &c, rq->now)) < 0)
         goto out;
-    }
     validation_submit(srv, rq->base, az, c.id);
     rs->retry_after = srv->cfg.retry_after_pending;
-    response_json(rs, 200, body);
 out:
     store_abort(t);
-    problem_free(p);
     if (have_c)
         rec_chall_clear(&c);
     if (have_v)

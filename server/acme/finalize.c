@@ -62,20 +62,13 @@ void handle_finalize(server *srv, const http_request *rq, http_response *rs, con
             response_error(rs, "orderNotReady", 403, "the order is %s, not ready", order_status_name(st));
         goto out;
     }
-    char *body = order_render_now(srv, t, rq->base, &o, rq->now);
-    rc = store_commit(t, NULL);
-    t = NULL;
-    if (rc < 0) {
-        free(body);
-        response_store_error(rs);
+    if (auth_commit_answer(&t, rs, 200, order_render_now(srv, t, rq->base, &o, rq->now)) < 0)
         goto out;
-    }
     /* Asynchronous finalization: "processing" now, "valid" when signed.
      * A full queue leaves it for the restart path (the CSR is stored). */
     issuance_submit(srv, o.id, o.account_id, der, der_len);
     rs->location = url_for(rq->base, "order", o.id);
     rs->retry_after = srv->cfg.retry_after_order;
-    response_json(rs, 200, body);
 out:
     store_abort(t);
     problem_free(p);

@@ -10,7 +10,6 @@
 #include "core/urls.h"
 #include "random.h"
 #include "rules/lifecycle.h"
-#include "rules/limits.h"
 #include "rules/new_order.h"
 #include "rules/offer.h"
 #include "store/repo.h"
@@ -137,12 +136,8 @@ void handle_new_order(server *srv, const http_request *rq, http_response *rs)
     for (size_t i = 0; i < o.nidentifiers; i++) {
         bool wildcard;
         acme_identifier id = bare_identifier(&o.identifiers[i], &wildcard);
-        long retry = 0;
-        if ((p = limit_failed_validations(&srv->cfg, t, a.acct.id, &id, rq->now, &retry))) {
-            response_problem(rs, p);
-            rs->retry_after = retry;
+        if (auth_within_failure_limit(srv, t, a.acct.id, &id, rq->now, rs) < 0)
             goto out;
-        }
     }
     char *oid = random_id(12);
     snprintf(o.id, sizeof(o.id), "%s", oid);
@@ -159,19 +154,12 @@ void handle_new_order(server *srv, const http_request *rq, http_response *rs)
         goto out;
     }
     /* A new order has no offer: nothing of it has failed yet. */
-    char *body = render_order(rq->base, &o, NULL, rq->now);
-    int rc = store_commit(t, NULL);
-    t = NULL;
-    if (rc < 0) {
-        free(body);
-        response_store_error(rs);
+    rs->location = url_for(rq->base, "order", o.id);
+    if (auth_commit_answer(&t, rs, 201, render_order(rq->base, &o, NULL, rq->now)) < 0)
         goto out;
-    }
     metrics_inc(srv->m, "aro_orders_created_total", NULL);
     metrics_add(srv->m, "aro_authorizations_created_total", NULL, authzs_created);
     metrics_add(srv->m, "aro_challenges_created_total", NULL, challs_created);
-    rs->location = url_for(rq->base, "order", o.id);
-    response_json(rs, 201, body);
 out:
     store_abort(t);
     problem_free(p);
