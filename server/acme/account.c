@@ -154,10 +154,8 @@ void handle_account(server *srv, const http_request *rq, http_response *rs, cons
     store_txn *t = NULL;
     if (auth_request(srv, rq, AUTH_KID, &a, rs) < 0)
         goto out;
-    if (strcmp(a.acct.id, id) != 0) {
-        response_error(rs, "unauthorized", 403, "the request's key does not belong to this account");
+    if (auth_owns(&a, id, "account", rs) < 0)
         goto out;
-    }
     rs->location = account_url(rq->base, id);
     if (a.post_as_get) {
         response_json(rs, 200, render_account(rq->base, &a.acct));
@@ -204,10 +202,8 @@ void handle_account_orders(server *srv, const http_request *rq, http_response *r
     store_txn *t = NULL;
     if (auth_request(srv, rq, AUTH_KID, &a, rs) < 0)
         goto out;
-    if (strcmp(a.acct.id, id) != 0) {
-        response_error(rs, "unauthorized", 403, "the orders of another account");
+    if (auth_owns(&a, id, "account", rs) < 0)
         goto out;
-    }
     /* 7.1.2.1: paged, with Link rel="next". */
     const char *cursor = rq->query && strncmp(rq->query, "cursor=", 7) == 0 ? rq->query + 7 : NULL;
     char **ids = NULL, *next = NULL;

@@ -39,7 +39,8 @@ void auth_clear(acme_auth *a);
  * the request names: 0 when found (rc 0); -1 with 404 "no such what"
  * (rc 1) or serverInternal (rc -1) in rs. */
 int auth_found(int rc, const char *what, http_response *rs);
-/* 0 when the requesting account owns the object (owner: its account id);
+/* 0 when the requesting account owns the object (owner: its account id,
+ * or the account itself);
  * -1 with 403 unauthorized "this what belongs to another account". */
 int auth_owns(const acme_auth *a, const char *owner, const char *what, http_response *rs);
 
