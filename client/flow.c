@@ -29,6 +29,7 @@
 #include "jws.h"
 #include "msg.h"
 #include "random.h"
+#include "report.h"
 #include "solvers.h"
 #include "state.h"
 #include "status.h"
@@ -37,144 +38,6 @@
 #define KEEP_VERSIONS 5
 #define POLL_DEADLINE_SECONDS 600
 #define REENABLE_BUSY_RETRIES 3
-
-/* ---- the result (contracts.md, "aro") ---------------------------------- */
-
-typedef struct {
-    char *identifier, *type, *challenge, *order, *outcome, *problem, *via;
-} attempt;
-
-typedef struct {
-    const char *result;
-    char **names;
-    size_t nnames;
-    char **orders;
-    size_t norders;
-    attempt *attempts;
-    size_t nattempts;
-    char *certificate;
-    char *err_type, *err_detail;
-} report;
-
-static attempt *report_attempt(report *r, const char *ident, const char *type, const char *chall,
-                               const char *order, const char *outcome, const char *problem,
-                               const char *via)
-{
-    r->attempts = xrealloc(r->attempts, (r->nattempts + 1) * sizeof(attempt));
-    attempt *a = &r->attempts[r->nattempts++];
-    a->identifier = xstrdup(ident);
-    a->type = xstrdup(type);
-    a->challenge = xstrdup(chall);
-    a->order = xstrdup(order);
-    a->outcome = xstrdup(outcome);
-    a->problem = xstrdup(problem);
-    a->via = xstrdup(via);
-    return a;
-}
-
-static void report_error(report *r, const char *type, const char *detail)
-{
-    if (r->err_type)
-        return; /* the first error is the cause; later ones are consequences */
-    r->err_type = xstrdup(type ? type : "aro:client");
-    r->err_detail = xstrdup(detail);
-}
-
-static void report_clear(report *r)
-{
-    strv_free(r->names, r->nnames);
-    strv_free(r->orders, r->norders);
-    for (size_t i = 0; i < r->nattempts; i++) {
-        attempt *a = &r->attempts[i];
-        free(a->identifier);
-        free(a->type);
-        free(a->challenge);
-        free(a->order);
-        free(a->outcome);
-        free(a->problem);
-        free(a->via);
-    }
-    free(r->attempts);
-    free(r->certificate);
-    free(r->err_type);
-    free(r->err_detail);
-    memset(r, 0, sizeof *r);
-}
-
-static void report_error_json(json_gen *g, const report *r)
-{
-    jg_key(g, "error");
-    if (r->err_type) {
-        jg_obj_open(g);
-        jg_kv_str(g, "type", r->err_type);
-        jg_key(g, "detail");
-        jg_str(g, r->err_detail);
-        jg_obj_close(g);
-    } else {
-        jg_null(g);
-    }
-}
-
-static void print_json(json_gen *g)
-{
-    size_t len;
-    char *s = jg_finish(g, &len);
-    if (s) {
-        fwrite(s, 1, len, stdout);
-        fputc('\n', stdout);
-    } else {
-        puts("{\"result\":\"failed\",\"error\":{\"type\":\"aro:client\",\"detail\":\"cannot render the result\"}}");
-    }
-    free(s);
-}
-
-static void report_print_issue(const aro_opts *o, const report *r)
-{
-    if (!o->json) {
-        if (r->err_type)
-            printf("%s: %s\n", r->result, r->err_detail ? r->err_detail : r->err_type);
-        else
-            printf("%s %s%s%s\n", r->result, r->nnames ? r->names[0] : "",
-                   r->certificate ? ": " : "", r->certificate ? r->certificate : "");
-        return;
-    }
-    json_gen *g = jg_new();
-    jg_obj_open(g);
-    jg_kv_str(g, "result", r->result);
-    jg_key(g, "names");
-    jg_arr_open(g);
-    for (size_t i = 0; i < r->nnames; i++)
-        jg_str(g, r->names[i]);
-    jg_arr_close(g);
-    jg_key(g, "orders");
-    jg_arr_open(g);
-    for (size_t i = 0; i < r->norders; i++)
-        jg_str(g, r->orders[i]);
-    jg_arr_close(g);
-    jg_key(g, "attempts");
-    jg_arr_open(g);
-    for (size_t i = 0; i < r->nattempts; i++) {
-        const attempt *a = &r->attempts[i];
-        jg_obj_open(g);
-        jg_kv_str(g, "identifier", a->identifier);
-        jg_kv_str(g, "type", a->type);
-        jg_key(g, "challenge");
-        jg_str(g, a->challenge);
-        jg_key(g, "order");
-        jg_str(g, a->order);
-        jg_kv_str(g, "outcome", a->outcome);
-        jg_key(g, "problem");
-        jg_str(g, a->problem);
-        jg_kv_str(g, "via", a->via);
-        jg_obj_close(g);
-    }
-    jg_arr_close(g);
-    jg_key(g, "certificate");
-    jg_str(g, r->certificate);
-    report_error_json(g, r);
-    jg_obj_close(g);
-    print_json(g);
-}
 
 /* ---- a session: options, state, transport, account key ---------------- */
 
@@ -199,16 +62,6 @@ static void session_close(session *S)
     memset(S, 0, sizeof *S);
 }
 
-/* Error from the CA (r->problem) or local: set the report's error. */
-static void fail_with(report *rep, const acme_resp *r, const aro_err *err)
-{
-    msg_error("%s", err->msg);
-    if (r && r->problem)
-        report_error(rep, r->problem->type, err->msg);
-    else
-        report_error(rep, NULL, err->msg);
-}
-
 static int session_open(session *S, const aro_opts *o, report *rep)
 {
     aro_err err;
@@ -230,7 +83,7 @@ static int session_open(session *S, const aro_opts *o, report *rep)
     }
     return 0;
 fail:
-    fail_with(rep, NULL, &err);
+    report_fail(rep, NULL, err.msg);
     return -1;
 }
 
@@ -353,7 +206,7 @@ static int account_register(session *S, bool only_existing, bool *created, repor
     ret = 0;
     goto out;
 fail:
-    fail_with(rep, &r, &err);
+    report_fail(rep, r.problem, err.msg);
 out:
     jg_free(g);
     json_free(eabv);
@@ -372,7 +225,7 @@ static int account_ensure(session *S, bool may_create, report *rep)
     char *url = NULL;
     int rc = state_account_get(S->st, S->o->server, &url, &err);
     if (rc < 0) {
-        fail_with(rep, NULL, &err);
+        report_fail(rep, NULL, err.msg);
         return -1;
     }
     if (rc == 0 && S->key) {
@@ -389,7 +242,7 @@ static int account_ensure(session *S, bool may_create, report *rep)
     if (!may_create || (tos && !S->o->agree_tos)) {
         aro_err_set(&err, "no account at %s yet: run 'aro account new%s' first", S->o->server,
                     tos ? " --agree-tos" : "");
-        fail_with(rep, NULL, &err);
+        report_fail(rep, NULL, err.msg);
         return -1;
     }
     if (!S->key) {
@@ -397,39 +250,13 @@ static int account_ensure(session *S, bool may_create, report *rep)
         if (!S->key || key_save(S->key, S->key_path, &err)) {
             if (!S->key)
                 aro_err_set(&err, "cannot generate a %s account key", key_type_name(S->o->account_key_type));
-            fail_with(rep, NULL, &err);
+            report_fail(rep, NULL, err.msg);
             return -1;
         }
         S->acme.key = S->key;
     }
     msg_info("registering a new account at %s", S->o->server);
     return account_register(S, false, NULL, rep);
-}
-
-static void print_simple(const aro_opts *o, const char *result, const report *rep,
-                         const char *k1, const char *v1, yajl_val account)
-{
-    if (!o->json) {
-        if (rep->err_type)
-            printf("failed: %s\n", rep->err_detail);
-        else
-            printf("%s%s%s\n", result, v1 ? " " : "", v1 ? v1 : "");
-        return;
-    }
-    json_gen *g = jg_new();
-    jg_obj_open(g);
-    jg_kv_str(g, "result", rep->err_type ? "failed" : result);
-    if (k1) {
-        jg_key(g, k1);
-        jg_str(g, v1);
-    }
-    if (account) {
-        jg_key(g, "account");
-        jg_value(g, account);
-    }
-    report_error_json(g, rep);
-    jg_obj_close(g);
-    print_json(g);
 }
 
 static char *contact_payload(const aro_opts *o)
@@ -480,7 +307,7 @@ static int account_rollover(session *S, report *rep)
     goto out;
 fail:
     unlink(next);
-    fail_with(rep, &r, &err);
+    report_fail(rep, r.problem, err.msg);
 out:
     if (pem)
         OPENSSL_cleanse(pem, strlen(pem));
@@ -508,7 +335,7 @@ int flow_account(const aro_opts *o, const char *sub)
         if (S.acme.dir.terms_of_service && !o->agree_tos) {
             aro_err_set(&err, "the CA's terms of service (%s) must be agreed: pass --agree-tos",
                         S.acme.dir.terms_of_service);
-            fail_with(&rep, NULL, &err);
+            report_fail(&rep, NULL, err.msg);
             goto out;
         }
         if (!S.key) {
@@ -516,7 +343,7 @@ int flow_account(const aro_opts *o, const char *sub)
             if (!S.key || key_save(S.key, S.key_path, &err)) {
                 if (!S.key)
                     aro_err_set(&err, "cannot generate the account key");
-                fail_with(&rep, NULL, &err);
+                report_fail(&rep, NULL, err.msg);
                 goto out;
             }
             S.acme.key = S.key;
@@ -531,7 +358,7 @@ int flow_account(const aro_opts *o, const char *sub)
         goto out;
     if (!strcmp(sub, "show")) {
         if (acme_post(&S.acme, S.acme.kid, NULL, &r, &err)) {
-            fail_with(&rep, &r, &err);
+            report_fail(&rep, r.problem, err.msg);
             goto out;
         }
         shown = r.json;
@@ -542,14 +369,14 @@ int flow_account(const aro_opts *o, const char *sub)
         int rc = acme_post(&S.acme, S.acme.kid, p, &r, &err);
         free(p);
         if (rc) {
-            fail_with(&rep, &r, &err);
+            report_fail(&rep, r.problem, err.msg);
             goto out;
         }
         result = "updated";
     } else if (!strcmp(sub, "deactivate")) {
         /* 7.3.6: final; the CA refuses the account's requests afterwards. */
         if (acme_post(&S.acme, S.acme.kid, "{\"status\":\"deactivated\"}", &r, &err)) {
-            fail_with(&rep, &r, &err);
+            report_fail(&rep, r.problem, err.msg);
             goto out;
         }
         state_account_del(S.st, o->server, &err);
@@ -561,10 +388,11 @@ int flow_account(const aro_opts *o, const char *sub)
         result = "rolled";
     } else {
         aro_err_set(&err, "unknown account command \"%s\" (new, show, update, deactivate, rollover)", sub);
-        fail_with(&rep, NULL, &err);
+        report_fail(&rep, NULL, err.msg);
     }
 out:
-    print_simple(o, result, &rep, "account", S.acme_open ? S.acme.kid : NULL, shown);
+    rep.result = result;
+    report_print_simple(&rep, o->json, "account", S.acme_open ? S.acme.kid : NULL, shown, stdout);
     int code = rep.err_type ? 2 : 0;
     json_free(shown);
     acme_resp_clear(&r);
@@ -755,7 +583,7 @@ static long provision_one(run_ctx *X, ident_info *id, const acme_challenge *c, s
             break;
         }
         msg_warn("%s: %s not provisioned: %s; trying the next type", id->ident, ch->type, err.msg);
-        report_attempt(X->rep, id->ident, ch->type, ch->url, X->order_url, "skipped", NULL, via);
+        report_add_attempt(X->rep, id->ident, ch->type, ch->url, X->order_url, "skipped", NULL, via);
         free(ka);
     }
     free(order);
@@ -830,7 +658,7 @@ static int authz_reenable(run_ctx *X, ident_info *id, acme_authz *a, acme_proble
         }
         free(payload);
         if (rc) {
-            report_attempt(X->rep, id->ident, ch.type, ch.url, X->order_url, "invalid",
+            report_add_attempt(X->rep, id->ident, ch.type, ch.url, X->order_url, "invalid",
                            r.problem ? r.problem->type : NULL, "retry-options");
             problem_free(*prob);
             *prob = r.problem ? problem_copy(r.problem) : NULL;
@@ -844,7 +672,7 @@ static int authz_reenable(run_ctx *X, ident_info *id, acme_authz *a, acme_proble
         if (authz_poll(S, a->url, a, err) == 0) {
             bool ok = a->status == AUTHZ_VALID;
             acme_problem *p = ok ? NULL : attempt_problem(S, a, ch.url);
-            report_attempt(X->rep, id->ident, ch.type, ch.url, X->order_url, ok ? "valid" : "invalid",
+            report_add_attempt(X->rep, id->ident, ch.type, ch.url, X->order_url, ok ? "valid" : "invalid",
                            p ? p->type : NULL, "retry-options");
             learn(X, id, ch.type, ok);
             solvers_end(S->sol, ch.type, id->base, id->is_ip, ch.token, ka, ok);
@@ -931,7 +759,7 @@ static int authorize(run_ctx *X, const char *url, const char *via)
         msg_info("%s: answering %s (%s)", id->ident, ch.type, via);
         /* 7.5.1: the client says it is ready with an empty JSON object. */
         if (acme_post(&S->acme, ch.url, "{}", &r, &err)) {
-            report_attempt(X->rep, id->ident, ch.type, ch.url, X->order_url, "invalid",
+            report_add_attempt(X->rep, id->ident, ch.type, ch.url, X->order_url, "invalid",
                            r.problem ? r.problem->type : NULL, via);
             solvers_end(S->sol, ch.type, id->base, id->is_ip, ch.token, ka, false);
             goto fail;
@@ -942,7 +770,7 @@ static int authorize(run_ctx *X, const char *url, const char *via)
         }
         bool ok = a.status == AUTHZ_VALID;
         prob = ok ? NULL : attempt_problem(S, &a, ch.url);
-        report_attempt(X->rep, id->ident, ch.type, ch.url, X->order_url, ok ? "valid" : "invalid",
+        report_add_attempt(X->rep, id->ident, ch.type, ch.url, X->order_url, ok ? "valid" : "invalid",
                        prob ? prob->type : NULL, via);
         learn(X, id, ch.type, ok);
         solvers_end(S->sol, ch.type, id->base, id->is_ip, ch.token, ka, ok);
@@ -1320,7 +1148,7 @@ static int issue_names(session *S, report *rep, const char *replaces)
     for (int n = 0; n < max_orders; n++) {
         const char *via = n == 0 ? "first" : "new-order";
         if (order_new(S, rep, replaces, &ord, &r, &err)) {
-            fail_with(rep, &r, &err);
+            report_fail(rep, r.problem, err.msg);
             goto out;
         }
         strv_push(&rep->orders, &rep->norders, ord.url);
@@ -1333,13 +1161,13 @@ static int issue_names(session *S, report *rep, const char *replaces)
                 all_valid = false;
         if (all_valid) {
             if (order_poll(S, &ord, false, &err)) {
-                fail_with(rep, NULL, &err);
+                report_fail(rep, NULL, err.msg);
                 goto out;
             }
             if (ord.status == ORDER_READY || ord.status == ORDER_VALID ||
                 ord.status == ORDER_PROCESSING) {
                 if (finalize(S, rep, &ord, &err)) {
-                    fail_with(rep, NULL, &err);
+                    report_fail(rep, NULL, err.msg);
                     goto out;
                 }
                 ret = 0;
@@ -1348,7 +1176,7 @@ static int issue_names(session *S, report *rep, const char *replaces)
             aro_err_set(&err, "order %s is %s although its authorizations are valid: %s", ord.url,
                         order_status_name(ord.status),
                         ord.error && ord.error->detail ? ord.error->detail : "");
-            fail_with(rep, NULL, &err);
+            report_fail(rep, NULL, err.msg);
             goto out;
         }
         authz_deactivate_all(S, ord.authorizations, ord.nauthorizations);
@@ -1377,9 +1205,7 @@ static int issue_names(session *S, report *rep, const char *replaces)
             msg_info("legacy fallback: a new order skipping the failed types (%d of at most %d)",
                      n + 2, max_orders);
             /* The new order's outcome decides the result, not this one's. */
-            free(rep->err_type);
-            free(rep->err_detail);
-            rep->err_type = rep->err_detail = NULL;
+            report_forget_error(rep);
         }
     }
 out:
@@ -1418,7 +1244,7 @@ int flow_issue(const aro_opts *o)
 out:
     if (!rep.certificate && !rep.err_type)
         report_error(&rep, NULL, "issuance failed");
-    report_print_issue(o, &rep);
+    report_print_issue(&rep, o->json, stdout);
     int code = rep.certificate ? 0 : 2;
     report_clear(&rep);
     session_close(&S);
@@ -1538,13 +1364,13 @@ int flow_renew(const aro_opts *o)
         for (size_t i = 0; i < o->nnames; i++)
             strv_push(&certs, &ncerts, o->names[i]);
     } else if (state_cert_list(S.st, &certs, &ncerts, &err)) {
-        fail_with(&rep, NULL, &err);
+        report_fail(&rep, NULL, err.msg);
         goto out;
     }
     for (size_t c = 0; c < ncerts; c++) {
         cert_meta m;
         if (cert_meta_load(S.st, certs[c], &m, &err)) {
-            fail_with(&rep, NULL, &err);
+            report_fail(&rep, NULL, err.msg);
             failed++;
             continue;
         }
@@ -1563,24 +1389,12 @@ int flow_renew(const aro_opts *o)
             int rc = issue_names(&S, &one, ari ? m.ari_id : NULL);
             if (rc && ari && one.err_type && strstr(one.err_type, "alreadyReplaced")) {
                 /* Someone else renewed this one: a plain order still gets ours. */
-                free(one.err_type);
-                free(one.err_detail);
-                one.err_type = one.err_detail = NULL;
+                report_forget_error(&one);
                 rc = issue_names(&S, &one, NULL);
             }
             rc ? failed++ : renewed++;
             /* Merge into the run's one result. */
-            for (size_t i = 0; i < one.norders; i++)
-                strv_push(&rep.orders, &rep.norders, one.orders[i]);
-            for (size_t i = 0; i < one.nattempts; i++) {
-                attempt *a = &one.attempts[i];
-                report_attempt(&rep, a->identifier, a->type, a->challenge, a->order, a->outcome,
-                               a->problem, a->via);
-            }
-            if (one.certificate && !rep.certificate)
-                rep.certificate = xstrdup(one.certificate);
-            if (one.err_type)
-                report_error(&rep, one.err_type, one.err_detail);
+            report_absorb(&rep, &one);
             report_clear(&one);
         }
         for (size_t i = 0; i < m.nnames; i++)
@@ -1592,7 +1406,7 @@ int flow_renew(const aro_opts *o)
 out:
     if (rep.err_type)
         rep.result = "failed";
-    report_print_issue(o, &rep);
+    report_print_issue(&rep, o->json, stdout);
     int code = rep.err_type ? 2 : renewed ? 0 : 1;
     strv_free(certs, ncerts);
     report_clear(&rep);
@@ -1620,13 +1434,13 @@ int flow_revoke(const aro_opts *o, const char *certfile)
         (n = x509_chain_from_pem(pem, len, &certs, &err)) <= 0) {
         if (n == 0 && pem)
             aro_err_set(&err, "%s holds no certificate", certfile);
-        fail_with(&rep, NULL, &err);
+        report_fail(&rep, NULL, err.msg);
         goto out;
     }
     int dl = i2d_X509(certs[0], &der);
     if (dl <= 0) {
         aro_err_set(&err, "%s: cannot encode the certificate", certfile);
-        fail_with(&rep, NULL, &err);
+        report_fail(&rep, NULL, err.msg);
         goto out;
     }
     b64 = b64url_encode(der, (size_t)dl);
@@ -1636,7 +1450,7 @@ int flow_revoke(const aro_opts *o, const char *certfile)
         payload = xasprintf("{\"certificate\":\"%s\"}", b64);
     if (!S.acme.dir.revoke_cert) {
         aro_err_set(&err, "the CA at %s offers no revokeCert", o->server);
-        fail_with(&rep, NULL, &err);
+        report_fail(&rep, NULL, err.msg);
         goto out;
     }
     /* 7.6: signed by the account that holds the certificate, or, without
@@ -1646,7 +1460,7 @@ int flow_revoke(const aro_opts *o, const char *certfile)
     if (have == 0) {
         S.acme.kid = url;
         if (acme_post(&S.acme, S.acme.dir.revoke_cert, payload, &r, &err)) {
-            fail_with(&rep, &r, &err);
+            report_fail(&rep, r.problem, err.msg);
             goto out;
         }
     } else {
@@ -1657,17 +1471,18 @@ int flow_revoke(const aro_opts *o, const char *certfile)
         if (!(ckey = key_load_pem(keyfile, &err))) {
             aro_err_set(&err, "no account for %s and no certificate key %s to revoke with", o->server,
                         keyfile);
-            fail_with(&rep, NULL, &err);
+            report_fail(&rep, NULL, err.msg);
             goto out;
         }
         if (acme_post_key(&S.acme, ckey, NULL, S.acme.dir.revoke_cert, payload, &r, &err)) {
-            fail_with(&rep, &r, &err);
+            report_fail(&rep, r.problem, err.msg);
             goto out;
         }
     }
     msg_info("revoked %s", certfile);
 out:
-    print_simple(o, "revoked", &rep, "certificate", certfile, NULL);
+    rep.result = "revoked";
+    report_print_simple(&rep, o->json, "certificate", certfile, NULL, stdout);
     int code = rep.err_type ? 2 : 0;
     for (int i = 0; i < n; i++)
         X509_free(certs[i]);
@@ -1693,44 +1508,16 @@ int flow_list(const aro_opts *o)
     char **names = NULL;
     size_t n = 0;
     state *st = state_open(o->state_dir, &err);
-    json_gen *g = o->json ? jg_new() : NULL;
     if (!st || state_cert_list(st, &names, &n, &err))
-        fail_with(&rep, NULL, &err);
-    if (g) {
-        jg_obj_open(g);
-        jg_kv_str(g, "result", rep.err_type ? "failed" : "listed");
-        jg_key(g, "certificates");
-        jg_arr_open(g);
-    }
+        report_fail(&rep, NULL, err.msg);
     for (size_t i = 0; i < n; i++) {
         cert_meta m;
         if (cert_meta_load(st, names[i], &m, &err))
             continue;
-        char na[32];
-        time_format_rfc3339(m.not_after, na);
-        if (g) {
-            jg_obj_open(g);
-            jg_kv_str(g, "name", names[i]);
-            jg_key(g, "names");
-            jg_arr_open(g);
-            for (size_t k = 0; k < m.nnames; k++)
-                jg_str(g, m.names[k]);
-            jg_arr_close(g);
-            jg_kv_str(g, "notAfter", na);
-            jg_kv_str(g, "server", m.server);
-            jg_kv_str(g, "certificate", m.fullchain);
-            jg_obj_close(g);
-        } else {
-            printf("%s\t%s\t%s\n", names[i], na, m.fullchain ? m.fullchain : "");
-        }
+        report_add_cert(&rep, names[i], m.names, m.nnames, m.not_after, m.server, m.fullchain);
         cert_meta_clear(&m);
     }
-    if (g) {
-        jg_arr_close(g);
-        report_error_json(g, &rep);
-        jg_obj_close(g);
-        print_json(g);
-    }
+    report_print_list(&rep, o->json, stdout);
     int code = rep.err_type ? 2 : 0;
     strv_free(names, n);
     state_close(st);
