@@ -25,6 +25,7 @@
 #include "acme_objects.h"
 #include "b64url.h"
 #include "backoff.h"
+#include "certfiles.h"
 #include "choose.h"
 #include "jws.h"
 #include "msg.h"
@@ -35,7 +36,6 @@
 #include "status.h"
 #include "strv.h"
 
-#define KEEP_VERSIONS 5
 #define POLL_DEADLINE_SECONDS 600
 #define REENABLE_BUSY_RETRIES 3
 
@@ -88,22 +88,6 @@ fail:
 }
 
 /* ---- accounts (7.3) ----------------------------------------------------- */
-
-/* key_save_pem does not create directories. */
-static int key_save(EVP_PKEY *key, const char *path, aro_err *err)
-{
-    char *dir = xstrdup(path), *slash = strrchr(dir, '/');
-    if (slash) {
-        *slash = '\0';
-        if (mkdir_p(dir, 0700)) {
-            aro_err_set(err, "cannot create %s: %s", dir, strerror(errno));
-            free(dir);
-            return -1;
-        }
-    }
-    free(dir);
-    return key_save_pem(key, path, err);
-}
 
 static int eab_parse(const char *spec, char **kid, unsigned char **mac, size_t *maclen,
                      aro_err *err)
@@ -247,7 +231,7 @@ static int account_ensure(session *S, bool may_create, report *rep)
     }
     if (!S->key) {
         S->key = key_generate(S->o->account_key_type);
-        if (!S->key || key_save(S->key, S->key_path, &err)) {
+        if (!S->key || state_key_save(S->key, S->key_path, &err)) {
             if (!S->key)
                 aro_err_set(&err, "cannot generate a %s account key", key_type_name(S->o->account_key_type));
             report_fail(rep, NULL, err.msg);
@@ -282,7 +266,7 @@ static int account_rollover(session *S, report *rep)
         aro_err_set(&err, "the CA at %s offers no keyChange", S->o->server);
         goto fail;
     }
-    if (!nk || key_save(nk, next, &err)) {
+    if (!nk || state_key_save(nk, next, &err)) {
         if (!nk)
             aro_err_set(&err, "cannot generate a new account key");
         goto fail;
@@ -295,7 +279,7 @@ static int account_rollover(session *S, report *rep)
     if (acme_post(&S->acme, S->acme.dir.key_change, inner, &r, &err))
         goto fail;
     pem = key_to_pem(nk);
-    if (state_write_versioned(S->key_path, pem, strlen(pem), 0600, KEEP_VERSIONS, &err))
+    if (state_write_versioned(S->key_path, pem, strlen(pem), 0600, STATE_KEEP_VERSIONS, &err))
         goto fail;
     unlink(next);
     EVP_PKEY_free(S->key);
@@ -340,7 +324,7 @@ int flow_account(const aro_opts *o, const char *sub)
         }
         if (!S.key) {
             S.key = key_generate(o->account_key_type);
-            if (!S.key || key_save(S.key, S.key_path, &err)) {
+            if (!S.key || state_key_save(S.key, S.key_path, &err)) {
                 if (!S.key)
                     aro_err_set(&err, "cannot generate the account key");
                 report_fail(&rep, NULL, err.msg);
@@ -985,102 +969,6 @@ out:
     return ret;
 }
 
-static time_t asn1_time_t(const ASN1_TIME *t)
-{
-    struct tm tm;
-    if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
-        return 0;
-    return timegm(&tm);
-}
-
-/* Write cert.pem, chain.pem, fullchain.pem, key.pem (0600), each
- * atomically, keeping previous versions; then the metadata. */
-static int cert_store(session *S, report *rep, const char *pem, size_t len, EVP_PKEY *key,
-                      const char *order_url, aro_err *err)
-{
-    int ret = -1;
-    X509 **certs = NULL;
-    int n = x509_chain_from_pem(pem, len, &certs, err);
-    char *dir = state_cert_dir(S->st, rep->names[0]);
-    char *p = NULL, *leaf = NULL, *kpem = NULL, *id = NULL, *meta = NULL;
-    aro_buf chain = {0};
-    if (n <= 0) {
-        if (n == 0)
-            aro_err_set(err, "the certificate from the CA holds no certificate");
-        goto out;
-    }
-    if (mkdir_p(dir, 0700)) {
-        aro_err_set(err, "cannot create %s: %s", dir, strerror(errno));
-        goto out;
-    }
-    leaf = x509_to_pem(certs[0]);
-    for (int i = 1; i < n; i++) {
-        char *c = x509_to_pem(certs[i]);
-        buf_puts(&chain, c);
-        free(c);
-    }
-    kpem = key_to_pem(key);
-    /* The key first: a fullchain.pem never points at a key not yet written. */
-    p = xasprintf("%s/key.pem", dir);
-    if (state_write_versioned(p, kpem, strlen(kpem), 0600, KEEP_VERSIONS, err))
-        goto out;
-    free(p);
-    p = xasprintf("%s/cert.pem", dir);
-    if (state_write_versioned(p, leaf, strlen(leaf), 0644, KEEP_VERSIONS, err))
-        goto out;
-    free(p);
-    p = xasprintf("%s/chain.pem", dir);
-    if (state_write_versioned(p, chain.data ? chain.data : "", chain.len, 0644, KEEP_VERSIONS, err))
-        goto out;
-    free(p);
-    p = xasprintf("%s/fullchain.pem", dir);
-    if (state_write_versioned(p, pem, len, 0644, KEEP_VERSIONS, err))
-        goto out;
-
-    char nb[32], na[32];
-    time_format_rfc3339(asn1_time_t(X509_get0_notBefore(certs[0])), nb);
-    time_format_rfc3339(asn1_time_t(X509_get0_notAfter(certs[0])), na);
-    id = acme_ari_cert_id(certs[0]);
-    json_gen *g = jg_new();
-    jg_obj_open(g);
-    jg_kv_str(g, "server", S->o->server);
-    jg_key(g, "names");
-    jg_arr_open(g);
-    for (size_t i = 0; i < rep->nnames; i++)
-        jg_str(g, rep->names[i]);
-    jg_arr_close(g);
-    jg_kv_str(g, "notBefore", nb);
-    jg_kv_str(g, "notAfter", na);
-    jg_kv_str(g, "ariCertID", id);
-    jg_kv_str(g, "order", order_url);
-    jg_kv_str(g, "fullchain", p);
-    jg_kv_str(g, "keyType", key_type_name(S->o->cert_key_type));
-    if (S->o->profile)
-        jg_kv_str(g, "profile", S->o->profile);
-    jg_obj_close(g);
-    meta = jg_finish(g, NULL);
-    if (!meta || state_cert_put(S->st, rep->names[0], meta, err))
-        goto out;
-    free(rep->certificate);
-    rep->certificate = p;
-    p = NULL;
-    ret = 0;
-out:
-    for (int i = 0; i < n; i++)
-        X509_free(certs[i]);
-    free(certs);
-    if (kpem)
-        OPENSSL_cleanse(kpem, strlen(kpem));
-    free(kpem);
-    free(leaf);
-    free(dir);
-    free(p);
-    free(id);
-    free(meta);
-    buf_free(&chain);
-    return ret;
-}
-
 /* Finalize (7.4): CSR with a fresh key, poll while "processing" (the CA may
  * issue asynchronously), download, store. */
 static int finalize(session *S, report *rep, acme_order *o, aro_err *err)
@@ -1089,7 +977,7 @@ static int finalize(session *S, report *rep, acme_order *o, aro_err *err)
     acme_resp r = {0};
     unsigned char *der = NULL;
     size_t der_len = 0;
-    char *csr = NULL, *payload = NULL, *pem = NULL;
+    char *csr = NULL, *payload = NULL, *pem = NULL, *stored = NULL;
     size_t pem_len = 0;
     EVP_PKEY *key = key_generate(S->o->cert_key_type);
     if (!key) {
@@ -1112,8 +1000,14 @@ static int finalize(session *S, report *rep, acme_order *o, aro_err *err)
         goto out;
     }
     if (cert_download(S, o->certificate, &pem, &pem_len, err) ||
-        cert_store(S, rep, pem, pem_len, key, o->url, err))
+        certfiles_store(S->st, &(certfiles_origin){.server = S->o->server, .names = rep->names,
+                                                   .nnames = rep->nnames, .order = o->url,
+                                                   .key_type = key_type_name(S->o->cert_key_type),
+                                                   .profile = S->o->profile},
+                        pem, pem_len, key, &stored, err))
         goto out;
+    free(rep->certificate);
+    rep->certificate = stored;
     ret = 0;
 out:
     EVP_PKEY_free(key);
@@ -1253,61 +1147,10 @@ out:
 
 /* ---- renewal (RFC 9773, else two thirds of the lifetime) ---------------- */
 
-typedef struct {
-    char **names;
-    size_t nnames;
-    time_t not_before, not_after;
-    char *ari_id;
-    char *fullchain;
-    char *server;
-} cert_meta;
-
-static void cert_meta_clear(cert_meta *m)
-{
-    strv_free(m->names, m->nnames);
-    free(m->ari_id);
-    free(m->fullchain);
-    free(m->server);
-    memset(m, 0, sizeof *m);
-}
-
-static int cert_meta_load(state *st, const char *name, cert_meta *m, aro_err *err)
-{
-    char *json = NULL;
-    yajl_val v = NULL;
-    int ret = -1;
-    memset(m, 0, sizeof *m);
-    int rc = state_cert_get(st, name, &json, err);
-    if (rc) {
-        if (rc > 0)
-            aro_err_set(err, "%s: no certificate in the state directory", name);
-        goto out;
-    }
-    if (!(v = json_parse(json, strlen(json), err)))
-        goto out;
-    yajl_val names = json_member(v, "names");
-    if (YAJL_IS_ARRAY(names))
-        for (size_t i = 0; i < names->u.array.len; i++)
-            if (YAJL_IS_STRING(names->u.array.values[i]))
-                strv_push(&m->names, &m->nnames, names->u.array.values[i]->u.string);
-    if (!m->nnames)
-        strv_push(&m->names, &m->nnames, name);
-    time_parse_rfc3339(json_str(v, "notBefore") ? json_str(v, "notBefore") : "", &m->not_before);
-    time_parse_rfc3339(json_str(v, "notAfter") ? json_str(v, "notAfter") : "", &m->not_after);
-    m->ari_id = xstrdup(json_str(v, "ariCertID"));
-    m->fullchain = xstrdup(json_str(v, "fullchain"));
-    m->server = xstrdup(json_str(v, "server"));
-    ret = 0;
-out:
-    json_free(v);
-    free(json);
-    return ret;
-}
-
 /* Due? ARI's suggested window when the CA offers renewalInfo (RFC 9773
  * 4.2: a random time in the window), else two thirds of the lifetime.
  * *use_ari says whether to send "replaces". */
-static bool renewal_due(session *S, const cert_meta *m, bool *use_ari)
+static bool renewal_due(session *S, const certfiles_meta *m, bool *use_ari)
 {
     time_t now = time(NULL);
     *use_ari = false;
@@ -1368,15 +1211,15 @@ int flow_renew(const aro_opts *o)
         goto out;
     }
     for (size_t c = 0; c < ncerts; c++) {
-        cert_meta m;
-        if (cert_meta_load(S.st, certs[c], &m, &err)) {
+        certfiles_meta m;
+        if (certfiles_load(S.st, certs[c], &m, &err)) {
             report_fail(&rep, NULL, err.msg);
             failed++;
             continue;
         }
         if (m.server && strcmp(m.server, o->server)) {
             msg_info("%s: issued by %s, not %s; skipping", certs[c], m.server, o->server);
-            cert_meta_clear(&m);
+            certfiles_meta_clear(&m);
             continue;
         }
         bool ari = false;
@@ -1400,7 +1243,7 @@ int flow_renew(const aro_opts *o)
         for (size_t i = 0; i < m.nnames; i++)
             if (!strv_contains(rep.names, rep.nnames, m.names[i]))
                 strv_push(&rep.names, &rep.nnames, m.names[i]);
-        cert_meta_clear(&m);
+        certfiles_meta_clear(&m);
     }
     rep.result = failed ? "failed" : renewed ? "renewed" : "not-due";
 out:
@@ -1511,11 +1354,11 @@ int flow_list(const aro_opts *o)
     if (!st || state_cert_list(st, &names, &n, &err))
         report_fail(&rep, NULL, err.msg);
     for (size_t i = 0; i < n; i++) {
-        cert_meta m;
-        if (cert_meta_load(st, names[i], &m, &err))
+        certfiles_meta m;
+        if (certfiles_load(st, names[i], &m, &err))
             continue;
         report_add_cert(&rep, names[i], m.names, m.nnames, m.not_after, m.server, m.fullchain);
-        cert_meta_clear(&m);
+        certfiles_meta_clear(&m);
     }
     report_print_list(&rep, o->json, stdout);
     int code = rep.err_type ? 2 : 0;
