@@ -30,6 +30,7 @@
 #include "jws.h"
 #include "msg.h"
 #include "random.h"
+#include "session.h"
 #include "report.h"
 #include "solvers.h"
 #include "state.h"
@@ -39,215 +40,11 @@
 #define POLL_DEADLINE_SECONDS 600
 #define REENABLE_BUSY_RETRIES 3
 
-/* ---- a session: options, state, transport, account key ---------------- */
-
-typedef struct {
-    const aro_opts *o;
-    state *st;
-    acme_ctx acme;
-    bool acme_open;
-    EVP_PKEY *key;          /* account key */
-    char *key_path;
-    solvers *sol;
-} session;
-
-static void session_close(session *S)
-{
-    solvers_free(S->sol);
-    if (S->acme_open)
-        acme_close(&S->acme);
-    EVP_PKEY_free(S->key);
-    free(S->key_path);
-    state_close(S->st);
-    memset(S, 0, sizeof *S);
-}
-
-static int session_open(session *S, const aro_opts *o, report *rep)
-{
-    aro_err err;
-    memset(S, 0, sizeof *S);
-    S->o = o;
-    if (!(S->st = state_open(o->state_dir, &err)))
-        goto fail;
-    if (acme_open(&S->acme, o->server, o->ca_bundle, &err)) {
-        S->acme_open = true;
-        goto fail;
-    }
-    S->acme_open = true;
-    S->acme.max_wait = o->max_wait;
-    S->key_path = state_account_key_path(S->st, o->server);
-    if (access(S->key_path, F_OK) == 0) {
-        if (!(S->key = key_load_pem(S->key_path, &err)))
-            goto fail;
-        S->acme.key = S->key;
-    }
-    return 0;
-fail:
-    report_fail(rep, NULL, err.msg);
-    return -1;
-}
-
-/* ---- accounts (7.3) ----------------------------------------------------- */
-
-static int eab_parse(const char *spec, char **kid, unsigned char **mac, size_t *maclen,
-                     aro_err *err)
-{
-    const char *colon = strchr(spec, ':');
-    if (!colon || colon == spec || !colon[1]) {
-        aro_err_set(err, "--eab wants KID:HMAC (the HMAC key base64url-encoded)");
-        return -1;
-    }
-    *kid = xstrndup(spec, (size_t)(colon - spec));
-    /* CAs hand out the key base64url, sometimes padded: drop the padding. */
-    size_t l = strlen(colon + 1);
-    while (l && colon[1 + l - 1] == '=')
-        l--;
-    if (b64url_decode(colon + 1, l, mac, maclen)) {
-        free(*kid);
-        *kid = NULL;
-        aro_err_set(err, "--eab: the HMAC key is not base64url");
-        return -1;
-    }
-    return 0;
-}
-
-/* newAccount (7.3). only_existing: 7.3.1, find the account of this key.
- * Returns 0 (account URL set), 1 no such account (only_existing), -1 error. */
-
-/* 7.3: contacts are mailto: URLs made from --email addresses. */
-static void write_contacts(json_gen *g, const aro_opts *o)
-{
-    jg_key(g, "contact");
-    jg_arr_open(g);
-    for (size_t i = 0; i < o->nemails; i++) {
-        char *m = xasprintf("mailto:%s", o->emails[i]);
-        jg_str(g, m);
-        free(m);
-    }
-    jg_arr_close(g);
-}
-
-static int account_register(session *S, bool only_existing, bool *created, report *rep)
-{
-    const aro_opts *o = S->o;
-    int ret = -1;
-    acme_resp r = {0};
-    aro_err err;
-    char *payload = NULL, *eab_kid = NULL, *eab = NULL;
-    unsigned char *mac = NULL;
-    size_t maclen = 0;
-    yajl_val eabv = NULL;
-
-    json_gen *g = jg_new();
-    jg_obj_open(g);
-    if (only_existing) {
-        jg_kv_bool(g, "onlyReturnExisting", true);
-    } else {
-        if (o->agree_tos)
-            jg_kv_bool(g, "termsOfServiceAgreed", true);
-        if (o->nemails)
-            write_contacts(g, o);
-        if (o->eab) {
-            /* 7.3.4: the inner JWS MACs our public key with the CA's key. */
-            if (eab_parse(o->eab, &eab_kid, &mac, &maclen, &err))
-                goto fail;
-            eab = jws_sign_eab(mac, maclen, eab_kid, S->acme.dir.new_account, S->key);
-            if (!eab || !(eabv = json_parse(eab, strlen(eab), &err))) {
-                aro_err_set(&err, "cannot build the external account binding");
-                goto fail;
-            }
-            jg_key(g, "externalAccountBinding");
-            jg_value(g, eabv);
-        } else if (S->acme.dir.external_account_required) {
-            aro_err_set(&err, "the CA at %s requires external account binding: pass --eab KID:HMAC",
-                        o->server);
-            goto fail;
-        }
-    }
-    jg_obj_close(g);
-    payload = jg_finish(g, NULL);
-    g = NULL;
-
-    if (acme_post_key(&S->acme, S->key, NULL, S->acme.dir.new_account, payload, &r, &err)) {
-        const char *pt = acme_resp_problem(&r);
-        if (only_existing && pt && !strcmp(pt, "accountDoesNotExist")) {
-            ret = 1;
-            goto out;
-        }
-        goto fail;
-    }
-    if (!r.location) {
-        aro_err_set(&err, "newAccount at %s: no Location header in the answer", o->server);
-        goto fail;
-    }
-    /* 7.3: 201 for a new account, 200 for an existing one of this key. */
-    if (created)
-        *created = r.status == 201;
-    free(S->acme.kid);
-    S->acme.kid = xstrdup(r.location);
-    if (state_account_put(S->st, o->server, r.location, &err))
-        goto fail;
-    ret = 0;
-    goto out;
-fail:
-    report_fail(rep, r.problem, err.msg);
-out:
-    jg_free(g);
-    json_free(eabv);
-    free(eab);
-    free(eab_kid);
-    free(mac);
-    free(payload);
-    acme_resp_clear(&r);
-    return ret;
-}
-
-/* Find or make the account for commands that need one. */
-static int account_ensure(session *S, bool may_create, report *rep)
-{
-    aro_err err;
-    char *url = NULL;
-    int rc = state_account_get(S->st, S->o->server, &url, &err);
-    if (rc < 0) {
-        report_fail(rep, NULL, err.msg);
-        return -1;
-    }
-    if (rc == 0 && S->key) {
-        S->acme.kid = url;
-        return 0;
-    }
-    free(url);
-    if (S->key) {
-        rc = account_register(S, true, NULL, rep);
-        if (rc <= 0)
-            return rc;
-    }
-    bool tos = S->acme.dir.terms_of_service != NULL;
-    if (!may_create || (tos && !S->o->agree_tos)) {
-        aro_err_set(&err, "no account at %s yet: run 'aro account new%s' first", S->o->server,
-                    tos ? " --agree-tos" : "");
-        report_fail(rep, NULL, err.msg);
-        return -1;
-    }
-    if (!S->key) {
-        S->key = key_generate(S->o->account_key_type);
-        if (!S->key || state_key_save(S->key, S->key_path, &err)) {
-            if (!S->key)
-                aro_err_set(&err, "cannot generate a %s account key", key_type_name(S->o->account_key_type));
-            report_fail(rep, NULL, err.msg);
-            return -1;
-        }
-        S->acme.key = S->key;
-    }
-    msg_info("registering a new account at %s", S->o->server);
-    return account_register(S, false, NULL, rep);
-}
-
 static char *contact_payload(const aro_opts *o)
 {
     json_gen *g = jg_new();
     jg_obj_open(g);
-    write_contacts(g, o);
+    session_write_contacts(g, o);
     jg_obj_close(g);
     return jg_finish(g, NULL);
 }
@@ -316,29 +113,13 @@ int flow_account(const aro_opts *o, const char *sub)
     if (session_open(&S, o, &rep))
         goto out;
     if (!strcmp(sub, "new")) {
-        if (S.acme.dir.terms_of_service && !o->agree_tos) {
-            aro_err_set(&err, "the CA's terms of service (%s) must be agreed: pass --agree-tos",
-                        S.acme.dir.terms_of_service);
-            report_fail(&rep, NULL, err.msg);
-            goto out;
-        }
-        if (!S.key) {
-            S.key = key_generate(o->account_key_type);
-            if (!S.key || state_key_save(S.key, S.key_path, &err)) {
-                if (!S.key)
-                    aro_err_set(&err, "cannot generate the account key");
-                report_fail(&rep, NULL, err.msg);
-                goto out;
-            }
-            S.acme.key = S.key;
-        }
-        if (account_register(&S, false, &created, &rep))
+        if (session_account(&S, ACCOUNT_NEW, &created, &rep))
             goto out;
         result = created ? "created" : "existing";
         msg_info("account %s: %s", result, S.acme.kid);
         goto out;
     }
-    if (account_ensure(&S, false, &rep))
+    if (session_account(&S, ACCOUNT_EXISTING, NULL, &rep))
         goto out;
     if (!strcmp(sub, "show")) {
         if (acme_post(&S.acme, S.acme.kid, NULL, &r, &err)) {
@@ -1114,23 +895,15 @@ out:
     return ret;
 }
 
-static solvers *make_solvers(const aro_opts *o)
-{
-    solver_config sc = {.http_port = o->http_port, .webroot = o->webroot,
-                        .tls_alpn_port = o->tls_alpn_port, .hook = o->hook,
-                        .bind_addr = o->bind_addr};
-    return solvers_new(&sc);
-}
-
 int flow_issue(const aro_opts *o)
 {
     session S;
     report rep = {.result = "failed"};
     for (size_t i = 0; i < o->nnames; i++)
         strv_push(&rep.names, &rep.nnames, o->names[i]);
-    if (session_open(&S, o, &rep) || account_ensure(&S, true, &rep))
+    if (session_open(&S, o, &rep) || session_account(&S, ACCOUNT_ENSURE, NULL, &rep))
         goto out;
-    S.sol = make_solvers(o);
+    session_start_solvers(&S);
     if (issue_names(&S, &rep, NULL) == 0) {
         rep.result = "issued";
         msg_info("issued %s: %s", rep.names[0], rep.certificate);
@@ -1200,9 +973,9 @@ int flow_renew(const aro_opts *o)
     size_t ncerts = 0;
     aro_err err;
     int renewed = 0, failed = 0;
-    if (session_open(&S, o, &rep) || account_ensure(&S, false, &rep))
+    if (session_open(&S, o, &rep) || session_account(&S, ACCOUNT_EXISTING, NULL, &rep))
         goto out;
-    S.sol = make_solvers(o);
+    session_start_solvers(&S);
     if (o->nnames) {
         for (size_t i = 0; i < o->nnames; i++)
             strv_push(&certs, &ncerts, o->names[i]);
