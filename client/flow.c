@@ -26,6 +26,8 @@
 #include "b64url.h"
 #include "backoff.h"
 #include "certfiles.h"
+#include "identifiers.h"
+#include "order.h"
 #include "choose.h"
 #include "jws.h"
 #include "msg.h"
@@ -37,7 +39,6 @@
 #include "status.h"
 #include "strv.h"
 
-#define POLL_DEADLINE_SECONDS 600
 #define REENABLE_BUSY_RETRIES 3
 
 static char *contact_payload(const aro_opts *o)
@@ -187,12 +188,6 @@ static ident_info *ident_find(ident_info *ids, size_t n, const char *ident)
     return NULL;
 }
 
-static bool is_ip_literal(const char *s)
-{
-    unsigned char b[16];
-    return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
-}
-
 typedef struct {
     session *S;
     report *rep;
@@ -234,7 +229,7 @@ static int authz_poll(session *S, const char *url_in, acme_authz *a, aro_err *er
     int ret = -1;
     /* url_in is often a->url, which every fetch replaces: poll a copy. */
     char *url = xstrdup(url_in);
-    time_t deadline = time(NULL) + POLL_DEADLINE_SECONDS;
+    time_t deadline = time(NULL) + ACME_POLL_DEADLINE_SECONDS;
     for (unsigned i = 0;; i++) {
         if (authz_fetch(S, url, a, &r, err))
             goto out;
@@ -242,7 +237,7 @@ static int authz_poll(session *S, const char *url_in, acme_authz *a, aro_err *er
             break;
         if (time(NULL) > deadline) {
             aro_err_set(err, "authorization %s for %s still pending after %d s", url,
-                        a->identifier.value ? a->identifier.value : "?", POLL_DEADLINE_SECONDS);
+                        a->identifier.value ? a->identifier.value : "?", ACME_POLL_DEADLINE_SECONDS);
             goto out;
         }
         double w = acme_poll_wait(&S->acme, &r, i);
@@ -598,208 +593,6 @@ static void authz_deactivate_all(session *S, char *const *urls, size_t n)
     }
 }
 
-/* ---- orders (7.4) -------------------------------------------------------- */
-
-static int order_decode_resp(const acme_resp *r, const char *url, acme_order *o, aro_err *err)
-{
-    aro_err derr;
-    char *u = xstrdup(url);     /* url may be o->url itself */
-    acme_order_clear(o);
-    if (!r->json || acme_order_decode(r->json, o, &derr)) {
-        aro_err_set(err, "order %s: %s", u, r->json ? derr.msg : "not JSON");
-        free(u);
-        return -1;
-    }
-    if (!o->url)
-        o->url = u;
-    else
-        free(u);
-    return 0;
-}
-
-static int order_new(session *S, report *rep, const char *replaces, acme_order *o, acme_resp *r,
-                     aro_err *err)
-{
-    json_gen *g = jg_new();
-    jg_obj_open(g);
-    jg_key(g, "identifiers");
-    jg_arr_open(g);
-    for (size_t i = 0; i < rep->nnames; i++) {
-        jg_obj_open(g);
-        /* RFC 8738: IP addresses are "ip" identifiers. */
-        jg_kv_str(g, "type", is_ip_literal(rep->names[i]) ? "ip" : "dns");
-        jg_kv_str(g, "value", rep->names[i]);
-        jg_obj_close(g);
-    }
-    jg_arr_close(g);
-    if (S->o->profile)
-        jg_kv_str(g, "profile", S->o->profile);
-    if (replaces)
-        jg_kv_str(g, "replaces", replaces);   /* RFC 9773 5 */
-    jg_obj_close(g);
-    char *payload = jg_finish(g, NULL);
-    int rc = acme_post(&S->acme, S->acme.dir.new_order, payload, r, err);
-    free(payload);
-    if (rc)
-        return -1;
-    if (!r->location) {
-        aro_err_set(err, "newOrder: the CA sent no Location for the order");
-        return -1;
-    }
-    return order_decode_resp(r, r->location, o, err);
-}
-
-static int order_poll(session *S, acme_order *o, bool wait_processing, aro_err *err)
-{
-    acme_resp r = {0};
-    int ret = -1;
-    char *url = xstrdup(o->url);
-    time_t deadline = time(NULL) + POLL_DEADLINE_SECONDS;
-    for (unsigned i = 0;; i++) {
-        if (acme_post(&S->acme, url, NULL, &r, err) || order_decode_resp(&r, url, o, err))
-            goto out;
-        if (o->status != ORDER_PENDING && !(wait_processing && o->status == ORDER_PROCESSING))
-            break;
-        if (time(NULL) > deadline) {
-            aro_err_set(err, "order %s still %s after %d s", url, order_status_name(o->status),
-                        POLL_DEADLINE_SECONDS);
-            goto out;
-        }
-        double w = acme_poll_wait(&S->acme, &r, i);
-        msg_info("order %s is %s; waited %.1f s", url, order_status_name(o->status), w);
-    }
-    ret = 0;
-out:
-    free(url);
-    acme_resp_clear(&r);
-    return ret;
-}
-
-/* ---- certificates -------------------------------------------------------- */
-
-static char *issuer_cn(X509 *x)
-{
-    char buf[256];
-    if (X509_NAME_get_text_by_NID(X509_get_issuer_name(x), NID_commonName, buf, sizeof buf) < 0)
-        return NULL;
-    return xstrdup(buf);
-}
-
-/* --preferred-chain: like certbot, match the issuer CN of the topmost
- * certificate of a chain. */
-static bool chain_matches(const char *pem, size_t len, const char *want)
-{
-    X509 **certs = NULL;
-    aro_err err;
-    int n = x509_chain_from_pem(pem, len, &certs, &err);
-    bool m = false;
-    if (n > 0) {
-        char *cn = issuer_cn(certs[n - 1]);
-        m = cn && !strcmp(cn, want);
-        free(cn);
-        /* Also accept a chain that contains a certificate with that subject CN. */
-        for (int i = 0; i < n && !m; i++) {
-            char buf[256];
-            if (X509_NAME_get_text_by_NID(X509_get_subject_name(certs[i]), NID_commonName, buf,
-                                          sizeof buf) >= 0 && !strcmp(buf, want))
-                m = true;
-        }
-    }
-    for (int i = 0; i < n; i++)
-        X509_free(certs[i]);
-    free(certs);
-    return m;
-}
-
-/* 7.4.2: download, choosing among alternate chains (Link rel="alternate"). */
-static int cert_download(session *S, const char *url, char **pem, size_t *len, aro_err *err)
-{
-    acme_resp r = {0}, alt = {0};
-    int ret = -1;
-    if (acme_post_pem(&S->acme, url, &r, err))
-        goto out;
-    if (!r.body_len) {
-        aro_err_set(err, "certificate %s: empty body", url);
-        goto out;
-    }
-    if (S->o->preferred_chain && !chain_matches(r.body, r.body_len, S->o->preferred_chain)) {
-        for (size_t i = 0; i < r.nalternates; i++) {
-            aro_err aerr;
-            if (acme_post_pem(&S->acme, r.alternates[i], &alt, &aerr)) {
-                msg_warn("alternate chain %s: %s", r.alternates[i], aerr.msg);
-                continue;
-            }
-            if (alt.body_len && chain_matches(alt.body, alt.body_len, S->o->preferred_chain)) {
-                msg_info("using the alternate chain %s (issuer %s)", r.alternates[i],
-                         S->o->preferred_chain);
-                *pem = xstrndup(alt.body, alt.body_len);
-                *len = alt.body_len;
-                ret = 0;
-                goto out;
-            }
-        }
-        msg_warn("no chain matches --preferred-chain \"%s\"; using the default chain",
-                 S->o->preferred_chain);
-    }
-    *pem = xstrndup(r.body, r.body_len);
-    *len = r.body_len;
-    ret = 0;
-out:
-    acme_resp_clear(&r);
-    acme_resp_clear(&alt);
-    return ret;
-}
-
-/* Finalize (7.4): CSR with a fresh key, poll while "processing" (the CA may
- * issue asynchronously), download, store. */
-static int finalize(session *S, report *rep, acme_order *o, aro_err *err)
-{
-    int ret = -1;
-    acme_resp r = {0};
-    unsigned char *der = NULL;
-    size_t der_len = 0;
-    char *csr = NULL, *payload = NULL, *pem = NULL, *stored = NULL;
-    size_t pem_len = 0;
-    EVP_PKEY *key = key_generate(S->o->cert_key_type);
-    if (!key) {
-        aro_err_set(err, "cannot generate a %s certificate key", key_type_name(S->o->cert_key_type));
-        goto out;
-    }
-    if (csr_create_der(key, (const char *const *)rep->names, rep->nnames, &der, &der_len, err))
-        goto out;
-    csr = b64url_encode(der, der_len);
-    payload = xasprintf("{\"csr\":\"%s\"}", csr);
-    msg_info("finalizing order %s", o->url);
-    if (acme_post(&S->acme, o->finalize, payload, &r, err) || order_decode_resp(&r, o->url, o, err))
-        goto out;
-    if (o->status != ORDER_VALID && order_poll(S, o, true, err))
-        goto out;
-    if (o->status != ORDER_VALID || !o->certificate) {
-        aro_err_set(err, "order %s ended %s: %s: %s", o->url, order_status_name(o->status),
-                    o->error && o->error->type ? o->error->type : "(no problem document)",
-                    o->error && o->error->detail ? o->error->detail : "");
-        goto out;
-    }
-    if (cert_download(S, o->certificate, &pem, &pem_len, err) ||
-        certfiles_store(S->st, &(certfiles_origin){.server = S->o->server, .names = rep->names,
-                                                   .nnames = rep->nnames, .order = o->url,
-                                                   .key_type = key_type_name(S->o->cert_key_type),
-                                                   .profile = S->o->profile},
-                        pem, pem_len, key, &stored, err))
-        goto out;
-    free(rep->certificate);
-    rep->certificate = stored;
-    ret = 0;
-out:
-    EVP_PKEY_free(key);
-    free(der);
-    free(csr);
-    free(payload);
-    free(pem);
-    acme_resp_clear(&r);
-    return ret;
-}
-
 /* The whole issuance for rep->names: orders until one gives a certificate.
  * With retry-options an order is carried to the end; without, the legacy
  * fallback opens a new order that skips failed types, when the failure is
@@ -816,13 +609,13 @@ static int issue_names(session *S, report *rep, const char *replaces)
     int ret = -1;
     for (size_t i = 0; i < rep->nnames; i++) {
         ids[i].ident = rep->names[i];
-        ids[i].is_ip = is_ip_literal(rep->names[i]);
-        ids[i].base = strncmp(rep->names[i], "*.", 2) ? rep->names[i] : rep->names[i] + 2;
+        ids[i].is_ip = identifier_is_ip(rep->names[i]);
+        ids[i].base = identifier_base(rep->names[i]);
     }
     int max_orders = o->max_orders > 0 ? o->max_orders : 3;
     for (int n = 0; n < max_orders; n++) {
         const char *via = n == 0 ? "first" : "new-order";
-        if (order_new(S, rep, replaces, &ord, &r, &err)) {
+        if (order_new(S, rep->names, rep->nnames, replaces, &ord, &r, &err)) {
             report_fail(rep, r.problem, err.msg);
             goto out;
         }
@@ -835,23 +628,25 @@ static int issue_names(session *S, report *rep, const char *replaces)
             if (authorize(&X, ord.authorizations[i], via))
                 all_valid = false;
         if (all_valid) {
-            if (order_poll(S, &ord, false, &err)) {
+            char *pem = NULL;
+            size_t len = 0;
+            EVP_PKEY *key = NULL;
+            char *stored = NULL;
+            if (order_complete(S, &ord, rep->names, rep->nnames, &pem, &len, &key, &err) ||
+                certfiles_store(S->st, &(certfiles_origin){.server = o->server, .names = rep->names,
+                                                           .nnames = rep->nnames, .order = ord.url,
+                                                           .key_type = key_type_name(o->cert_key_type),
+                                                           .profile = o->profile},
+                                pem, len, key, &stored, &err))
                 report_fail(rep, NULL, err.msg);
-                goto out;
-            }
-            if (ord.status == ORDER_READY || ord.status == ORDER_VALID ||
-                ord.status == ORDER_PROCESSING) {
-                if (finalize(S, rep, &ord, &err)) {
-                    report_fail(rep, NULL, err.msg);
-                    goto out;
-                }
+            else
                 ret = 0;
-                goto out;
+            if (stored) {
+                free(rep->certificate);
+                rep->certificate = stored;
             }
-            aro_err_set(&err, "order %s is %s although its authorizations are valid: %s", ord.url,
-                        order_status_name(ord.status),
-                        ord.error && ord.error->detail ? ord.error->detail : "");
-            report_fail(rep, NULL, err.msg);
+            free(pem);
+            EVP_PKEY_free(key);
             goto out;
         }
         authz_deactivate_all(S, ord.authorizations, ord.nauthorizations);
