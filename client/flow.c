@@ -25,6 +25,7 @@
 #include "acme_objects.h"
 #include "b64url.h"
 #include "backoff.h"
+#include "authorize.h"
 #include "certfiles.h"
 #include "identifiers.h"
 #include "order.h"
@@ -39,7 +40,6 @@
 #include "status.h"
 #include "strv.h"
 
-#define REENABLE_BUSY_RETRIES 3
 
 static char *contact_payload(const aro_opts *o)
 {
@@ -167,432 +167,6 @@ out:
     return code;
 }
 
-/* ---- authorizations (7.5) and retry-options ----------------------------- */
-
-/* What aro remembers per identifier across the orders of one run. */
-typedef struct {
-    char *ident;            /* as asked, "*.example.com" for a wildcard */
-    const char *base;       /* as the authorization names it (7.1.4): no "*." */
-    bool is_ip;
-    char **failed;          /* challenge types that failed for it */
-    size_t nfailed;
-    char **offered;         /* types the CA offered for it */
-    size_t noffered;
-} ident_info;
-
-static ident_info *ident_find(ident_info *ids, size_t n, const char *ident)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!strcasecmp(ids[i].ident, ident))
-            return &ids[i];
-    return NULL;
-}
-
-typedef struct {
-    session *S;
-    report *rep;
-    const char *order_url;
-    ident_info *ids;
-    size_t nids;
-    char *last_problem;     /* short type of the last failure (legacy decision) */
-} run_ctx;
-
-/* POST-as-GET and decode an authorization. */
-static int authz_fetch(session *S, const char *url, acme_authz *a, acme_resp *r, aro_err *err)
-{
-    int ret = -1;
-    char *u = xstrdup(url);     /* url may be a->url itself */
-    aro_err derr;
-    acme_authz_clear(a);
-    if (acme_post(&S->acme, u, NULL, r, err))
-        goto out;
-    if (!r->json || acme_authz_decode(r->json, a, &derr)) {
-        aro_err_set(err, "authorization %s: %s", u, r->json ? derr.msg : "not JSON");
-        goto out;
-    }
-    if (!a->url) {
-        a->url = u;
-        u = NULL;
-    }
-    ret = 0;
-out:
-    free(u);
-    return ret;
-}
-
-/* Poll until the authorization leaves "pending" (7.5.1). Pebble 2.4 keeps
- * the challenge "pending" while it validates; Boulder shows "processing";
- * either way the authorization is what says when it is over. */
-static int authz_poll(session *S, const char *url_in, acme_authz *a, aro_err *err)
-{
-    acme_resp r = {0};
-    int ret = -1;
-    /* url_in is often a->url, which every fetch replaces: poll a copy. */
-    char *url = xstrdup(url_in);
-    time_t deadline = time(NULL) + ACME_POLL_DEADLINE_SECONDS;
-    for (unsigned i = 0;; i++) {
-        if (authz_fetch(S, url, a, &r, err))
-            goto out;
-        if (a->status != AUTHZ_PENDING)
-            break;
-        if (time(NULL) > deadline) {
-            aro_err_set(err, "authorization %s for %s still pending after %d s", url,
-                        a->identifier.value ? a->identifier.value : "?", ACME_POLL_DEADLINE_SECONDS);
-            goto out;
-        }
-        double w = acme_poll_wait(&S->acme, &r, i);
-        msg_debug(1, "%s: pending, waited %.1f s", a->identifier.value, w);
-    }
-    ret = 0;
-out:
-    acme_resp_clear(&r);
-    free(url);
-    return ret;
-}
-
-static const acme_challenge *chall_by_url(const acme_challenge *c, size_t n, const char *url)
-{
-    for (size_t i = 0; i < n; i++)
-        if (c[i].url && !strcmp(c[i].url, url))
-            return &c[i];
-    return NULL;
-}
-
-/* The outcome of one attempt once the authorization is final: the
- * challenge's error (or the challenge fetched alone when the authorization
- * omits it). Returns the problem copy or NULL. */
-static acme_problem *attempt_problem(session *S, const acme_authz *a, const char *chall_url)
-{
-    const acme_challenge *c = chall_by_url(a->challenges, a->nchallenges, chall_url);
-    if (c && c->error)
-        return problem_copy(c->error);
-    /* Look in any invalid challenge (some CAs replace the object). */
-    for (size_t i = 0; i < a->nchallenges; i++)
-        if (a->challenges[i].status == CHALL_INVALID && a->challenges[i].error)
-            return problem_copy(a->challenges[i].error);
-    acme_resp r = {0};
-    aro_err err;
-    acme_problem *p = NULL;
-    if (acme_post(&S->acme, chall_url, NULL, &r, &err) == 0 && r.json) {
-        acme_challenge ch;
-        if (acme_challenge_decode(r.json, &ch, &err) == 0 && ch.error)
-            p = problem_copy(ch.error);
-        acme_challenge_clear(&ch); /* a failed decode may have copied some members */
-    }
-    acme_resp_clear(&r);
-    return p;
-}
-
-/* Rank challenges for this identifier: preference, learned success,
- * failures in this run (choose.c). Returns count; order[] indexes c. */
-static size_t rank_challenges(run_ctx *X, ident_info *id, const acme_challenge *c, size_t n,
-                              bool prefer_same, bool exclude_failed, size_t *order)
-{
-    const aro_opts *o = X->S->o;
-    choose_cand *cand = xcalloc(n ? n : 1, sizeof *cand);
-    for (size_t i = 0; i < n; i++) {
-        unsigned ok = 0, bad = 0;
-        state_stats_get(X->S->st, o->server, id->ident, c[i].type, &ok, &bad);
-        bool failed = strv_contains(id->failed, id->nfailed, c[i].type);
-        cand[i].type = c[i].type;
-        cand[i].score = state_stats_score(ok, bad);
-        cand[i].failed_here = failed;
-        cand[i].solvable = solvers_have(X->S->sol, c[i].type) && !(exclude_failed && failed) &&
-                           (c[i].status == CHALL_PENDING);
-        /* RFC 8555 7.1.3 / 8.4: wildcards validate with dns-01 only;
-         * the CA offers only that, but do not rely on it. */
-    }
-    size_t k = choose_rank(cand, n, o->challenges, o->nchallenges, prefer_same, order);
-    free(cand);
-    return k;
-}
-
-static void learn(run_ctx *X, ident_info *id, const char *type, bool ok)
-{
-    aro_err err;
-    if (state_stats_record(X->S->st, X->S->o->server, id->ident, type, ok, &err))
-        msg_warn("cannot record the outcome: %s", err.msg);
-    if (!ok && !strv_contains(id->failed, id->nfailed, type))
-        strv_push(&id->failed, &id->nfailed, type);
-}
-
-/* Provision the best acceptable challenge among c[] and tell the caller
- * which one. Declines (hook exit != 0) and solver errors are recorded as
- * "skipped" attempts and the next candidate is tried.
- * Returns index or -1 (nothing accepted). */
-static long provision_one(run_ctx *X, ident_info *id, const acme_challenge *c, size_t n,
-                          bool prefer_same, bool exclude_failed, const char *key_auth_out[],
-                          char **key_auth, const char *via)
-{
-    size_t *order = xcalloc(n ? n : 1, sizeof *order);
-    size_t k = rank_challenges(X, id, c, n, prefer_same, exclude_failed, order);
-    long chosen = -1;
-    (void)key_auth_out;
-    for (size_t j = 0; j < k && chosen < 0; j++) {
-        const acme_challenge *ch = &c[order[j]];
-        aro_err err;
-        if (!ch->token) {
-            msg_warn("%s: %s challenge without a token; skipping", id->ident, ch->type);
-            continue;
-        }
-        char *ka = acme_key_authorization(ch->token, X->S->key);
-        int rc = solvers_begin(X->S->sol, ch->type, id->base, id->is_ip, ch->token, ka, &err);
-        if (rc == 0) {
-            chosen = (long)order[j];
-            *key_auth = ka;
-            break;
-        }
-        msg_warn("%s: %s not provisioned: %s; trying the next type", id->ident, ch->type, err.msg);
-        report_add_attempt(X->rep, id->ident, ch->type, ch->url, X->order_url, "skipped", NULL, via);
-        free(ka);
-    }
-    free(order);
-    return chosen;
-}
-
-/* retry-options (draft-aro-acme-retry-options): the invalid authorization
- * offers challenges; re-enable it with one of them, same order throughout.
- * On entry *a is the invalid authorization carrying the member. Returns 0
- * when the authorization became valid, -1 otherwise (err and *prob set). */
-static int authz_reenable(run_ctx *X, ident_info *id, acme_authz *a, acme_problem **prob,
-                          aro_err *err)
-{
-    session *S = X->S;
-    int ret = -1;
-    while (a->status == AUTHZ_INVALID && a->retry && authz_may_reenable(a->status, true)) {
-        acme_retry_options *ro = a->retry;
-        time_t now = time(NULL);
-        if (ro->attempts_remaining == 0) {
-            msg_info("%s: no re-enable attempts left", id->ident);
-            break;
-        }
-        if (!ro->url || !ro->nchallenges) {
-            msg_warn("%s: retry-options without url or challenges; ignoring it", id->ident);
-            break;
-        }
-        if (ro->expires && now >= ro->expires) {
-            msg_info("%s: the re-enable deadline has passed", id->ident);
-            break;
-        }
-        if (ro->not_before > now) {
-            long w = (long)(ro->not_before - now);
-            if (w > S->o->max_wait) {
-                aro_err_set(err, "%s: the CA allows a retry only in %ld s (notBefore), more than --max-wait %ld",
-                            id->ident, w, S->o->max_wait);
-                goto out;
-            }
-            msg_info("%s: waiting %ld s for retry-options notBefore", id->ident, w);
-            sleep_seconds((double)w);
-        }
-        const char *pt = *prob ? problem_short_type((*prob)->type) : NULL;
-        bool same = choose_transient(pt, *prob ? (*prob)->detail : NULL);
-        char *ka = NULL;
-        long idx = provision_one(X, id, ro->challenges, ro->nchallenges, same, false, NULL, &ka,
-                                 "retry-options");
-        if (idx < 0) {
-            aro_err_set(err, "%s: no solver accepted any challenge retry-options offers", id->ident);
-            goto out;
-        }
-        acme_challenge ch;
-        acme_challenge_copy(&ch, &ro->challenges[idx]);
-        msg_info("%s: re-enabling the authorization with %s (retry-options%s%ld left)", id->ident,
-                 ch.type, ro->attempts_remaining >= 0 ? ", " : "",
-                 ro->attempts_remaining >= 0 ? ro->attempts_remaining - 1 : 0L);
-
-        /* POST {"challenge": url} to the re-enable URL; 200 is the authorization. */
-        json_gen *g = jg_new();
-        jg_obj_open(g);
-        jg_kv_str(g, "challenge", ch.url);
-        jg_obj_close(g);
-        char *payload = jg_finish(g, NULL);
-        acme_resp r = {0};
-        int rc = -1;
-        for (int busy = 0; busy <= REENABLE_BUSY_RETRIES; busy++) {
-            rc = acme_post(&S->acme, ro->url, payload, &r, err);
-            /* Refused before notBefore (clock skew): wait as told, retry. */
-            if (rc == 0 || r.retry_after < 0 || r.retry_after > S->o->max_wait || r.status >= 500)
-                break;
-            msg_info("%s: re-enable refused (%s); waiting %ld s as told", id->ident,
-                     r.problem && r.problem->detail ? r.problem->detail : "retry later", r.retry_after);
-            sleep_seconds((double)(r.retry_after ? r.retry_after : 1));
-        }
-        free(payload);
-        if (rc) {
-            report_add_attempt(X->rep, id->ident, ch.type, ch.url, X->order_url, "invalid",
-                           r.problem ? r.problem->type : NULL, "retry-options");
-            problem_free(*prob);
-            *prob = r.problem ? problem_copy(r.problem) : NULL;
-            solvers_end(S->sol, ch.type, id->base, id->is_ip, ch.token, ka, false);
-            acme_resp_clear(&r);
-            acme_challenge_clear(&ch);
-            free(ka);
-            goto out;
-        }
-        acme_resp_clear(&r);
-        if (authz_poll(S, a->url, a, err) == 0) {
-            bool ok = a->status == AUTHZ_VALID;
-            acme_problem *p = ok ? NULL : attempt_problem(S, a, ch.url);
-            report_add_attempt(X->rep, id->ident, ch.type, ch.url, X->order_url, ok ? "valid" : "invalid",
-                           p ? p->type : NULL, "retry-options");
-            learn(X, id, ch.type, ok);
-            solvers_end(S->sol, ch.type, id->base, id->is_ip, ch.token, ka, ok);
-            if (ok) {
-                msg_info("%s: valid with %s after re-enable", id->ident, ch.type);
-                problem_free(p);
-                acme_challenge_clear(&ch);
-                free(ka);
-                ret = 0;
-                goto out;
-            }
-            msg_info("%s: %s failed again: %s: %s", id->ident, ch.type,
-                     p && p->type ? p->type : "(no problem)", p && p->detail ? p->detail : "");
-            problem_free(*prob);
-            *prob = p;
-        } else {
-            solvers_end(S->sol, ch.type, id->base, id->is_ip, ch.token, ka, false);
-            acme_challenge_clear(&ch);
-            free(ka);
-            goto out;
-        }
-        acme_challenge_clear(&ch);
-        free(ka);
-    }
-    if (!err->msg[0] || a->status != AUTHZ_VALID)
-        aro_err_set(err, "%s: authorization %s is %s: %s: %s", id->ident, a->url,
-                    authz_status_name(a->status),
-                    *prob && (*prob)->type ? (*prob)->type : "(no problem document)",
-                    *prob && (*prob)->detail ? (*prob)->detail : "");
-out:
-    return ret;
-}
-
-/* Get one authorization to "valid" (7.5): answer the best challenge, poll,
- * and on failure use retry-options when the CA offers them. Returns 0
- * valid, -1 failed (X->last_problem set when the CA said why). */
-static int authorize(run_ctx *X, const char *url, const char *via)
-{
-    session *S = X->S;
-    int ret = -1;
-    acme_authz a = {0};
-    acme_resp r = {0};
-    aro_err err = {{0}};
-    acme_problem *prob = NULL;
-    char *ka = NULL;
-    acme_challenge ch = {0};
-
-    if (authz_fetch(S, url, &a, &r, &err))
-        goto fail;
-    /* example.com and *.example.com both have authorizations for
-     * "example.com"; the "wildcard" member tells them apart (7.1.4). */
-    ident_info *id = a.wildcard ? NULL
-                                : ident_find(X->ids, X->nids, a.identifier.value ? a.identifier.value : "");
-    if (!id) {
-        /* A wildcard's authorization names the base domain (7.1.4). */
-        char *w = xasprintf("*.%s", a.identifier.value ? a.identifier.value : "");
-        id = ident_find(X->ids, X->nids, w);
-        free(w);
-    }
-    if (!id) {
-        aro_err_set(&err, "authorization %s is for %s, which aro did not ask for", url,
-                    a.identifier.value ? a.identifier.value : "(nothing)");
-        goto fail;
-    }
-    for (size_t i = 0; i < a.nchallenges; i++)
-        if (!strv_contains(id->offered, id->noffered, a.challenges[i].type))
-            strv_push(&id->offered, &id->noffered, a.challenges[i].type);
-
-    if (a.status == AUTHZ_VALID) {
-        msg_info("%s: authorization already valid", id->ident);
-        ret = 0;
-        goto out;
-    }
-    if (a.status == AUTHZ_PENDING) {
-        /* A challenge already processing (an earlier run): just poll. */
-        long idx = provision_one(X, id, a.challenges, a.nchallenges, false, true, NULL, &ka, via);
-        if (idx < 0) {
-            aro_err_set(&err, "%s: no solver for any offered challenge (%s) in the preference list%s",
-                        id->ident, a.nchallenges ? a.challenges[0].type : "none",
-                        id->nfailed ? " that has not already failed" : "");
-            goto fail;
-        }
-        acme_challenge_copy(&ch, &a.challenges[idx]);
-        msg_info("%s: answering %s (%s)", id->ident, ch.type, via);
-        /* 7.5.1: the client says it is ready with an empty JSON object. */
-        if (acme_post(&S->acme, ch.url, "{}", &r, &err)) {
-            report_add_attempt(X->rep, id->ident, ch.type, ch.url, X->order_url, "invalid",
-                           r.problem ? r.problem->type : NULL, via);
-            solvers_end(S->sol, ch.type, id->base, id->is_ip, ch.token, ka, false);
-            goto fail;
-        }
-        if (authz_poll(S, url, &a, &err)) {
-            solvers_end(S->sol, ch.type, id->base, id->is_ip, ch.token, ka, false);
-            goto fail;
-        }
-        bool ok = a.status == AUTHZ_VALID;
-        prob = ok ? NULL : attempt_problem(S, &a, ch.url);
-        report_add_attempt(X->rep, id->ident, ch.type, ch.url, X->order_url, ok ? "valid" : "invalid",
-                       prob ? prob->type : NULL, via);
-        learn(X, id, ch.type, ok);
-        solvers_end(S->sol, ch.type, id->base, id->is_ip, ch.token, ka, ok);
-        if (ok) {
-            msg_info("%s: valid with %s", id->ident, ch.type);
-            ret = 0;
-            goto out;
-        }
-        msg_info("%s: %s failed: %s: %s", id->ident, ch.type,
-                 prob && prob->type ? prob->type : "(no problem document)",
-                 prob && prob->detail ? prob->detail : "");
-    }
-    if (a.status == AUTHZ_INVALID && a.retry) {
-        if (authz_reenable(X, id, &a, &prob, &err) == 0) {
-            ret = 0;
-            goto out;
-        }
-        goto fail;
-    }
-    aro_err_set(&err, "%s: authorization %s is %s: %s: %s", id->ident, url,
-                authz_status_name(a.status),
-                prob && prob->type ? prob->type : "(no problem document)",
-                prob && prob->detail ? prob->detail : "");
-fail:
-    free(X->last_problem);
-    X->last_problem = prob && prob->type ? xstrdup(problem_short_type(prob->type))
-                      : r.problem && r.problem->type ? xstrdup(problem_short_type(r.problem->type))
-                                                     : NULL;
-    msg_error("%s", err.msg);
-    report_error(X->rep, prob ? prob->type : r.problem ? r.problem->type : NULL, err.msg);
-out:
-    acme_challenge_clear(&ch);
-    free(ka);
-    problem_free(prob);
-    acme_authz_clear(&a);
-    acme_resp_clear(&r);
-    return ret;
-}
-
-/* 7.5.2: give up an order's authorizations as --deactivate says (pending
- * only by default: valid ones stay for reuse). */
-static void authz_deactivate_all(session *S, char *const *urls, size_t n)
-{
-    if (S->o->deactivate == DEACTIVATE_NONE)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        acme_authz a = {0};
-        acme_resp r = {0};
-        aro_err err;
-        if (authz_fetch(S, urls[i], &a, &r, &err) == 0 &&
-            (a.status == AUTHZ_PENDING ||
-             (a.status == AUTHZ_VALID && S->o->deactivate == DEACTIVATE_ALL))) {
-            if (acme_post(&S->acme, urls[i], "{\"status\":\"deactivated\"}", &r, &err))
-                msg_warn("deactivating %s: %s", urls[i], err.msg);
-            else
-                msg_info("%s: deactivated authorization %s", a.identifier.value, urls[i]);
-        }
-        acme_authz_clear(&a);
-        acme_resp_clear(&r);
-    }
-}
-
 /* The whole issuance for rep->names: orders until one gives a certificate.
  * With retry-options an order is carried to the end; without, the legacy
  * fallback opens a new order that skips failed types, when the failure is
@@ -601,20 +175,14 @@ static void authz_deactivate_all(session *S, char *const *urls, size_t n)
 static int issue_names(session *S, report *rep, const char *replaces)
 {
     const aro_opts *o = S->o;
-    ident_info *ids = xcalloc(rep->nnames, sizeof *ids);
-    run_ctx X = {.S = S, .rep = rep, .ids = ids, .nids = rep->nnames};
+    authz_run X;
+    authz_run_init(&X, S, rep);
     acme_order ord = {0};
     acme_resp r = {0};
     aro_err err = {{0}};
     int ret = -1;
-    for (size_t i = 0; i < rep->nnames; i++) {
-        ids[i].ident = rep->names[i];
-        ids[i].is_ip = identifier_is_ip(rep->names[i]);
-        ids[i].base = identifier_base(rep->names[i]);
-    }
     int max_orders = o->max_orders > 0 ? o->max_orders : 3;
     for (int n = 0; n < max_orders; n++) {
-        const char *via = n == 0 ? "first" : "new-order";
         if (order_new(S, rep->names, rep->nnames, replaces, &ord, &r, &err)) {
             report_fail(rep, r.problem, err.msg);
             goto out;
@@ -622,12 +190,7 @@ static int issue_names(session *S, report *rep, const char *replaces)
         strv_push(&rep->orders, &rep->norders, ord.url);
         msg_info("order %s for %s%s (%s)", ord.url, rep->names[0], rep->nnames > 1 ? " and more" : "",
                  order_status_name(ord.status));
-        X.order_url = ord.url;
-        bool all_valid = true;
-        for (size_t i = 0; i < ord.nauthorizations && all_valid; i++)
-            if (authorize(&X, ord.authorizations[i], via))
-                all_valid = false;
-        if (all_valid) {
+        if (authorize_order(&X, &ord, n == 0 ? "first" : "new-order") == 0) {
             char *pem = NULL;
             size_t len = 0;
             EVP_PKEY *key = NULL;
@@ -649,29 +212,20 @@ static int issue_names(session *S, report *rep, const char *replaces)
             EVP_PKEY_free(key);
             goto out;
         }
-        authz_deactivate_all(S, ord.authorizations, ord.nauthorizations);
         /* Legacy fallback (no retry-options, or they ran out). */
-        if (!choose_fixable_by_other_type(X.last_problem)) {
+        switch (choose_next_order(X.last_problem, X.ids, X.nids, X.usable, X.nusable, n + 1,
+                                  max_orders)) {
+        case NEXT_ORDER_NOT_FIXABLE:
             if (X.last_problem)
                 msg_info("not trying another order: %s is not a failure another challenge type could fix",
                          X.last_problem);
             goto out;
-        }
-        bool other = false;
-        for (size_t i = 0; i < X.nids && !other; i++)
-            for (size_t t = 0; t < ids[i].noffered && !other; t++) {
-                const char *ty = ids[i].offered[t];
-                bool pref = false;
-                for (size_t p = 0; p < o->nchallenges; p++)
-                    pref |= !strcmp(o->challenges[p], ty);
-                other = ids[i].nfailed && pref && !strv_contains(ids[i].failed, ids[i].nfailed, ty) &&
-                        solvers_have(S->sol, ty);
-            }
-        if (!other) {
+        case NEXT_ORDER_NO_OTHER_TYPE:
             msg_info("not trying another order: no solver for another offered challenge type");
             goto out;
-        }
-        if (n + 1 < max_orders) {
+        case NEXT_ORDER_LIMIT:
+            goto out;
+        case NEXT_ORDER_OPEN:
             msg_info("legacy fallback: a new order skipping the failed types (%d of at most %d)",
                      n + 2, max_orders);
             /* The new order's outcome decides the result, not this one's. */
@@ -679,12 +233,7 @@ static int issue_names(session *S, report *rep, const char *replaces)
         }
     }
 out:
-    for (size_t i = 0; i < rep->nnames; i++) {
-        strv_free(ids[i].failed, ids[i].nfailed);
-        strv_free(ids[i].offered, ids[i].noffered);
-    }
-    free(ids);
-    free(X.last_problem);
+    authz_run_clear(&X);
     acme_order_clear(&ord);
     acme_resp_clear(&r);
     return ret;
