@@ -1,7 +1,7 @@
 /* The ACME transport (RFC 8555 6, 7.1.1, 7.2): the directory, nonces, JWS
  * POSTs with the badNonce retry (6.5), POST-as-GET (6.3), Retry-After,
  * problem documents (6.7), and the Location and Link headers. Nothing here
- * knows what an order is: flow.c reads as the protocol, this file as HTTP. */
+ * knows what an order is: order.c, authorize.c and the commands read as the protocol, this file as HTTP. */
 #ifndef ARO_CLIENT_ACME_H
 #define ARO_CLIENT_ACME_H
 
@@ -62,6 +62,9 @@ int acme_post_key(acme_ctx *c, EVP_PKEY *key, const char *kid, const char *url,
                   const char *payload, acme_resp *r, aro_err *err);
 /* POST-as-GET with Accept: application/pem-certificate-chain (7.4.2). */
 int acme_post_pem(acme_ctx *c, const char *url, acme_resp *r, aro_err *err);
+
+/* How long aro polls an authorization or order before it gives up. */
+#define ACME_POLL_DEADLINE_SECONDS 600
 
 /* Wait before the next poll: the response's Retry-After when present
  * (clamped to [1, max_wait]), else exponential backoff with jitter.

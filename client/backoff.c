@@ -1,10 +1,11 @@
+#include "backoff.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "backoff.h"
 #include "random.h"
 #include "util.h"
 

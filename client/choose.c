@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "problem.h"
+#include "strv.h"
 
 static long pref_index(const char *type, const char *const *prefs, size_t nprefs)
 {
@@ -74,4 +75,35 @@ bool choose_transient(const char *t, const char *detail)
          strcasestr(detail, "SERVFAIL")))
         return true;
     return false;
+}
+
+reenable_verdict choose_reenable(const acme_retry_options *ro, time_t now, long max_wait,
+                                 long *wait)
+{
+    *wait = 0;
+    if (ro->attempts_remaining == 0)
+        return REENABLE_NO_ATTEMPTS_LEFT;
+    if (!ro->url || !ro->nchallenges)
+        return REENABLE_MALFORMED;
+    if (ro->expires && now >= ro->expires)
+        return REENABLE_EXPIRED;
+    if (ro->not_before <= now)
+        return REENABLE_NOW;
+    *wait = (long)(ro->not_before - now);
+    return *wait > max_wait ? REENABLE_TOO_LATE : REENABLE_NOW;
+}
+
+next_order choose_next_order(const char *last_problem, const ident_history *ids, size_t nids,
+                             char *const *usable, size_t nusable, int orders_used, int max_orders)
+{
+    if (!choose_fixable_by_other_type(last_problem))
+        return NEXT_ORDER_NOT_FIXABLE;
+    bool other = false;
+    for (size_t i = 0; i < nids && !other; i++)
+        for (size_t t = 0; ids[i].nfailed && t < ids[i].noffered && !other; t++)
+            other = strv_contains(usable, nusable, ids[i].offered[t]) &&
+                    !strv_contains(ids[i].failed, ids[i].nfailed, ids[i].offered[t]);
+    if (!other)
+        return NEXT_ORDER_NO_OTHER_TYPE;
+    return orders_used < max_orders ? NEXT_ORDER_OPEN : NEXT_ORDER_LIMIT;
 }

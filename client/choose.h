@@ -1,10 +1,17 @@
-/* Which challenge to try, and whether a failure is worth another attempt.
- * Pure functions (unit-tested): no network, no store. */
+/* The client's decisions, as pure functions (unit-tested: no network, no
+ * store, no clock but the one passed in): which challenge to try next,
+ * whether a failure is worth another attempt of the same type or another
+ * type, whether retry-options allow a re-enable now, and whether the
+ * legacy fallback opens another order. authorize.c and cmd_issue.c act
+ * on them. */
 #ifndef ARO_CLIENT_CHOOSE_H
 #define ARO_CLIENT_CHOOSE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
+
+#include "acme_objects.h"
 
 typedef struct {
     const char *type;       /* challenge type offered */
@@ -30,5 +37,41 @@ bool choose_fixable_by_other_type(const char *problem_type);
 /* A failure likely to pass on a plain retry of the same type: serverInternal,
  * and connection/dns failures that the detail calls a timeout or SERVFAIL. */
 bool choose_transient(const char *problem_type, const char *detail);
+
+/* Whether a retry-options member (draft-aro-acme-retry-options) allows a
+ * re-enable at now, checked in this order: */
+typedef enum {
+    REENABLE_NOW,               /* yes, after *wait seconds (notBefore; 0: at once) */
+    REENABLE_NO_ATTEMPTS_LEFT,  /* attemptsRemaining is 0 */
+    REENABLE_MALFORMED,         /* no url or no challenges: not usable */
+    REENABLE_EXPIRED,           /* the re-enable deadline (expires) has passed */
+    REENABLE_TOO_LATE,          /* notBefore is more than max_wait away (*wait says how far) */
+} reenable_verdict;
+reenable_verdict choose_reenable(const acme_retry_options *ro, time_t now, long max_wait,
+                                 long *wait);
+
+/* What one issuance learned about an identifier, across its orders. */
+typedef struct {
+    const char *ident;      /* as asked: "*.example.com" for a wildcard (borrowed) */
+    const char *base;       /* as its authorization names it (identifiers.h) */
+    bool is_ip;             /* an RFC 8738 "ip" identifier */
+    char **failed;          /* challenge types that failed for it */
+    size_t nfailed;
+    char **offered;         /* challenge types the CA offered for it */
+    size_t noffered;
+} ident_history;
+
+/* After an order failed (retry-options absent or spent): whether the legacy
+ * fallback opens another order that skips the failed types. */
+typedef enum {
+    NEXT_ORDER_OPEN,            /* yes */
+    NEXT_ORDER_NOT_FIXABLE,     /* last_problem is none another type could fix (or unknown) */
+    NEXT_ORDER_NO_OTHER_TYPE,   /* no identifier that failed was offered an untried usable type */
+    NEXT_ORDER_LIMIT,           /* orders_used has reached max_orders */
+} next_order;
+/* last_problem: the last failure's problem type (short or full); usable:
+ * the types that may be used at all (in --challenges, with a solver). */
+next_order choose_next_order(const char *last_problem, const ident_history *ids, size_t nids,
+                             char *const *usable, size_t nusable, int orders_used, int max_orders);
 
 #endif

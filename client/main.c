@@ -1,5 +1,6 @@
 /* aro: an ACME (RFC 8555) client that knows retry-options.
- * This file only reads the command line and dispatches to flow.c. */
+ * This file only reads the command line and dispatches to a command
+ * (cmd_*.h), which returns the exit status. */
 #include <curl/curl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -7,7 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flow.h"
+#include "cmd_account.h"
+#include "cmd_issue.h"
+#include "cmd_list.h"
+#include "cmd_renew.h"
+#include "cmd_revoke.h"
 #include "msg.h"
 #include "state.h"
 
@@ -203,23 +208,23 @@ int main(int argc, char **argv)
             fprintf(stderr, "aro: account new|show|update|deactivate|rollover\n");
             goto cleanup;
         }
-        ret = flow_account(&o, rest[0]);
+        ret = cmd_account(&o, rest[0]);
     } else if (!strcmp(cmd, "issue")) {
         if (nrest < 1) {
             fprintf(stderr, "aro: issue needs at least one NAME\n");
             goto cleanup;
         }
-        ret = flow_issue(&o);
+        ret = cmd_issue(&o);
     } else if (!strcmp(cmd, "renew")) {
-        ret = flow_renew(&o);
+        ret = cmd_renew(&o);
     } else if (!strcmp(cmd, "revoke")) {
         if (nrest != 1) {
             fprintf(stderr, "aro: revoke CERTFILE [--reason N]\n");
             goto cleanup;
         }
-        ret = flow_revoke(&o, rest[0]);
+        ret = cmd_revoke(&o, rest[0]);
     } else if (!strcmp(cmd, "list")) {
-        ret = flow_list(&o);
+        ret = cmd_list(&o);
     } else {
         fprintf(stderr, "aro: unknown command \"%s\"\n", cmd);
         usage(stderr);

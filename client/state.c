@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "keys.h"
+
 struct state {
     char *dir;
     MDB_env *env;
@@ -317,4 +319,19 @@ out:
     free(older);
     free(newer);
     return ret;
+}
+
+int state_key_save(EVP_PKEY *key, const char *path, aro_err *err)
+{
+    char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = '\0';
+        if (mkdir_p(dir, 0700)) {
+            aro_err_set(err, "cannot create %s: %s", dir, strerror(errno));
+            free(dir);
+            return -1;
+        }
+    }
+    free(dir);
+    return key_save_pem(key, path, err);
 }

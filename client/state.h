@@ -4,11 +4,12 @@
  *
  *   STATE/store.mdb                 the LMDB store (MDB_NOSUBDIR)
  *   STATE/accounts/<server>/key.pem account key per server
- *   STATE/certs/NAME/{cert,chain,fullchain,key}.pem
+ *   STATE/certs/NAME/{cert,chain,fullchain,key}.pem  (certfiles.h)
  */
 #ifndef ARO_CLIENT_STATE_H
 #define ARO_CLIENT_STATE_H
 
+#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -48,9 +49,16 @@ int state_cert_list(state *s, char ***names, size_t *n, aro_err *err);
 /* STATE/certs/NAME (a wildcard's '*' becomes '_'), malloc'd. */
 char *state_cert_dir(state *s, const char *name);
 
+/* How many previous versions of a key or certificate file aro keeps. */
+#define STATE_KEEP_VERSIONS 5
+
 /* Write path atomically (temp file + rename) keeping up to 'keep'
  * previous versions as path.1 (newest) .. path.keep. */
 int state_write_versioned(const char *path, const void *data, size_t len, int mode, int keep,
                           aro_err *err);
+
+/* Save a private key as PEM at path (0600), creating its directory (0700)
+ * first: key_save_pem does not. 0, or -1 with err. */
+int state_key_save(EVP_PKEY *key, const char *path, aro_err *err);
 
 #endif

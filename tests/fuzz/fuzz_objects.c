@@ -9,7 +9,8 @@
  * the written form decodes again (both sides share acme_objects.c; a
  * value that decodes but cannot be re-rendered would mean the two sides
  * disagree about the wire format). Decoders leave partial results on
- * failure and the caller clears them, as client/flow.c does. */
+ * failure and the caller clears them, as client/authorize.c and
+ * client/order.c do. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

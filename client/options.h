@@ -1,16 +1,18 @@
-/* aro's commands as readable ACME sequences (RFC 8555 7.3-7.6), named
- * after what they do, uacme-style. Each returns the process exit status:
- * 0 done (issued, renewed, created...), 1 nothing to do (not due),
- * 2 failure; and prints the result (--json: one JSON object on stdout,
- * contracts.md; otherwise a one-line summary). */
-#ifndef ARO_CLIENT_FLOW_H
-#define ARO_CLIENT_FLOW_H
+/* What the command line asked for: main.c fills one aro_opts and hands it
+ * to a command (cmd_*.h); every layer below reads it through the session
+ * (session.h) and none changes it. Header only: there is no behaviour
+ * here. Remembered per-certificate settings for renew belong with the
+ * certificate's metadata (certfiles.h), not in this struct's defaults. */
+#ifndef ARO_CLIENT_OPTIONS_H
+#define ARO_CLIENT_OPTIONS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "keys.h"
 
+/* --deactivate: which authorizations of an abandoned order to deactivate
+ * (RFC 8555 7.5.2). */
 typedef enum { DEACTIVATE_NONE, DEACTIVATE_PENDING, DEACTIVATE_ALL } deactivate_mode;
 
 typedef struct {
@@ -41,11 +43,5 @@ typedef struct {
     const char **names;
     size_t nnames;
 } aro_opts;
-
-int flow_account(const aro_opts *o, const char *sub);
-int flow_issue(const aro_opts *o);
-int flow_renew(const aro_opts *o);
-int flow_revoke(const aro_opts *o, const char *certfile);
-int flow_list(const aro_opts *o);
 
 #endif

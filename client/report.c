@@ -1,0 +1,228 @@
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "strv.h"
+#include "util.h"
+
+void report_add_attempt(report *r, const char *ident, const char *type, const char *challenge,
+                        const char *order, const char *outcome, const char *problem,
+                        const char *via)
+{
+    r->attempts = xrealloc(r->attempts, (r->nattempts + 1) * sizeof *r->attempts);
+    r->attempts[r->nattempts++] = (report_attempt){
+        .identifier = xstrdup(ident), .type = xstrdup(type), .challenge = xstrdup(challenge),
+        .order = xstrdup(order), .outcome = xstrdup(outcome), .problem = xstrdup(problem),
+        .via = xstrdup(via),
+    };
+}
+
+void report_add_cert(report *r, const char *name, char *const *names, size_t nnames,
+                     time_t not_after, const char *server, const char *certificate)
+{
+    r->certs = xrealloc(r->certs, (r->ncerts + 1) * sizeof *r->certs);
+    report_cert *c = &r->certs[r->ncerts++];
+    *c = (report_cert){.name = xstrdup(name), .not_after = not_after, .server = xstrdup(server),
+                       .certificate = xstrdup(certificate)};
+    for (size_t i = 0; i < nnames; i++)
+        strv_push(&c->names, &c->nnames, names[i]);
+}
+
+void report_error(report *r, const char *type, const char *detail)
+{
+    if (r->err_type)
+        return;
+    r->err_type = xstrdup(type ? type : "aro:client");
+    r->err_detail = xstrdup(detail);
+}
+
+void report_fail(report *r, const acme_problem *problem, const char *msg)
+{
+    msg_error("%s", msg);
+    report_error(r, problem ? problem->type : NULL, msg);
+}
+
+void report_forget_error(report *r)
+{
+    free(r->err_type);
+    free(r->err_detail);
+    r->err_type = r->err_detail = NULL;
+}
+
+void report_absorb(report *into, const report *one)
+{
+    for (size_t i = 0; i < one->norders; i++)
+        strv_push(&into->orders, &into->norders, one->orders[i]);
+    for (size_t i = 0; i < one->nattempts; i++) {
+        const report_attempt *a = &one->attempts[i];
+        report_add_attempt(into, a->identifier, a->type, a->challenge, a->order, a->outcome,
+                           a->problem, a->via);
+    }
+    if (one->certificate && !into->certificate)
+        into->certificate = xstrdup(one->certificate);
+    if (one->err_type)
+        report_error(into, one->err_type, one->err_detail);
+}
+
+void report_clear(report *r)
+{
+    strv_free(r->names, r->nnames);
+    strv_free(r->orders, r->norders);
+    for (size_t i = 0; i < r->nattempts; i++) {
+        report_attempt *a = &r->attempts[i];
+        free(a->identifier);
+        free(a->type);
+        free(a->challenge);
+        free(a->order);
+        free(a->outcome);
+        free(a->problem);
+        free(a->via);
+    }
+    free(r->attempts);
+    for (size_t i = 0; i < r->ncerts; i++) {
+        report_cert *c = &r->certs[i];
+        free(c->name);
+        strv_free(c->names, c->nnames);
+        free(c->server);
+        free(c->certificate);
+    }
+    free(r->certs);
+    free(r->certificate);
+    free(r->err_type);
+    free(r->err_detail);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+static void write_strings(json_gen *g, const char *key, char *const *v, size_t n)
+{
+    jg_key(g, key);
+    jg_arr_open(g);
+    for (size_t i = 0; i < n; i++)
+        jg_str(g, v[i]);
+    jg_arr_close(g);
+}
+
+/* "error": {"type", "detail"} or null, then close the object and print
+ * it: every result object ends this way. */
+static void finish_and_print(json_gen *g, const report *r, FILE *out)
+{
+    jg_key(g, "error");
+    if (r->err_type) {
+        jg_obj_open(g);
+        jg_kv_str(g, "type", r->err_type);
+        jg_key(g, "detail");
+        jg_str(g, r->err_detail);
+        jg_obj_close(g);
+    } else {
+        jg_null(g);
+    }
+    jg_obj_close(g);
+    size_t len;
+    char *s = jg_finish(g, &len);
+    if (s) {
+        fwrite(s, 1, len, out);
+        fputc('\n', out);
+    } else {
+        /* Still exactly one object on stdout (contracts.md). */
+        fputs("{\"result\":\"failed\",\"error\":{\"type\":\"aro:client\",\"detail\":\"cannot render the result\"}}\n",
+              out);
+    }
+    free(s);
+}
+
+void report_print_issue(const report *r, bool json, FILE *out)
+{
+    if (!json) {
+        if (r->err_type)
+            fprintf(out, "%s: %s\n", r->result, r->err_detail ? r->err_detail : r->err_type);
+        else
+            fprintf(out, "%s %s%s%s\n", r->result, r->nnames ? r->names[0] : "",
+                    r->certificate ? ": " : "", r->certificate ? r->certificate : "");
+        return;
+    }
+    json_gen *g = jg_new();
+    jg_obj_open(g);
+    jg_kv_str(g, "result", r->result);
+    write_strings(g, "names", r->names, r->nnames);
+    write_strings(g, "orders", r->orders, r->norders);
+    jg_key(g, "attempts");
+    jg_arr_open(g);
+    for (size_t i = 0; i < r->nattempts; i++) {
+        const report_attempt *a = &r->attempts[i];
+        jg_obj_open(g);
+        jg_kv_str(g, "identifier", a->identifier);
+        jg_kv_str(g, "type", a->type);
+        jg_key(g, "challenge");
+        jg_str(g, a->challenge);
+        jg_key(g, "order");
+        jg_str(g, a->order);
+        jg_kv_str(g, "outcome", a->outcome);
+        jg_key(g, "problem");
+        jg_str(g, a->problem);
+        jg_kv_str(g, "via", a->via);
+        jg_obj_close(g);
+    }
+    jg_arr_close(g);
+    jg_key(g, "certificate");
+    jg_str(g, r->certificate);
+    finish_and_print(g, r, out);
+}
+
+void report_print_simple(const report *r, bool json, const char *key, const char *value,
+                         yajl_val account, FILE *out)
+{
+    if (!json) {
+        if (r->err_type)
+            fprintf(out, "failed: %s\n", r->err_detail);
+        else
+            fprintf(out, "%s%s%s\n", r->result, value ? " " : "", value ? value : "");
+        return;
+    }
+    json_gen *g = jg_new();
+    jg_obj_open(g);
+    jg_kv_str(g, "result", r->err_type ? "failed" : r->result);
+    if (key) {
+        jg_key(g, key);
+        jg_str(g, value);
+    }
+    if (account) {
+        jg_key(g, "account");
+        jg_value(g, account);
+    }
+    finish_and_print(g, r, out);
+}
+
+void report_print_list(const report *r, bool json, FILE *out)
+{
+    json_gen *g = json ? jg_new() : NULL;
+    if (g) {
+        jg_obj_open(g);
+        jg_kv_str(g, "result", r->err_type ? "failed" : "listed");
+        jg_key(g, "certificates");
+        jg_arr_open(g);
+    }
+    for (size_t i = 0; i < r->ncerts; i++) {
+        const report_cert *c = &r->certs[i];
+        char na[32];
+        time_format_rfc3339(c->not_after, na);
+        if (!g) {
+            fprintf(out, "%s\t%s\t%s\n", c->name, na, c->certificate ? c->certificate : "");
+            continue;
+        }
+        jg_obj_open(g);
+        jg_kv_str(g, "name", c->name);
+        write_strings(g, "names", c->names, c->nnames);
+        jg_kv_str(g, "notAfter", na);
+        jg_kv_str(g, "server", c->server);
+        jg_kv_str(g, "certificate", c->certificate);
+        jg_obj_close(g);
+    }
+    if (g) {
+        jg_arr_close(g);
+        finish_and_print(g, r, out);
+    }
+}

@@ -1,0 +1,60 @@
+/* A session: what every command that talks to a CA opens first and closes
+ * last: the options, the state directory, the transport with the CA's
+ * directory (RFC 8555 7.1.1), the account key of this server, the account
+ * (7.3), and the challenge solvers once a command needs them.
+ *
+ * Functions that can fail take the command's report and put the error in
+ * it (report_fail: said on stderr, the CA's problem type when it gave
+ * one); they return 0 on success and -1 on failure.
+ * The state-directory lock belongs in session_open/session_close, and
+ * what SIGINT must undo is reachable from here (solvers, transport). */
+#ifndef ARO_CLIENT_SESSION_H
+#define ARO_CLIENT_SESSION_H
+
+#include <openssl/evp.h>
+#include <stdbool.h>
+
+#include "acme.h"
+#include "json.h"
+#include "options.h"
+#include "report.h"
+#include "solvers.h"
+#include "state.h"
+
+typedef struct {
+    const aro_opts *o;
+    state *st;
+    acme_ctx acme;          /* acme.kid is set once the account is known */
+    bool acme_open;
+    EVP_PKEY *key;          /* account key of o->server; NULL until made */
+    char *key_path;
+    solvers *sol;           /* NULL until session_start_solvers */
+} session;
+
+/* Open the state directory and the CA's directory, and load the account
+ * key when there is one. On failure too, session_close must follow (it
+ * copes with whatever was opened). */
+int session_open(session *S, const aro_opts *o, report *rep);
+void session_close(session *S);
+
+/* Start the solvers the options configure (--http-port, --webroot,
+ * --tls-alpn-port, --hook). */
+void session_start_solvers(session *S);
+
+typedef enum {
+    ACCOUNT_EXISTING,   /* the stored account, or the CA's for our key (7.3.1); never create */
+    ACCOUNT_ENSURE,     /* the same, else create one when the CA has no terms of service or
+                           --agree-tos was given (issue) */
+    ACCOUNT_NEW,        /* newAccount now, with contacts, terms and EAB (account new) */
+} account_need;
+
+/* Make the account ready for signed requests (S->acme.kid), generating and
+ * saving the account key first when a new account needs one. With
+ * ACCOUNT_NEW, *created (when non-NULL) says whether the CA created it
+ * (201) or found it (200, 7.3). */
+int session_account(session *S, account_need need, bool *created, report *rep);
+
+/* "contact": the --email addresses as mailto: URLs (7.3). */
+void session_write_contacts(json_gen *g, const aro_opts *o);
+
+#endif

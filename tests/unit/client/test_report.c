@@ -1,0 +1,237 @@
+/* The result a command prints (contracts.md, "aro"): the --json object of
+ * issue and renew, read back with the JSON parser; the other commands'
+ * objects; the one-line summaries; and how errors and merged runs count. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "report.h"
+#include "strv.h"
+#include "testlib.h"
+#include "util.h"
+
+/* What a printer wrote, as a string (malloc'd). */
+#define CAPTURE(buf, call)                                  \
+    do {                                                    \
+        size_t cap_len_;                                    \
+        FILE *out = open_memstream(&(buf), &cap_len_);      \
+        call;                                               \
+        fclose(out);                                        \
+    } while (0)
+
+static yajl_val parse_one_line(const char *s)
+{
+    aro_err err;
+    size_t len = strlen(s);
+    /* Exactly one object and one newline. */
+    CHECK(len > 0 && s[len - 1] == '\n');
+    CHECK(strchr(s, '\n') == s + len - 1);
+    yajl_val v = json_parse(s, len, &err);
+    CHECK(v != NULL && YAJL_IS_OBJECT(v));
+    return v;
+}
+
+static size_t nkeys(yajl_val v)
+{
+    return YAJL_IS_OBJECT(v) ? v->u.object.len : 0;
+}
+
+static void test_issue_json(void)
+{
+    report r = {.result = "issued"};
+    strv_push(&r.names, &r.nnames, "example.com");
+    strv_push(&r.names, &r.nnames, "www.example.com");
+    strv_push(&r.orders, &r.norders, "https://ca/order/1");
+    report_add_attempt(&r, "example.com", "http-01", "https://ca/chall/1", "https://ca/order/1",
+                       "invalid", "urn:ietf:params:acme:error:connection", "first");
+    report_add_attempt(&r, "example.com", "dns-01", "https://ca/chall/2", "https://ca/order/1",
+                       "valid", NULL, "retry-options");
+    r.certificate = xstrdup("/state/certs/example.com/fullchain.pem");
+
+    char *s = NULL;
+    CAPTURE(s, report_print_issue(&r, true, out));
+    yajl_val v = parse_one_line(s);
+    /* Exactly the members of the contract, in its order. */
+    const char *keys[] = {"result", "names", "orders", "attempts", "certificate", "error"};
+    CHECK_INT_EQ(nkeys(v), 6);
+    for (size_t i = 0; i < 6 && i < nkeys(v); i++)
+        CHECK_STR_EQ(v->u.object.keys[i], keys[i]);
+    CHECK_STR_EQ(json_str(v, "result"), "issued");
+    yajl_val names = json_member(v, "names");
+    CHECK(YAJL_IS_ARRAY(names) && names->u.array.len == 2);
+    if (YAJL_IS_ARRAY(names) && names->u.array.len == 2)
+        CHECK_STR_EQ(YAJL_GET_STRING(names->u.array.values[1]), "www.example.com");
+    yajl_val atts = json_member(v, "attempts");
+    CHECK(YAJL_IS_ARRAY(atts) && atts->u.array.len == 2);
+    if (YAJL_IS_ARRAY(atts) && atts->u.array.len == 2) {
+        yajl_val a0 = atts->u.array.values[0], a1 = atts->u.array.values[1];
+        const char *akeys[] = {"identifier", "type", "challenge", "order", "outcome", "problem", "via"};
+        CHECK_INT_EQ(nkeys(a0), 7);
+        for (size_t i = 0; i < 7 && i < nkeys(a0); i++)
+            CHECK_STR_EQ(a0->u.object.keys[i], akeys[i]);
+        CHECK_STR_EQ(json_str(a0, "outcome"), "invalid");
+        CHECK_STR_EQ(json_str(a0, "problem"), "urn:ietf:params:acme:error:connection");
+        CHECK_STR_EQ(json_str(a0, "via"), "first");
+        /* A valid attempt has "problem": null, not a missing member. */
+        CHECK(json_member(a1, "problem") != NULL && YAJL_IS_NULL(json_member(a1, "problem")));
+        CHECK_STR_EQ(json_str(a1, "via"), "retry-options");
+        CHECK_STR_EQ(json_str(a1, "order"), "https://ca/order/1");
+    }
+    CHECK_STR_EQ(json_str(v, "certificate"), "/state/certs/example.com/fullchain.pem");
+    CHECK(YAJL_IS_NULL(json_member(v, "error")));
+    json_free(v);
+    free(s);
+
+    /* The summary line without --json. */
+    CAPTURE(s, report_print_issue(&r, false, out));
+    CHECK_STR_EQ(s, "issued example.com: /state/certs/example.com/fullchain.pem\n");
+    free(s);
+    report_clear(&r);
+    CHECK(r.nattempts == 0 && r.attempts == NULL && r.certificate == NULL);
+}
+
+static void test_failure_json(void)
+{
+    report r = {.result = "failed"};
+    strv_push(&r.names, &r.nnames, "example.com");
+    /* The first error is the cause; later ones do not replace it. */
+    report_error(&r, "urn:ietf:params:acme:error:rejectedIdentifier", "example.com: not allowed");
+    report_error(&r, NULL, "issuance failed");
+    char *s = NULL;
+    CAPTURE(s, report_print_issue(&r, true, out));
+    yajl_val v = parse_one_line(s);
+    CHECK_STR_EQ(json_str(v, "result"), "failed");
+    CHECK(YAJL_IS_ARRAY(json_member(v, "orders")) && json_member(v, "orders")->u.array.len == 0);
+    CHECK(YAJL_IS_ARRAY(json_member(v, "attempts")));
+    CHECK(YAJL_IS_NULL(json_member(v, "certificate")));
+    yajl_val e = json_member(v, "error");
+    CHECK(YAJL_IS_OBJECT(e));
+    CHECK_STR_EQ(json_str(e, "type"), "urn:ietf:params:acme:error:rejectedIdentifier");
+    CHECK_STR_EQ(json_str(e, "detail"), "example.com: not allowed");
+    json_free(v);
+    free(s);
+    CAPTURE(s, report_print_issue(&r, false, out));
+    CHECK_STR_EQ(s, "failed: example.com: not allowed\n");
+    free(s);
+
+    /* A local error is typed aro:client; forgetting lets the next one in. */
+    report_forget_error(&r);
+    CHECK(r.err_type == NULL && r.err_detail == NULL);
+    report_fail(&r, NULL, "cannot create /x");
+    CHECK_STR_EQ(r.err_type, "aro:client");
+    acme_problem p = {.type = "urn:ietf:params:acme:error:rateLimited"};
+    report_forget_error(&r);
+    report_fail(&r, &p, "newOrder: rateLimited");
+    CHECK_STR_EQ(r.err_type, "urn:ietf:params:acme:error:rateLimited");
+    CHECK_STR_EQ(r.err_detail, "newOrder: rateLimited");
+    report_clear(&r);
+}
+
+static void test_absorb(void)
+{
+    /* renew: each certificate's run merges into the one result. */
+    report all = {.result = "failed"}, one = {.result = "failed"}, two = {.result = "failed"};
+    strv_push(&one.orders, &one.norders, "https://ca/order/1");
+    report_add_attempt(&one, "a.example", "http-01", "https://ca/chall/1", "https://ca/order/1",
+                       "valid", NULL, "first");
+    one.certificate = xstrdup("/s/certs/a.example/fullchain.pem");
+    strv_push(&two.orders, &two.norders, "https://ca/order/2");
+    report_add_attempt(&two, "b.example", "http-01", "https://ca/chall/2", "https://ca/order/2",
+                       "invalid", "urn:ietf:params:acme:error:dns", "first");
+    two.certificate = xstrdup("/s/certs/b.example/fullchain.pem");
+    report_error(&two, "urn:ietf:params:acme:error:dns", "b.example: NXDOMAIN");
+    report_absorb(&all, &one);
+    report_absorb(&all, &two);
+    CHECK_INT_EQ(all.norders, 2);
+    CHECK_STR_EQ(all.orders[1], "https://ca/order/2");
+    CHECK_INT_EQ(all.nattempts, 2);
+    CHECK_STR_EQ(all.attempts[1].problem, "urn:ietf:params:acme:error:dns");
+    CHECK_STR_EQ(all.attempts[0].problem, NULL);
+    /* The first certificate stays the run's. */
+    CHECK_STR_EQ(all.certificate, "/s/certs/a.example/fullchain.pem");
+    CHECK_STR_EQ(all.err_type, "urn:ietf:params:acme:error:dns");
+    /* The merged copies are the run's own: clearing the parts keeps them. */
+    report_clear(&one);
+    report_clear(&two);
+    CHECK_STR_EQ(all.attempts[0].identifier, "a.example");
+    report_clear(&all);
+}
+
+static void test_simple_and_list(void)
+{
+    report r = {.result = "created"};
+    char *s = NULL;
+    aro_err err;
+    yajl_val acct = json_parse("{\"status\":\"valid\"}", 18, &err);
+    CAPTURE(s, report_print_simple(&r, true, "account", "https://ca/acct/1", NULL, out));
+    yajl_val v = parse_one_line(s);
+    CHECK_INT_EQ(nkeys(v), 3);
+    CHECK_STR_EQ(json_str(v, "result"), "created");
+    CHECK_STR_EQ(json_str(v, "account"), "https://ca/acct/1");
+    CHECK(YAJL_IS_NULL(json_member(v, "error")));
+    json_free(v);
+    free(s);
+    /* account show: the URL and then the account object, both under
+     * "account" (as aro has always printed it). */
+    r.result = "shown";
+    CAPTURE(s, report_print_simple(&r, true, "account", "https://ca/acct/1", acct, out));
+    CHECK_STR_EQ(s, "{\"result\":\"shown\",\"account\":\"https://ca/acct/1\",\"account\":{\"status\":\"valid\"},\"error\":null}\n");
+    free(s);
+    r.result = "created";
+    CAPTURE(s, report_print_simple(&r, true, "certificate", "/c.pem", NULL, out));
+    v = parse_one_line(s);
+    CHECK_STR_EQ(json_str(v, "certificate"), "/c.pem");
+    CHECK_INT_EQ(nkeys(v), 3);
+    json_free(v);
+    free(s);
+    CAPTURE(s, report_print_simple(&r, false, "account", "https://ca/acct/1", NULL, out));
+    CHECK_STR_EQ(s, "created https://ca/acct/1\n");
+    free(s);
+    /* After an error the verb gives way to "failed". */
+    report_error(&r, NULL, "no account at https://ca yet");
+    CAPTURE(s, report_print_simple(&r, true, "account", NULL, NULL, out));
+    v = parse_one_line(s);
+    CHECK_STR_EQ(json_str(v, "result"), "failed");
+    CHECK(YAJL_IS_NULL(json_member(v, "account")));
+    CHECK_STR_EQ(json_str(json_member(v, "error"), "type"), "aro:client");
+    json_free(v);
+    free(s);
+    CAPTURE(s, report_print_simple(&r, false, "account", NULL, NULL, out));
+    CHECK_STR_EQ(s, "failed: no account at https://ca yet\n");
+    free(s);
+    json_free(acct);
+    report_clear(&r);
+
+    report l = {0};
+    char *names[] = {"*.example.com", "example.com"};
+    report_add_cert(&l, "*.example.com", names, 2, 86400, "https://ca/dir",
+                    "/s/certs/_.example.com/fullchain.pem");
+    CAPTURE(s, report_print_list(&l, true, out));
+    v = parse_one_line(s);
+    CHECK_STR_EQ(json_str(v, "result"), "listed");
+    yajl_val certs = json_member(v, "certificates");
+    CHECK(YAJL_IS_ARRAY(certs) && certs->u.array.len == 1);
+    if (YAJL_IS_ARRAY(certs) && certs->u.array.len == 1) {
+        yajl_val c = certs->u.array.values[0];
+        CHECK_STR_EQ(json_str(c, "name"), "*.example.com");
+        CHECK_STR_EQ(json_str(c, "notAfter"), "1970-01-02T00:00:00Z");
+        CHECK_STR_EQ(json_str(c, "certificate"), "/s/certs/_.example.com/fullchain.pem");
+        CHECK(YAJL_IS_ARRAY(json_member(c, "names")) && json_member(c, "names")->u.array.len == 2);
+    }
+    json_free(v);
+    free(s);
+    CAPTURE(s, report_print_list(&l, false, out));
+    CHECK_STR_EQ(s, "*.example.com\t1970-01-02T00:00:00Z\t/s/certs/_.example.com/fullchain.pem\n");
+    free(s);
+    report_clear(&l);
+}
+
+int main(void)
+{
+    test_issue_json();
+    test_failure_json();
+    test_absorb();
+    test_simple_and_list();
+    return testlib_finish();
+}
