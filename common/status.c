@@ -15,7 +15,8 @@ static const char *const account_event_names[ACCOUNT_EV__COUNT] = {"deactivate",
 static const char *const chall_event_names[CHALL_EV__COUNT] = {"respond", "succeed", "fail",
                                                                "retry", "reenable"};
 static const char *const authz_event_names[AUTHZ_EV__COUNT] = {
-    "challenge-valid", "challenge-invalid", "deactivate", "expire", "revoke", "reenable"};
+    "challenge-valid", "challenge-invalid", "deactivate", "expire", "revoke", "reenable",
+    "challenge-failed-kept"};
 static const char *const order_event_names[ORDER_EV__COUNT] = {
     "authzs-valid", "authz-unusable", "expire", "finalize", "issued", "issue-failed", "reenable"};
 
@@ -45,17 +46,19 @@ static const int chall_table[CHALL__COUNT][CHALL_EV__COUNT] = {
 
 /* 7.1.6: pending -> valid/invalid by its challenges; pending or valid ->
  * deactivated (7.5.2), expired; valid -> revoked. retry-options adds
- * invalid -> pending, and only on the explicit re-enable request; and
+ * invalid -> pending, and only on the explicit re-enable request;
  * invalid -> deactivated, so a client can withdraw an offer it will not
- * use (7.5.2 names no source state for deactivation). */
+ * use (7.5.2 names no source state for deactivation); and pending ->
+ * pending after a failed challenge for an authorization whose client
+ * opted in to pending-hold at newOrder (nothing leaves a final state). */
 static const int authz_table[AUTHZ__COUNT][AUTHZ_EV__COUNT] = {
-    /*        ch-valid     ch-invalid     deactivate          expire         revoke        reenable */
-    [AUTHZ_PENDING] = {AUTHZ_VALID, AUTHZ_INVALID, AUTHZ_DEACTIVATED, AUTHZ_EXPIRED, NONE, NONE},
-    [AUTHZ_VALID] = {NONE, NONE, AUTHZ_DEACTIVATED, AUTHZ_EXPIRED, AUTHZ_REVOKED, NONE},
-    [AUTHZ_INVALID] = {NONE, NONE, AUTHZ_DEACTIVATED, NONE, NONE, AUTHZ_PENDING},
-    [AUTHZ_DEACTIVATED] = {NONE, NONE, NONE, NONE, NONE, NONE},
-    [AUTHZ_EXPIRED] = {NONE, NONE, NONE, NONE, NONE, NONE},
-    [AUTHZ_REVOKED] = {NONE, NONE, NONE, NONE, NONE, NONE},
+    /*        ch-valid     ch-invalid     deactivate          expire         revoke   reenable   failed-kept */
+    [AUTHZ_PENDING] = {AUTHZ_VALID, AUTHZ_INVALID, AUTHZ_DEACTIVATED, AUTHZ_EXPIRED, NONE, NONE, AUTHZ_PENDING},
+    [AUTHZ_VALID] = {NONE, NONE, AUTHZ_DEACTIVATED, AUTHZ_EXPIRED, AUTHZ_REVOKED, NONE, NONE},
+    [AUTHZ_INVALID] = {NONE, NONE, AUTHZ_DEACTIVATED, NONE, NONE, AUTHZ_PENDING, NONE},
+    [AUTHZ_DEACTIVATED] = {NONE, NONE, NONE, NONE, NONE, NONE, NONE},
+    [AUTHZ_EXPIRED] = {NONE, NONE, NONE, NONE, NONE, NONE, NONE},
+    [AUTHZ_REVOKED] = {NONE, NONE, NONE, NONE, NONE, NONE, NONE},
 };
 
 /* 7.1.6: pending -> ready when all authorizations are valid; pending ->

@@ -40,6 +40,9 @@ typedef enum {
     AUTHZ_EV_EXPIRE,            /* its expiry passed */
     AUTHZ_EV_REVOKE,            /* server revoked it */
     AUTHZ_EV_REENABLE,          /* retry-options re-enable request */
+    AUTHZ_EV_CHALLENGE_FAILED_KEPT, /* a challenge failed and the authorization stays pending:
+                                     * retry-options pending-hold with an offer open, or the
+                                     * experimental failure modes with untried challenges left */
     AUTHZ_EV__COUNT
 } authz_event;
 

@@ -29,8 +29,10 @@ static int load_account(server *srv, const char *id, rec_account *out)
     return rc;
 }
 
-int auth_request(server *srv, const http_request *rq, auth_key_mode mode, acme_auth *a,
-                 http_response *rs)
+/* final: the request's own authentication (the nonce is used up, the
+ * verification counted); otherwise a look ahead that leaves both. */
+static int authenticate(server *srv, const http_request *rq, auth_key_mode mode, acme_auth *a,
+                        http_response *rs, bool final)
 {
     aro_err err = {{0}};
     memset(a, 0, sizeof(*a));
@@ -53,7 +55,8 @@ int auth_request(server *srv, const http_request *rq, auth_key_mode mode, acme_a
     }
     if (jr == JWS_ERR_BAD_ALG) {
         response_error(rs, "badSignatureAlgorithm", 400, "%s", err.msg);
-        count_jws(srv, a->jws.alg, "badAlgorithm");
+        if (final)
+            count_jws(srv, a->jws.alg, "badAlgorithm");
         goto out;
     }
     if (jr == JWS_ERR_BAD_KEY) {
@@ -72,8 +75,8 @@ int auth_request(server *srv, const http_request *rq, auth_key_mode mode, acme_a
         goto out;
     }
     /* 6.5: each nonce once; fault injection can refuse good ones too. */
-    bool nonce_ok = nonce_consume(srv->nonces, a->jws.nonce);
-    if (nonce_ok && srv->cfg.fault_nonce_reject > 0) {
+    bool nonce_ok = final ? nonce_consume(srv->nonces, a->jws.nonce) : nonce_valid(srv->nonces, a->jws.nonce);
+    if (final && nonce_ok && srv->cfg.fault_nonce_reject > 0) {
         unsigned r;
         random_bytes(&r, sizeof(r));
         if ((double)r / 4294967296.0 < srv->cfg.fault_nonce_reject) {
@@ -122,7 +125,8 @@ int auth_request(server *srv, const http_request *rq, auth_key_mode mode, acme_a
         }
     }
     jr = jws_verify(&a->jws, a->key, &err);
-    count_jws(srv, a->jws.alg, jr == JWS_OK ? "valid" : "invalid");
+    if (final)
+        count_jws(srv, a->jws.alg, jr == JWS_OK ? "valid" : "invalid");
     if (jr == JWS_ERR_BAD_ALG) {
         response_error(rs, "badSignatureAlgorithm", 400, "%s", err.msg);
         goto out;
@@ -145,6 +149,16 @@ int auth_request(server *srv, const http_request *rq, auth_key_mode mode, acme_a
 out:
     free(url);
     return ret;
+}
+
+int auth_request(server *srv, const http_request *rq, auth_key_mode mode, acme_auth *a, http_response *rs)
+{
+    return authenticate(srv, rq, mode, a, rs, true);
+}
+
+int auth_look_ahead(server *srv, const http_request *rq, auth_key_mode mode, acme_auth *a, http_response *rs)
+{
+    return authenticate(srv, rq, mode, a, rs, false);
 }
 
 void auth_clear(acme_auth *a)

@@ -33,6 +33,10 @@ typedef struct {
 /* 0 on success; -1 with the problem already in rs. */
 int auth_request(server *srv, const http_request *rq, auth_key_mode mode, acme_auth *a,
                  http_response *rs);
+/* The checks of auth_request without using up the nonce or counting the
+ * verification: for work a resource does before its transaction (off the
+ * writer, e.g. a DNS lookup); auth_request runs again in the transaction. */
+int auth_look_ahead(server *srv, const http_request *rq, auth_key_mode mode, acme_auth *a, http_response *rs);
 void auth_clear(acme_auth *a);
 
 /* The answer to a repository lookup of an object (what: "order") that

@@ -11,6 +11,7 @@
 #include "rules/lifecycle.h"
 #include "rules/offer.h"
 #include "store/repo.h"
+#include "va/va.h"
 
 char *authz_render_now(server *srv, const char *base, const authz_view *v, time_t now)
 {
@@ -79,6 +80,108 @@ out:
     auth_clear(&a);
 }
 
+typedef struct {
+    char authz_id[ID_LEN];
+    char chall_id[ID_LEN];
+    acme_problem *caa;      /* CAA refuses the named type now, or NULL */
+} reenable_prepared;
+
+/* The named challenge among the view's listed and reserve challenges. */
+static const rec_chall *view_challenge(const authz_view *v, const char *cid)
+{
+    for (size_t i = 0; cid && i < v->nlisted + v->nreserve; i++) {
+        const rec_chall *c = i < v->nlisted ? &v->listed[i] : &v->reserve[i - v->nlisted];
+        if (strcmp(c->id, cid) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+/* CAA for re-enabling v with c (the account's URL for accounturi). NULL
+ * when CAA lets this CA issue with c's type. */
+static acme_problem *reenable_caa(server *srv, const char *base, const authz_view *v, const rec_chall *c)
+{
+    const rec_authz *az = &v->authz;
+    if (strcmp(az->identifier.type, "ip") == 0)
+        return NULL; /* RFC 8738 7: no CAA for IP addresses */
+    char *acct_url = account_url(base, az->account_id);
+    acme_problem *p = NULL;
+    va_check_caa(&srv->cfg.va, az->identifier.value, az->wildcard, c->type, acct_url,
+                 (const char *const *)srv->cfg.caa_identities, srv->cfg.ncaa_identities, &p);
+    free(acct_url);
+    if (p && strcmp(problem_short_type(p->type), "caa") == 0) {
+        free(p->detail);
+        p->detail = xasprintf("CAA now forbids this CA to validate %s with %s: the offer no longer holds for it",
+                              az->identifier.value, c->type);
+    }
+    return p;
+}
+
+void *authz_retry_prepare(server *srv, const http_request *rq, const char *id)
+{
+    acme_auth a;
+    http_response ignored = {.retry_after = -1};
+    reenable_prepared *pp = NULL;
+    if (auth_look_ahead(srv, rq, AUTH_KID, &a, &ignored) < 0)
+        goto out;
+    const char *curl = a.payload ? json_str(a.payload, "challenge") : NULL;
+    const char *cid = curl ? id_in_url(rq->base, curl, "chall") : NULL;
+    store_txn *t = cid ? store_begin(srv->st, false) : NULL;
+    authz_view v;
+    if (!t || authz_load_own(t, id, &a, &v, &ignored) < 0) {
+        store_abort(t);
+        goto out;
+    }
+    store_abort(t);
+    const rec_chall *c = view_challenge(&v, cid);
+    if (c && strcmp(v.authz.identifier.type, "ip") != 0) {
+        pp = xcalloc(1, sizeof(*pp));
+        snprintf(pp->authz_id, sizeof(pp->authz_id), "%s", v.authz.id);
+        snprintf(pp->chall_id, sizeof(pp->chall_id), "%s", c->id);
+        pp->caa = reenable_caa(srv, rq->base, &v, c);
+    }
+    authz_view_clear(&v);
+out:
+    response_clear(&ignored);
+    auth_clear(&a);
+    return pp;
+}
+
+void authz_retry_prepared_free(void *prepared)
+{
+    reenable_prepared *pp = prepared;
+    if (!pp)
+        return;
+    problem_free(pp->caa);
+    free(pp);
+}
+
+/* The CAA verdict for re-enabling v with c: the one looked up before the
+ * transaction; looked up here only where waiting on DNS blocks nobody (no
+ * group-commit writer). 0, or -1 with the refusal in rs. */
+static int reenable_caa_allows(server *srv, const http_request *rq, const authz_view *v, const rec_chall *c,
+                               http_response *rs)
+{
+    const reenable_prepared *pp = rq->prepared;
+    acme_problem *own = NULL;
+    const acme_problem *verdict = NULL;
+    if (strcmp(v->authz.identifier.type, "ip") == 0)
+        return 0;
+    if (pp && strcmp(pp->authz_id, v->authz.id) == 0 && strcmp(pp->chall_id, c->id) == 0) {
+        verdict = pp->caa;
+    } else if (!srv->writer) {
+        verdict = own = reenable_caa(srv, rq->base, v, c);
+    } else {
+        response_error(rs, "serverInternal", 503, "CAA could not be checked for this re-enable; retry");
+        rs->retry_after = 1;
+        return -1;
+    }
+    if (verdict)
+        response_problem(rs, verdict);
+    problem_free(own);
+    return verdict ? -1 : 0;
+}
+
 static void count_reenable(server *srv, const char *result)
 {
     char labels[48];
@@ -136,10 +239,12 @@ void handle_authz_retry(server *srv, const http_request *rq, http_response *rs, 
     have = true;
     rec_authz *az = &v.authz;
     const char *cid = id_in_url(rq->base, curl, "chall");
-    /* Idempotent: the same request again while its attempt runs. */
-    if (authz_status_at(az->status, az->expires, rq->now) == AUTHZ_PENDING && cid &&
-        strcmp(az->active_chall_id, cid) == 0) {
-        rs->retry_after = srv->cfg.retry_after_pending;
+    /* A repeat: the request that started the latest attempt, again,
+     * whatever became of the attempt (processing, valid, failed). Nothing
+     * changes; the answer is the authorization as it is now. */
+    if (cid && az->last_by_reenable && strcmp(az->last_chall_id, cid) == 0) {
+        if (authz_status_at(az->status, az->expires, rq->now) == AUTHZ_PENDING)
+            rs->retry_after = srv->cfg.retry_after_pending;
         response_json(rs, 200, authz_render_now(srv, rq->base, &v, rq->now));
         goto out;
     }
@@ -164,6 +269,8 @@ void handle_authz_retry(server *srv, const http_request *rq, http_response *rs, 
         rs->retry_after = (long)(offer.not_before - rq->now);
         goto out;
     }
+    if (reenable_caa_allows(srv, rq, &v, choice, rs) < 0)
+        goto out;
     if (auth_within_failure_limit(srv, t, az->account_id, &az->identifier, rq->now, rs) < 0)
         goto out;
     if (lifecycle_reenable_conflicts_with_replacement(t, az)) {

@@ -17,6 +17,15 @@
 void handle_authz(server *srv, const http_request *rq, http_response *rs, const char *id);
 void handle_authz_retry(server *srv, const http_request *rq, http_response *rs, const char *id);
 
+/* The re-enable request's work before its transaction, on a worker (the
+ * event loops and the writer never wait on DNS): the request is checked
+ * as auth_request would, and CAA (RFC 8659, RFC 8657) is looked up for
+ * the challenge type it names, so that a type CAA now excludes is refused
+ * up front. NULL when there is nothing to look up (the request will be
+ * refused anyway, or the identifier is an IP address). */
+void *authz_retry_prepare(server *srv, const http_request *rq, const char *id);
+void authz_retry_prepared_free(void *prepared);
+
 /* The authorization id of the requesting account, with its challenges:
  * 0, or -1 with 404/403/500 in rs. */
 int authz_load_own(store_txn *t, const char *id, const acme_auth *a, authz_view *v, http_response *rs);

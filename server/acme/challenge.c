@@ -24,6 +24,34 @@ static char *challenge_render_now(server *srv, const char *base, const authz_vie
     return body;
 }
 
+/* Which challenges a pending authorization takes a response for: the
+ * listed ones (7.5.1); under pending-hold after a failure, exactly the
+ * offered choices (an untried listed one or a fresh same-type one, never
+ * a type CAA now excludes), and not before the offer's notBefore. 0, or -1
+ * with the refusal in rs. */
+static int held_choice_refused(server *srv, const authz_view *v, const rec_chall *c, time_t now,
+                               http_response *rs)
+{
+    authz_offer offer;
+    offer_for_authz(&srv->cfg, v, now, &offer);
+    int ret = 0;
+    if (offer.state != OFFER_OPEN || offer.reenable) {
+        if (!strv_contains(v->authz.chall_ids, v->authz.nchall, c->id)) {
+            response_error(rs, "malformed", 400, "this challenge is not offered by its authorization");
+            ret = -1;
+        }
+    } else if (c->status == CHALL_PENDING && !offer_choice(&offer, c->id)) {
+        response_error(rs, "malformed", 400, "this challenge is not one of those retry-options offers now");
+        ret = -1;
+    } else if (c->status == CHALL_PENDING && now < offer.not_before) {
+        response_error(rs, "rateLimited", 429, "too early: retry after notBefore");
+        rs->retry_after = (long)(offer.not_before - now);
+        ret = -1;
+    }
+    authz_offer_clear(&offer);
+    return ret;
+}
+
 void handle_challenge(server *srv, const http_request *rq, http_response *rs, const char *id)
 {
     acme_auth a;
@@ -60,10 +88,8 @@ void handle_challenge(server *srv, const http_request *rq, http_response *rs, co
         response_error(rs, "malformed", 400, "authorization must be pending (it is %s)", authz_status_name(ast));
         goto out;
     }
-    if (!strv_contains(az->chall_ids, az->nchall, c.id)) {
-        response_error(rs, "malformed", 400, "this challenge is not offered by its authorization");
+    if (held_choice_refused(srv, &v, &c, rq->now, rs) < 0)
         goto out;
-    }
     if (c.status != CHALL_PENDING) {
         /* 8.2: a repeated response while processing is no new attempt;
          * the client sees the current state. */

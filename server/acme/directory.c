@@ -23,6 +23,9 @@ void handle_directory(server *srv, const http_request *rq, http_response *rs)
     URL_MEMBER("newNonce", PATH_NEW_NONCE);
     URL_MEMBER("newAccount", PATH_NEW_ACCOUNT);
     URL_MEMBER("newOrder", PATH_NEW_ORDER);
+    if (cfg->new_authz) {
+        URL_MEMBER("newAuthz", PATH_NEW_AUTHZ);
+    }
     URL_MEMBER("revokeCert", PATH_REVOKE_CERT);
     URL_MEMBER("keyChange", PATH_KEY_CHANGE);
     URL_MEMBER("renewalInfo", PATH_RENEWAL_INFO);
@@ -52,6 +55,9 @@ void handle_directory(server *srv, const http_request *rq, http_response *rs)
         jg_obj_open(g);
         jg_kv_int(g, "attemptsPerAuthorization", cfg->retry_attempts);
         jg_kv_int(g, "minBackoffSeconds", cfg->retry_min_backoff);
+        /* The newOrder/newAuthz opt-in is honoured (pending-hold). */
+        if (cfg->pending_hold)
+            jg_kv_bool(g, "hold", true);
         jg_obj_close(g);
     }
     jg_obj_close(g);

@@ -62,7 +62,8 @@ void nonce_issue(nonce_pool *p, char out[48])
     free(s);
 }
 
-bool nonce_consume(nonce_pool *p, const char *nonce)
+/* use: mark the nonce used (consume) or only look (valid). */
+static bool check(nonce_pool *p, const char *nonce, bool use)
 {
     unsigned char *raw = NULL, tag[32];
     size_t len = 0;
@@ -82,7 +83,8 @@ bool nonce_consume(nonce_pool *p, const char *nonce)
         unsigned char *byte = &p->used[(c % NONCE_WINDOW) / 8];
         unsigned char bit = (unsigned char)(1u << (c % 8));
         if (!(*byte & bit)) {
-            *byte |= bit;
+            if (use)
+                *byte |= bit;
             ok = true;
         }
     }
@@ -91,3 +93,6 @@ out:
     free(raw);
     return ok;
 }
+
+bool nonce_consume(nonce_pool *p, const char *nonce) { return check(p, nonce, true); }
+bool nonce_valid(nonce_pool *p, const char *nonce) { return check(p, nonce, false); }

@@ -18,5 +18,7 @@ void nonce_issue(nonce_pool *p, char out[48]);
 /* true exactly once for each nonce this pool issued, while it is among
  * the last NONCE_WINDOW issued. */
 bool nonce_consume(nonce_pool *p, const char *nonce);
+/* Would nonce_consume accept it now? Leaves it unused. */
+bool nonce_valid(nonce_pool *p, const char *nonce);
 
 #endif

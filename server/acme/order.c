@@ -30,6 +30,8 @@ static int order_options(server *srv, store_txn *t, const acme_auth *a, rec_orde
     acme_problem *p = payload_time(a->payload, "notBefore", &o->not_before);
     if (!p)
         p = payload_time(a->payload, "notAfter", &o->not_after);
+    if (!p)
+        p = payload_retry_options(a->payload, &o->hold);
     if (p) {
         response_problem(rs, p);
         problem_free(p);
@@ -94,6 +96,7 @@ static int order_authorizations(server *srv, store_txn *t, const acme_auth *a, r
             snprintf(az.account_id, sizeof(az.account_id), "%s", a->acct.id);
             identifier_copy(&az.identifier, &id);
             az.wildcard = wildcard;
+            az.hold = o->hold && srv->cfg.retry_options && srv->cfg.pending_hold;
             rc = lifecycle_authz_create(&srv->cfg, t, &az, now, challs_created);
             (*authzs_created)++;
         }

@@ -22,6 +22,11 @@
 acme_problem *payload_identifiers(const server_config *cfg, yajl_val arr, rec_order *o);
 /* An optional RFC 3339 time member; *out a copy of it, or NULL. */
 acme_problem *payload_time(yajl_val payload, const char *key, char **out);
+/* The optional "retry-options" member of newOrder and newAuthz
+ * (draft-aro-acme-retry-options, pending-hold): an object whose "hold"
+ * (boolean, default false) opts the new authorizations in. Members the
+ * server does not know are ignored. */
+acme_problem *payload_retry_options(yajl_val payload, bool *hold);
 /* An optional "contact" array: mailto: URLs of valid addresses (7.3;
  * Pebble and Boulder take mailto only). */
 acme_problem *payload_contacts(yajl_val contact);

@@ -27,7 +27,8 @@ static acme_retry_options *authz_retry(const char *base, const char *authz_id, c
     if (!offer || offer->state != OFFER_OPEN)
         return NULL;
     acme_retry_options *r = xcalloc(1, sizeof(*r));
-    r->url = url_for_sub(base, "authz", authz_id, "retry");
+    /* Pending-hold needs no re-enable: the client answers a choice. */
+    r->url = offer->reenable ? url_for_sub(base, "authz", authz_id, "retry") : NULL;
     r->attempts_remaining = offer->attempts_remaining;
     r->not_before = offer->not_before;
     r->expires = offer->expires;

@@ -22,6 +22,9 @@ typedef struct {
     size_t body_len;
     const char *content_type;
     time_t now;
+    /* What the resource worked out before its transaction, off the
+     * writer (front/routes.c route_prepare), or NULL. */
+    const void *prepared;
 } http_request;
 
 #define MAX_LINKS 8

@@ -13,6 +13,7 @@
 #define PATH_NEW_NONCE "/acme/new-nonce"
 #define PATH_NEW_ACCOUNT "/acme/new-account"
 #define PATH_NEW_ORDER "/acme/new-order"
+#define PATH_NEW_AUTHZ "/acme/new-authz"
 #define PATH_REVOKE_CERT "/acme/revoke-cert"
 #define PATH_KEY_CHANGE "/acme/key-change"
 #define PATH_RENEWAL_INFO "/acme/renewal-info"

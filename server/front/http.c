@@ -91,6 +91,8 @@ struct request_job {
     http_request rq;
     http_response rs;
     struct timeval t0;
+    void *prepared;                 /* router_prepare's result */
+    void (*release_prepared)(void *);
 };
 
 /* time(NULL) may read the coarse clock, up to a tick behind: a re-enable
@@ -113,6 +115,8 @@ static void on_req_disposed(void *p)
 
 static void job_free(request_job *j)
 {
+    if (j->release_prepared)
+        j->release_prepared(j->prepared);
     response_clear(&j->rs);
     free(j->path);
     free(j->query);
@@ -209,6 +213,28 @@ static void run_in_batch(void *arg)
     router_dispatch(j->srv, &j->rq, &j->rs);
 }
 
+/* A request that touches the store: into the writer's next batch, or to
+ * a request worker when group commit is off. */
+static bool queue_request(request_job *j)
+{
+    return j->srv->writer ? writer_submit(j->srv->writer, run_in_batch, job_done, j)
+                          : worker_submit(j->srv->request_workers, run_job, j);
+}
+
+/* On a worker: the resource's work before its transaction (it may wait
+ * on DNS), then the request joins the queue. */
+static void prepare_then_queue(void *arg)
+{
+    request_job *j = arg;
+    j->prepared = router_prepare(j->srv, &j->rq, &j->release_prepared);
+    j->rq.prepared = j->prepared;
+    if (queue_request(j))
+        return;
+    response_error(&j->rs, "serverInternal", 503, "the server is overloaded; retry later");
+    j->rs.retry_after = 1;
+    h2o_multithread_send_message(j->receiver, &j->super);
+}
+
 /* Requests that never touch the store are answered on the loop. */
 static bool runs_inline(const request_job *j)
 {
@@ -256,8 +282,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     j->token = h2o_mem_alloc_shared(&req->pool, sizeof(req_token), on_req_disposed);
     j->token->job = j;
-    bool queued = j->srv->writer ? writer_submit(j->srv->writer, run_in_batch, job_done, j)
-                                 : worker_submit(j->srv->request_workers, run_job, j);
+    bool queued = router_wants_prepare(&j->rq) ? worker_submit(j->srv->workers, prepare_then_queue, j)
+                                               : queue_request(j);
     if (!queued) {
         response_error(&j->rs, "serverInternal", 503, "the server is overloaded; retry later");
         j->rs.retry_after = 1;

@@ -10,6 +10,7 @@
 #include "acme/challenge.h"
 #include "acme/directory.h"
 #include "acme/finalize.h"
+#include "acme/new_authz.h"
 #include "acme/order.h"
 #include "acme/renewal_info.h"
 #include "acme/revoke.h"
@@ -35,6 +36,9 @@ static void route(server *srv, const http_request *rq, http_response *rs)
     } else if (path_is(p, PATH_NEW_ORDER)) {
         rs->endpoint = "new-order";
         handle_new_order(srv, rq, rs);
+    } else if (path_is(p, PATH_NEW_AUTHZ)) {
+        rs->endpoint = "new-authz";
+        handle_new_authz(srv, rq, rs);
     } else if (path_is(p, PATH_REVOKE_CERT)) {
         rs->endpoint = "revoke-cert";
         handle_revoke(srv, rq, rs);
@@ -125,4 +129,20 @@ void router_dispatch(server *srv, const http_request *rq, http_response *rs)
     snprintf(labels, sizeof(labels), "endpoint=\"%s\",status=\"%d\"", rs->endpoint ? rs->endpoint : "unknown",
              rs->status);
     metrics_inc(srv->m, "aro_http_requests_total", labels);
+}
+
+bool router_wants_prepare(const http_request *rq)
+{
+    char *id = strcmp(rq->method, "POST") == 0 ? id_from_path(rq->path, "authz", "/retry") : NULL;
+    free(id);
+    return id != NULL;
+}
+
+void *router_prepare(server *srv, const http_request *rq, void (**release)(void *))
+{
+    char *id = id_from_path(rq->path, "authz", "/retry");
+    void *p = id ? authz_retry_prepare(srv, rq, id) : NULL;
+    *release = authz_retry_prepared_free;
+    free(id);
+    return p;
 }

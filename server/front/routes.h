@@ -17,4 +17,11 @@
 /* Every ACME request enters here, on whichever thread runs it. */
 void router_dispatch(server *srv, const http_request *rq, http_response *rs);
 
+/* Some resources do work before their transaction that may wait (a CAA
+ * lookup for a re-enable): whether rq is one, and that work, run on a
+ * worker before the request joins the writer. The result goes into
+ * rq->prepared for router_dispatch; free it with *release. */
+bool router_wants_prepare(const http_request *rq);
+void *router_prepare(server *srv, const http_request *rq, void (**release)(void *));
+
 #endif

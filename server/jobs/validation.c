@@ -21,6 +21,8 @@ typedef struct {
     unsigned seq;
     bool has_result;    /* false: the attempt was stale before it ran */
     va_result res;
+    char **caa_excluded; /* after a failure: the types CAA excludes now */
+    size_t ncaa_excluded;
 } validation_job;
 
 static void sleep_ms(long ms)
@@ -36,6 +38,8 @@ typedef struct {
     rec_authz az;
     rec_chall c;
     rec_account acct;
+    char **types;       /* every challenge type of the authorization */
+    size_t ntypes;
 } attempt_records;
 
 static bool attempt_load(server *srv, const validation_job *j, attempt_records *r)
@@ -50,6 +54,15 @@ static bool attempt_load(server *srv, const validation_job *j, attempt_records *
     if (ok && !(ok = repo_account_get(t, r->az.account_id, &r->acct) == 0)) {
         rec_authz_clear(&r->az);
         rec_chall_clear(&r->c);
+    }
+    authz_view v;
+    if (ok && repo_authz_view_of(t, &r->az, &v) == 0) {
+        for (size_t i = 0; i < v.nlisted + v.nreserve; i++) {
+            const char *type = i < v.nlisted ? v.listed[i].type : v.reserve[i - v.nlisted].type;
+            if (!strv_contains(r->types, r->ntypes, type))
+                strv_push(&r->types, &r->ntypes, type);
+        }
+        authz_view_clear(&v);
     }
     store_abort(t);
     if (ok && r->az.attempt_seq != j->seq) {
@@ -66,10 +79,33 @@ static void attempt_records_clear(attempt_records *r)
     rec_authz_clear(&r->az);
     rec_chall_clear(&r->c);
     rec_account_clear(&r->acct);
+    strv_free(r->types, r->ntypes);
+}
+
+/* After a failed attempt that may get a retry-options offer: which of the
+ * authorization's challenge types CAA excludes now (RFC 8659, RFC 8657
+ * validationmethods and accounturi), so the offer never lists one (draft:
+ * the server re-checks CAA when it makes an offer). One lookup, off the
+ * event loop and outside any store transaction. */
+static void caa_for_offer(server *srv, const attempt_records *r, const char *acct_url, validation_job *j)
+{
+    const server_config *cfg = &srv->cfg;
+    const char *ptype = j->res.problem ? problem_short_type(j->res.problem->type) : "";
+    if (!cfg->retry_options || j->res.valid || strcmp(ptype, "caa") == 0 ||
+        strcmp(r->az.identifier.type, "ip") == 0 || r->ntypes == 0)
+        return;
+    bool *allowed = xcalloc(r->ntypes, sizeof(*allowed));
+    if (va_caa_methods_allowed(&cfg->va, r->az.identifier.value, r->az.wildcard, (const char *const *)r->types,
+                               r->ntypes, acct_url, (const char *const *)cfg->caa_identities,
+                               cfg->ncaa_identities, allowed) == 0)
+        for (size_t i = 0; i < r->ntypes; i++)
+            if (!allowed[i])
+                strv_push(&j->caa_excluded, &j->ncaa_excluded, r->types[i]);
+    free(allowed);
 }
 
 /* The attempt itself: CAA, then the challenge, then 8.2 retries. */
-static void validate(server *srv, const validation_job *j, const attempt_records *r, va_result *res)
+static void validate(server *srv, validation_job *j, const attempt_records *r, va_result *res)
 {
     const server_config *cfg = &srv->cfg;
     aro_err err;
@@ -113,6 +149,7 @@ static void validate(server *srv, const validation_job *j, const attempt_records
             metrics_inc(srv->m, "aro_validation_server_retries_total", NULL);
             va_validate(&cfg->va, &req, res);
         }
+        caa_for_offer(srv, r, acct_url, j);
     }
     EVP_PKEY_free(key);
     free(keyauth);
@@ -147,8 +184,8 @@ static void validation_apply(server *srv, void *arg)
         return;
     validation_applied done;
     bool valid = j->res.valid;
-    int rc = lifecycle_validation_result(&srv->cfg, t, j->authz_id, j->chall_id, j->seq, &j->res, time(NULL),
-                                         &done);
+    int rc = lifecycle_validation_result(&srv->cfg, t, j->authz_id, j->chall_id, j->seq, &j->res,
+                                         j->caa_excluded, j->ncaa_excluded, time(NULL), &done);
     if (rc != 0 || store_commit(t, NULL) < 0) {
         if (rc != 0)
             store_abort(t);
@@ -166,6 +203,7 @@ static void validation_release(void *arg)
 {
     validation_job *j = arg;
     va_result_clear(&j->res);
+    strv_free(j->caa_excluded, j->ncaa_excluded);
     free(j->base);
     free(j);
 }

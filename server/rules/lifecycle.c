@@ -236,18 +236,27 @@ int lifecycle_order_create(store_txn *t, rec_order *o, const authz_status *statu
 
 /* Attempt bookkeeping: attempts are numbered so that a late result of an
  * older attempt never overwrites a newer one. */
-static void attempt_starts(rec_authz *a, const rec_chall *c)
+static void attempt_starts(rec_authz *a, const rec_chall *c, bool by_reenable)
 {
+    a->last_by_reenable = by_reenable;
     a->attempts++;
     a->attempt_seq++;
     snprintf(a->active_chall_id, sizeof(a->active_chall_id), "%s", c->id);
+    snprintf(a->last_chall_id, sizeof(a->last_chall_id), "%s", c->id);
+    /* A fresh challenge joins the list when used; unchosen ones stay in
+     * reserve for a later offer. */
+    if (strv_contains(a->offer_chall_ids, a->noffer, c->id)) {
+        strv_push(&a->chall_ids, &a->nchall, c->id);
+        strv_remove(a->offer_chall_ids, &a->noffer, c->id);
+    }
+    a->offer_made = false; /* the offer is taken up; the next failure decides anew */
 }
 
 int lifecycle_challenge_respond(store_txn *t, rec_authz *a, rec_chall *c, time_t now)
 {
     if (authz_status_at(a->status, a->expires, now) != AUTHZ_PENDING || !chall_apply(c, CHALL_EV_RESPOND))
         return 1;
-    attempt_starts(a, c);
+    attempt_starts(a, c, false);
     if (repo_chall_save(t, c) < 0 || repo_authz_save(t, a) < 0)
         return -1;
     return 0;
@@ -258,17 +267,29 @@ int lifecycle_reenable(store_txn *t, rec_authz *a, rec_chall *c, time_t now)
     if (c->status != CHALL_PENDING || !authz_apply(a, AUTHZ_EV_REENABLE, now) ||
         !chall_apply(c, CHALL_EV_REENABLE))
         return 1;
-    if (strv_contains(a->offer_chall_ids, a->noffer, c->id)) {
-        /* A fresh challenge joins the list when used; unchosen ones stay
-         * in reserve for a later offer. */
-        strv_push(&a->chall_ids, &a->nchall, c->id);
-        strv_remove(a->offer_chall_ids, &a->noffer, c->id);
-    }
-    a->offer_made = false;
-    attempt_starts(a, c);
+    attempt_starts(a, c, true);
     if (repo_chall_save(t, c) < 0 || repo_authz_save(t, a) < 0 || orders_come_back(t, a, now) < 0)
         return -1;
     return 0;
+}
+
+/* A challenge whose attempt will not be completed ends invalid: its
+ * authorization went away (deactivated, expired) while it was processing.
+ * The result of the attempt, if it comes, is discarded as stale. */
+static int attempt_abandoned(store_txn *t, const char *chall_id, const char *why)
+{
+    rec_chall c;
+    int rc = repo_chall_get(t, chall_id, &c);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (chall_apply(&c, CHALL_EV_FAIL)) {
+        problem_free(c.error);
+        c.error = problem_new("unauthorized", 0, "%s while this challenge was processing; the result of the "
+                              "validation was discarded", why);
+        rc = repo_chall_save(t, &c);
+    }
+    rec_chall_clear(&c);
+    return rc;
 }
 
 int lifecycle_authz_deactivate(store_txn *t, rec_authz *a, time_t now)
@@ -276,6 +297,8 @@ int lifecycle_authz_deactivate(store_txn *t, rec_authz *a, time_t now)
     if (!authz_apply(a, AUTHZ_EV_DEACTIVATE, now))
         return 1;
     a->offer_made = false; /* deactivation withdraws any retry offer */
+    if (a->active_chall_id[0] && attempt_abandoned(t, a->active_chall_id, "the authorization was deactivated") < 0)
+        return -1;
     a->active_chall_id[0] = 0;
     if (repo_authz_save(t, a) < 0 || orders_follow(t, a, now, NULL) < 0)
         return -1;
@@ -284,10 +307,11 @@ int lifecycle_authz_deactivate(store_txn *t, rec_authz *a, time_t now)
 
 /* ---- validation results ---- */
 
-/* The failure half: the facts the retry policy needs later, the limit,
- * and the offer decided now, with its fresh same-type challenges. */
-static int record_failure(const server_config *cfg, store_txn *t, rec_authz *a, const rec_chall *c,
-                          long dns_negative_ttl, time_t now, unsigned *created)
+/* The facts a failure leaves for the retry policy and the limit: when,
+ * which type, which problem, the dns-01 negative-caching time, and the
+ * types CAA excludes now. */
+static int remember_failure(const server_config *cfg, store_txn *t, rec_authz *a, const rec_chall *c,
+                            long dns_negative_ttl, char *const *caa_excluded, size_t ncaa_excluded, time_t now)
 {
     a->failures = xrealloc(a->failures, (a->nfailures + 1) * sizeof(*a->failures));
     rec_failure *f = &a->failures[a->nfailures++];
@@ -296,21 +320,31 @@ static int record_failure(const server_config *cfg, store_txn *t, rec_authz *a, 
     snprintf(f->chall_type, sizeof(f->chall_type), "%s", c->type);
     snprintf(f->problem_type, sizeof(f->problem_type), "%s", problem_short_type(c->error->type));
     f->dns_negative_ttl = dns_negative_ttl;
-    if (limit_failed_validation_record(cfg, t, a->account_id, &a->identifier, now) < 0)
-        return -1;
+    strv_free(a->caa_excluded, a->ncaa_excluded);
+    a->caa_excluded = NULL;
+    a->ncaa_excluded = 0;
+    for (size_t i = 0; i < ncaa_excluded; i++)
+        strv_push(&a->caa_excluded, &a->ncaa_excluded, caa_excluded[i]);
+    return limit_failed_validation_record(cfg, t, a->account_id, &a->identifier, now);
+}
+
+/* The offer decided at the failure, with its fresh same-type challenges;
+ * *outcome what becomes of the authorization (rules/offer.c). */
+static int decide_after_failure(const server_config *cfg, store_txn *t, rec_authz *a, time_t now,
+                                unsigned *created, failure_outcome *outcome)
+{
     const char *reason = NULL;
     free(a->no_offer_reason);
     a->no_offer_reason = NULL;
-    a->offer_made = offer_at_failure(cfg, a, f->problem_type, now, &reason);
-    if (!a->offer_made) {
+    a->offer_made = offer_at_failure(cfg, a, a->failures[a->nfailures - 1].problem_type, now, &reason);
+    if (!a->offer_made)
         a->no_offer_reason = xstrdup(reason);
-        return 0;
-    }
     authz_view v;
     if (repo_authz_view_of(t, a, &v) < 0)
         return -1;
     const char *types[8];
-    size_t n = offer_fresh_types(cfg, &v, types, 8);
+    size_t n = a->offer_made ? offer_fresh_types(cfg, &v, types, 8) : 0;
+    *outcome = offer_after_failure(cfg, &v, n);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         char id[ID_LEN];
@@ -324,8 +358,40 @@ static int record_failure(const server_config *cfg, store_txn *t, rec_authz *a, 
     return rc;
 }
 
+/* failureMode processing: the challenges kept processing end with their
+ * authorization. */
+static int end_kept_challenges(store_txn *t, const rec_authz *a, const char *except)
+{
+    for (size_t i = 0; i < a->nchall; i++) {
+        rec_chall k;
+        if (strcmp(a->chall_ids[i], except) == 0 || repo_chall_get(t, a->chall_ids[i], &k) != 0)
+            continue;
+        int rc = chall_apply(&k, CHALL_EV_FAIL) ? repo_chall_save(t, &k) : 0;
+        rec_chall_clear(&k);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Applies a failure to c and a as the outcome says. */
+static bool apply_failure(rec_authz *a, rec_chall *c, failure_outcome outcome, time_t now)
+{
+    switch (outcome) {
+    case FAILURE_HELD:
+    case FAILURE_UNTRIED_LEFT:
+        return chall_apply(c, CHALL_EV_FAIL) && authz_apply(a, AUTHZ_EV_CHALLENGE_FAILED_KEPT, now);
+    case FAILURE_KEPT_PROCESSING:
+        return chall_apply(c, CHALL_EV_RETRY) && authz_apply(a, AUTHZ_EV_CHALLENGE_FAILED_KEPT, now);
+    case FAILURE_ENDS_AUTHZ:
+        break;
+    }
+    return chall_apply(c, CHALL_EV_FAIL) && authz_apply(a, AUTHZ_EV_CHALLENGE_INVALID, now);
+}
+
 int lifecycle_validation_result(const server_config *cfg, store_txn *t, const char *authz_id,
-                                const char *chall_id, unsigned seq, va_result *res, time_t now,
+                                const char *chall_id, unsigned seq, va_result *res,
+                                char *const *caa_excluded, size_t ncaa_excluded, time_t now,
                                 validation_applied *out)
 {
     rec_authz a;
@@ -334,7 +400,6 @@ int lifecycle_validation_result(const server_config *cfg, store_txn *t, const ch
     int rc = repo_authz_get(t, authz_id, &a);
     if (rc != 0)
         return rc;
-    rc = 1;
     if (a.attempt_seq != seq || strcmp(a.active_chall_id, chall_id) != 0) {
         rec_authz_clear(&a);
         return 1; /* stale: a newer attempt or a deactivation came first */
@@ -343,17 +408,21 @@ int lifecycle_validation_result(const server_config *cfg, store_txn *t, const ch
         rec_authz_clear(&a);
         return 1;
     }
+    rc = 1;
+    /* Stale too: not processing, or the authorization expired meanwhile. */
+    if (c.status != CHALL_PROCESSING || authz_status_at(a.status, a.expires, now) != AUTHZ_PENDING)
+        goto out;
     bool was_reenabled = a.nfailures > 0;
-    if (!chall_apply(&c, res->valid ? CHALL_EV_SUCCEED : CHALL_EV_FAIL) ||
-        !authz_apply(&a, res->valid ? AUTHZ_EV_CHALLENGE_VALID : AUTHZ_EV_CHALLENGE_INVALID, now))
-        goto out; /* stale: not processing, or the authorization expired meanwhile */
     free(c.record_json);
     c.record_json = res->record_json;
     res->record_json = NULL;
     a.active_chall_id[0] = 0;
     snprintf(out->chall_type, sizeof(out->chall_type), "%s", c.type);
+    failure_outcome outcome = FAILURE_ENDS_AUTHZ;
     rc = -1;
     if (res->valid) {
+        if (!chall_apply(&c, CHALL_EV_SUCCEED) || !authz_apply(&a, AUTHZ_EV_CHALLENGE_VALID, now))
+            goto out;
         c.validated = now;
         /* 7.1.4: a valid authorization carries its (longer) expiry. */
         a.expires = now + cfg->authz_valid_lifetime;
@@ -362,11 +431,16 @@ int lifecycle_validation_result(const server_config *cfg, store_txn *t, const ch
         res->problem = NULL;
         if (!c.error)
             c.error = problem_new("serverInternal", 0, "validation failed without a reason");
-        if (record_failure(cfg, t, &a, &c, res->dns_negative_ttl, now, &out->challs_created) < 0)
+        if (remember_failure(cfg, t, &a, &c, res->dns_negative_ttl, caa_excluded, ncaa_excluded, now) < 0 ||
+            decide_after_failure(cfg, t, &a, now, &out->challs_created, &outcome) < 0 ||
+            !apply_failure(&a, &c, outcome, now))
+            goto out;
+        if (cfg->failure_mode == FAILURE_PROCESSING && outcome == FAILURE_ENDS_AUTHZ &&
+            end_kept_challenges(t, &a, c.id) < 0)
             goto out;
     }
     if (repo_chall_save(t, &c) < 0 || repo_authz_save(t, &a) < 0 ||
-        orders_follow(t, &a, now, res->valid ? NULL : c.error) < 0)
+        orders_follow(t, &a, now, res->valid || outcome != FAILURE_ENDS_AUTHZ ? NULL : c.error) < 0)
         goto out;
     out->reenabled_ended = was_reenabled && (res->valid || !a.offer_made);
     out->ended_valid = res->valid;

@@ -42,7 +42,9 @@ int lifecycle_order_create(store_txn *t, rec_order *o, const authz_status *statu
 /* ---- challenges and authorizations (7.5) ---- */
 
 /* 7.5.1: the client answered pending challenge c of pending authorization
- * a: c is processing and attempt number a->attempt_seq starts. */
+ * a: c is processing and attempt number a->attempt_seq starts. Under
+ * pending-hold c may be a fresh challenge of the open offer: it joins the
+ * listed challenges. */
 int lifecycle_challenge_respond(store_txn *t, rec_authz *a, rec_chall *c, time_t now);
 /* retry-options: invalid authorization a goes back to pending with the
  * chosen pending challenge c processing (a fresh one joins the listed
@@ -50,7 +52,9 @@ int lifecycle_challenge_respond(store_txn *t, rec_authz *a, rec_chall *c, time_t
  * authorizations, none still unusable, goes back to pending. The caller
  * has checked the offer (rules/offer.c). */
 int lifecycle_reenable(store_txn *t, rec_authz *a, rec_chall *c, time_t now);
-/* 7.5.2: deactivated; any retry offer withdrawn; its orders follow. */
+/* 7.5.2: deactivated; any retry offer withdrawn; a challenge being
+ * validated ends invalid (unauthorized: "the authorization was
+ * deactivated") and its result will be discarded; its orders follow. */
 int lifecycle_authz_deactivate(store_txn *t, rec_authz *a, time_t now);
 /* Would re-enabling a restore an order whose ARI "replaces" another order
  * has consumed meanwhile (RFC 9773 5)? Then the re-enable is refused. */
@@ -66,13 +70,18 @@ typedef struct {
 
 /* The result of attempt seq on challenge chall_id of authorization
  * authz_id: on success both valid (the authorization's valid lifetime
- * starts); on failure both invalid, the failure remembered for the retry
- * policy and the failed-validation limit, and the retry-options offer
- * decided (rules/offer.c) with its fresh challenges made. res's problem
- * and record are taken. 1 when the result is stale (a newer attempt, a
- * deactivation or an expiry came first): nothing changes. */
+ * starts). On failure the failure is remembered for the retry policy and
+ * the failed-validation limit, the retry-options offer is decided
+ * (rules/offer.c; caa_excluded: the challenge types CAA excludes now)
+ * with its fresh challenges made, and the challenge and authorization
+ * become what rules/offer.c's offer_after_failure says: invalid (RFC
+ * 8555), or the authorization still pending (pending-hold, the
+ * experimental failure modes). res's problem and record are taken. 1 when
+ * the result is stale (a newer attempt, a deactivation or an expiry came
+ * first): nothing changes. */
 int lifecycle_validation_result(const server_config *cfg, store_txn *t, const char *authz_id,
-                                const char *chall_id, unsigned seq, va_result *res, time_t now,
+                                const char *chall_id, unsigned seq, va_result *res,
+                                char *const *caa_excluded, size_t ncaa_excluded, time_t now,
                                 validation_applied *out);
 
 /* ---- finalization (7.4) ---- */

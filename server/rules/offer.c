@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "rules/identifiers.h"
+#include "strv.h"
 
 static bool never_retried(const server_config *cfg, const char *problem_type)
 {
@@ -60,6 +61,11 @@ bool offer_at_failure(const server_config *cfg, const rec_authz *a, const char *
     return *reason == NULL;
 }
 
+bool offer_type_excluded(const rec_authz *a, const char *type)
+{
+    return strv_contains(a->caa_excluded, a->ncaa_excluded, type);
+}
+
 static bool reserve_has_pending(const authz_view *v, const char *type)
 {
     for (size_t i = 0; i < v->nreserve; i++)
@@ -78,7 +84,7 @@ size_t offer_fresh_types(const server_config *cfg, const authz_view *v, const ch
      * earlier offer is offered again rather than creating another row. */
     for (size_t i = 0; i < v->authz.nfailures && n < max; i++) {
         const char *type = v->authz.failures[i].chall_type;
-        bool seen = reserve_has_pending(v, type);
+        bool seen = reserve_has_pending(v, type) || offer_type_excluded(&v->authz, type);
         for (size_t j = 0; j < n && !seen; j++)
             seen = strcmp(types[j], type) == 0;
         if (!seen)
@@ -87,10 +93,10 @@ size_t offer_fresh_types(const server_config *cfg, const authz_view *v, const ch
     return n;
 }
 
-static void add_choices(authz_offer *o, const rec_chall *c, size_t n)
+static void add_choices(authz_offer *o, const rec_authz *a, const rec_chall *c, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (c[i].status != CHALL_PENDING)
+        if (c[i].status != CHALL_PENDING || offer_type_excluded(a, c[i].type))
             continue;
         o->choices = xrealloc(o->choices, (o->nchoices + 1) * sizeof(*o->choices));
         o->choices[o->nchoices++] = &c[i];
@@ -106,12 +112,15 @@ void offer_for_authz(const server_config *cfg, const authz_view *v, time_t now, 
     out->expires = a->expires;
     /* Choices: the untried challenges (still pending in the authorization),
      * then the fresh same-type ones created when the offer was made. */
-    add_choices(out, v->listed, v->nlisted);
-    add_choices(out, v->reserve, v->nreserve);
+    add_choices(out, a, v->listed, v->nlisted);
+    add_choices(out, a, v->reserve, v->nreserve);
+    authz_status st = authz_status_at(a->status, a->expires, now);
+    /* Held: pending after a failure, no attempt running. */
+    bool held = a->hold && st == AUTHZ_PENDING && a->nfailures > 0 && !a->active_chall_id[0];
     if (!cfg->retry_options) {
         out->state = OFFER_SWITCHED_OFF;
         out->reason = "this server does not offer retry-options now";
-    } else if (authz_status_at(a->status, a->expires, now) != AUTHZ_INVALID) {
+    } else if (st != AUTHZ_INVALID && !held) {
         out->state = OFFER_NOT_INVALID;
         out->reason = "only an invalid authorization can be re-enabled";
     } else if (!a->offer_made) {
@@ -131,8 +140,40 @@ void offer_for_authz(const server_config *cfg, const authz_view *v, time_t now, 
         out->reason = "nothing left to offer";
     } else {
         out->state = OFFER_OPEN;
+        out->reenable = !held;
         out->reason = NULL;
     }
+}
+
+const rec_chall *offer_choice(const authz_offer *o, const char *chall_id)
+{
+    for (size_t i = 0; o->state == OFFER_OPEN && i < o->nchoices; i++)
+        if (strcmp(o->choices[i]->id, chall_id) == 0)
+            return o->choices[i];
+    return NULL;
+}
+
+failure_outcome offer_after_failure(const server_config *cfg, const authz_view *v, size_t nfresh)
+{
+    const rec_authz *a = &v->authz;
+    bool untried = false, untried_offerable = false, reserve_offerable = false;
+    for (size_t i = 0; i < v->nlisted; i++)
+        if (v->listed[i].status == CHALL_PENDING) {
+            untried = true;
+            untried_offerable |= !offer_type_excluded(a, v->listed[i].type);
+        }
+    for (size_t i = 0; i < v->nreserve; i++)
+        reserve_offerable |= v->reserve[i].status == CHALL_PENDING && !offer_type_excluded(a, v->reserve[i].type);
+    if (cfg->failure_mode == FAILURE_ERRATUM)
+        return untried ? FAILURE_UNTRIED_LEFT : FAILURE_ENDS_AUTHZ;
+    if (cfg->failure_mode == FAILURE_PROCESSING)
+        return untried ? FAILURE_KEPT_PROCESSING : FAILURE_ENDS_AUTHZ;
+    /* Pending-hold only with something to choose: otherwise the
+     * authorization ends as RFC 8555 says. */
+    if (a->hold && cfg->pending_hold && cfg->retry_options && a->offer_made &&
+        (untried_offerable || reserve_offerable || nfresh > 0))
+        return FAILURE_HELD;
+    return FAILURE_ENDS_AUTHZ;
 }
 
 void authz_offer_clear(authz_offer *o)

@@ -19,6 +19,9 @@ void config_defaults(server_config *c)
     c->threads = cores > 0 ? (int)cores : 1;
     c->log_level = 1;
     c->retry_options = true;
+    c->pending_hold = true;
+    c->new_authz = true;
+    c->failure_mode = FAILURE_RFC8555;
     c->group_commit = true;
     c->order_lifetime = 3600;
     c->authz_pending_lifetime = 3600;
@@ -195,7 +198,19 @@ static void set_profiles(cfg_ctx *x, server_config *c, yajl_val v, const char *k
     }
 }
 
-/* aro's own keys; Pebble's are handled by pebble_compat.c. */
+static void set_failure_mode(cfg_ctx *x, server_config *c, yajl_val v, const char *key)
+{
+    static const char *const names[] = {"rfc8555", "erratum", "processing"};
+    const char *s = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
+    for (size_t i = 0; s && i < sizeof(names) / sizeof(names[0]); i++)
+        if (!strcmp(s, names[i])) {
+            c->failure_mode = (failure_mode)i;
+            return;
+        }
+    bad(x, key, "must be \"rfc8555\", \"erratum\" or \"processing\"");
+}
+
+/* aro's own keys; Pebble's are handled by pebble.c. */
 static void apply_key(cfg_ctx *x, server_config *c, const char *k, yajl_val v)
 {
     if (!strcmp(k, "listen")) set_str(x, v, k, &c->listen);
@@ -211,6 +226,9 @@ static void apply_key(cfg_ctx *x, server_config *c, const char *k, yajl_val v)
     else if (!strcmp(k, "retryMinBackoffSeconds")) c->retry_min_backoff = get_long(x, v, k, 0, 86400);
     else if (!strcmp(k, "retryMaxBackoffSeconds")) c->retry_max_backoff = get_long(x, v, k, 0, 86400);
     else if (!strcmp(k, "retrySameType")) c->retry_same_type = get_bool(x, v, k);
+    else if (!strcmp(k, "pendingHold")) c->pending_hold = get_bool(x, v, k);
+    else if (!strcmp(k, "newAuthz")) c->new_authz = get_bool(x, v, k);
+    else if (!strcmp(k, "failureMode")) set_failure_mode(x, c, v, k);
     else if (!strcmp(k, "retryNever")) set_strv(x, v, k, &c->retry_never, &c->nretry_never);
     else if (!strcmp(k, "orderLifetimeSeconds")) c->order_lifetime = get_long(x, v, k, 60, 30L * 86400);
     else if (!strcmp(k, "authzPendingLifetimeSeconds")) c->authz_pending_lifetime = get_long(x, v, k, 60, 30L * 86400);

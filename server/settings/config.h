@@ -26,6 +26,14 @@ typedef struct {
     long validity_seconds;  /* 0 = default */
 } profile_cfg;
 
+/* What a failed challenge does to its authorization, for every client.
+ * RFC 8555 7.1.6 (the default): invalid. The two others exist only to
+ * measure what legacy clients do when a server departs from it (the
+ * draft's objection 1): the erratum 6317 reading (pending until every
+ * listed challenge has failed) and the forum thread's (the failed
+ * challenge stays "processing" with its error shown). */
+typedef enum { FAILURE_RFC8555, FAILURE_ERRATUM, FAILURE_PROCESSING } failure_mode;
+
 typedef struct {
     /* listeners and paths */
     char *listen;               /* "127.0.0.1:14000" */
@@ -37,6 +45,9 @@ typedef struct {
     bool pebble_mode;           /* started with Pebble's -config: also serve /dir */
     /* protocol policy */
     bool retry_options;         /* the extension on (default) or --no-retry-options */
+    bool pending_hold;          /* honour the newOrder/newAuthz opt-in to pending-hold (default) */
+    bool new_authz;             /* offer newAuthz, pre-authorization (7.4.1; default; off in Pebble mode) */
+    failure_mode failure_mode;  /* default FAILURE_RFC8555 */
     long order_lifetime;        /* seconds, default 3600 */
     long authz_pending_lifetime;/* default 3600 */
     long authz_valid_lifetime;  /* default 30 days */

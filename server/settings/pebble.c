@@ -47,6 +47,7 @@ bool pebble_config_is_pebble(const char *path)
 void pebble_mode_defaults(server_config *c)
 {
     c->ca.validity_seconds = 157766400;
+    c->new_authz = false; /* Pebble offers no newAuthz */
     c->ca.key_type = KEY_RSA2048;
     for (size_t i = 0; i < c->ncaa_identities; i++)
         free(c->caa_identities[i]);

@@ -142,6 +142,8 @@ char *rec_order_to_json(const rec_order *r)
     jg_kv_str(g, "cert", r->cert_serial);
     jg_kv_int(g, "finalizeAt", r->finalize_at);
     jg_kv_str(g, "csr", r->csr);
+    if (r->hold)
+        jg_kv_bool(g, "hold", true);
     jg_obj_close(g);
     return jg_finish(g, NULL);
 }
@@ -177,6 +179,7 @@ int rec_order_from_json(const char *s, size_t len, rec_order *r)
     r->cert_serial = get_dup(v, "cert");
     r->finalize_at = get_int(v, "finalizeAt");
     r->csr = get_dup(v, "csr");
+    r->hold = get_bool(v, "hold");
     json_free(v);
     return 0;
 }
@@ -215,6 +218,9 @@ char *rec_authz_to_json(const rec_authz *r)
     jg_kv_int(g, "attempts", r->attempts);
     jg_kv_int(g, "attemptSeq", r->attempt_seq);
     jg_kv_str(g, "active", r->active_chall_id);
+    jg_kv_str(g, "last", r->last_chall_id);
+    if (r->last_by_reenable)
+        jg_kv_bool(g, "lastByReenable", true);
     jg_key(g, "failures");
     jg_arr_open(g);
     for (size_t i = 0; i < r->nfailures; i++) {
@@ -229,6 +235,10 @@ char *rec_authz_to_json(const rec_authz *r)
     jg_kv_bool(g, "offerMade", r->offer_made);
     jg_kv_str(g, "noOfferReason", r->no_offer_reason);
     put_strv(g, "offerChalls", r->offer_chall_ids, r->noffer);
+    if (r->ncaa_excluded)
+        put_strv(g, "caaExcluded", r->caa_excluded, r->ncaa_excluded);
+    if (r->hold)
+        jg_kv_bool(g, "hold", true);
     if (r->nlegacy_orders)
         put_strv(g, "orders", r->legacy_order_ids, r->nlegacy_orders);
     jg_obj_close(g);
@@ -254,6 +264,8 @@ int rec_authz_from_json(const char *s, size_t len, rec_authz *r)
     r->attempts = get_int(v, "attempts");
     r->attempt_seq = get_int(v, "attemptSeq");
     get_fixed(v, "active", r->active_chall_id, sizeof(r->active_chall_id));
+    get_fixed(v, "last", r->last_chall_id, sizeof(r->last_chall_id));
+    r->last_by_reenable = get_bool(v, "lastByReenable");
     yajl_val f = json_member(v, "failures");
     if (f && YAJL_IS_ARRAY(f) && f->u.array.len) {
         r->failures = xcalloc(f->u.array.len, sizeof(*r->failures));
@@ -269,6 +281,8 @@ int rec_authz_from_json(const char *s, size_t len, rec_authz *r)
     r->offer_made = get_bool(v, "offerMade");
     r->no_offer_reason = get_dup(v, "noOfferReason");
     get_strv(v, "offerChalls", &r->offer_chall_ids, &r->noffer);
+    get_strv(v, "caaExcluded", &r->caa_excluded, &r->ncaa_excluded);
+    r->hold = get_bool(v, "hold");
     get_strv(v, "orders", &r->legacy_order_ids, &r->nlegacy_orders);
     json_free(v);
     return 0;
@@ -281,6 +295,7 @@ void rec_authz_clear(rec_authz *r)
     free(r->failures);
     free(r->no_offer_reason);
     strv_free(r->offer_chall_ids, r->noffer);
+    strv_free(r->caa_excluded, r->ncaa_excluded);
     strv_free(r->legacy_order_ids, r->nlegacy_orders);
     memset(r, 0, sizeof(*r));
 }

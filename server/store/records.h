@@ -60,6 +60,7 @@ typedef struct {
     char *cert_serial;              /* set once valid */
     time_t finalize_at;             /* processing: when issuance was queued */
     char *csr;                      /* processing: the CSR (base64url DER), so a restart can finish */
+    bool hold;                      /* the client opted in to retry-options pending-hold */
 } rec_order;
 
 /* One failed validation attempt: what the retry policy needs later. */
@@ -84,6 +85,8 @@ typedef struct {
     unsigned attempts;              /* attempts started */
     unsigned attempt_seq;           /* number of the attempt in flight or last */
     char active_chall_id[ID_LEN];   /* challenge being validated, "" if none */
+    char last_chall_id[ID_LEN];     /* challenge of the latest attempt, running or ended */
+    bool last_by_reenable;          /* that attempt was started by a re-enable request */
     rec_failure *failures;
     size_t nfailures;
     /* retry-options facts: whether an offer was made at the last failure
@@ -93,6 +96,14 @@ typedef struct {
     char *no_offer_reason;          /* e.g. "caa", "rejectedIdentifier" */
     char **offer_chall_ids;
     size_t noffer;
+    /* Challenge types CAA (RFC 8657 validationmethods) excluded when the
+     * offer was made: never offered, and a re-enable naming one is
+     * refused. */
+    char **caa_excluded;
+    size_t ncaa_excluded;
+    /* Pending-hold: created for an order whose client opted in, so a
+     * failed challenge leaves it pending while an offer is open. */
+    bool hold;
     /* Orders that referenced this authorization in records written before
      * the repository kept them in an index of their own (store/repo.c
      * reads both); never written for new orders. */

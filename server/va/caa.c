@@ -171,15 +171,15 @@ acme_problem *va_caa_evaluate(const va_caa_rr *rrs, size_t n, const char *name, 
                        name, want, method ? " for " : "", method ? method : "");
 }
 
-/* The relevant RRset at name, parsed, decided. 1 = nothing here, climb. */
-static int check_at(const va_ctx *ctx, const char *name, const char *ident, bool wildcard,
-                    const char *method, const char *account_uri, const char *const *ids,
-                    size_t nids, acme_problem **problem)
+/* The CAA RRset at name, parsed. 0 found (*rrs, *n set), 1 nothing here
+ * (climb), -1 with *problem (lookup failed: SERVFAIL must fail closed; a
+ * record that cannot be read might be the one that forbids us). */
+static int rrset_at(const va_ctx *ctx, const char *name, va_caa_rr **rrs, size_t *n, acme_problem **problem)
 {
     va_dns_answer ans;
-    va_caa_rr *rrs = NULL;
-    size_t n = 0;
     int rc = -1;
+    *rrs = NULL;
+    *n = 0;
     va_dns_lookup(ctx, name, VA_T_CAA, &ans);
     if (ans.status == VA_DNS_NXDOMAIN || ans.status == VA_DNS_NODATA) {
         rc = 1;
@@ -190,51 +190,91 @@ static int check_at(const va_ctx *ctx, const char *name, const char *ident, bool
                               ans.status == VA_DNS_SERVFAIL ? "SERVFAIL" : ans.detail, name);
         goto out;
     }
-    rrs = xcalloc(ans.n, sizeof *rrs);
-    for (; n < ans.n; n++) {
-        if (va_caa_parse_rr(ans.rr[n].data, ans.rr[n].len, &rrs[n]) != 0) {
-            /* A record we cannot read might be the one that forbids us. */
+    *rrs = xcalloc(ans.n, sizeof **rrs);
+    for (; *n < ans.n; (*n)++) {
+        if (va_caa_parse_rr(ans.rr[*n].data, ans.rr[*n].len, &(*rrs)[*n]) != 0) {
             *problem = problem_new("caa", 403, "Malformed CAA record for %s", name);
             goto out;
         }
     }
-    *problem = va_caa_evaluate(rrs, n, ident, wildcard, method, account_uri, ids, nids);
-    rc = *problem ? -1 : 0;
+    rc = 0;
 out:
-    for (size_t i = 0; i < n; i++) va_caa_rr_clear(&rrs[i]);
-    free(rrs);
     va_dns_answer_clear(&ans);
     return rc;
+}
+
+static void rrset_clear(va_caa_rr *rrs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) va_caa_rr_clear(&rrs[i]);
+    free(rrs);
+}
+
+/* RFC 8659 3: the relevant RRset is the first non-empty one climbing from
+ * the name towards the root. 0 with *rrs (NULL and *n 0 when there is
+ * none: issuance is not restricted), -1 with *problem. *name_out is the
+ * lower-cased name without "*." or a final dot (malloc'd). */
+static int relevant_rrset(const va_config *cfg, const char *identifier, bool *wildcard, char **name_out,
+                          va_caa_rr **rrs, size_t *n, acme_problem **problem)
+{
+    va_ctx ctx;
+    va_global_init();
+    va_ctx_init(&ctx, cfg);
+    const char *start = identifier;
+    if (strncmp(start, "*.", 2) == 0) { /* tolerate the wildcard form */
+        start += 2;
+        *wildcard = true;
+    }
+    char *name = xstrdup(start);
+    for (char *c = name; *c; c++) *c = (char)tolower((unsigned char)*c);
+    size_t len = strlen(name);
+    if (len && name[len - 1] == '.') name[len - 1] = '\0';
+    *name_out = name;
+    /* Climb: example.sub.example.com, sub.example.com, example.com, com. */
+    for (const char *cur = name; cur && *cur;) {
+        int rc = rrset_at(&ctx, cur, rrs, n, problem);
+        if (rc != 1) return rc;
+        cur = strchr(cur, '.');
+        if (cur) cur++;
+    }
+    return 0;
 }
 
 int va_check_caa(const va_config *cfg, const char *identifier, bool wildcard, const char *method,
                  const char *account_uri, const char *const *caa_identities, size_t n,
                  acme_problem **problem)
 {
-    va_ctx ctx;
-    int rc = 0;
     *problem = NULL;
     /* RFC 8738 7: CAA does not apply to IP address identifiers. */
     if (!identifier || va_is_ip_literal(identifier)) return 0;
-    va_global_init();
-    va_ctx_init(&ctx, cfg);
-    const char *start = identifier;
-    if (strncmp(start, "*.", 2) == 0) { /* tolerate the wildcard form */
-        start += 2;
-        wildcard = true;
+    char *name = NULL;
+    va_caa_rr *rrs = NULL;
+    size_t nrr = 0;
+    int rc = relevant_rrset(cfg, identifier, &wildcard, &name, &rrs, &nrr, problem);
+    if (rc == 0 && rrs)
+        *problem = va_caa_evaluate(rrs, nrr, name, wildcard, method, account_uri, caa_identities, n);
+    rrset_clear(rrs, nrr);
+    free(name);
+    return rc == 0 && !*problem ? 0 : -1;
+}
+
+int va_caa_methods_allowed(const va_config *cfg, const char *identifier, bool wildcard,
+                           const char *const *methods, size_t nmethods, const char *account_uri,
+                           const char *const *caa_identities, size_t n, bool *allowed)
+{
+    for (size_t i = 0; i < nmethods; i++) allowed[i] = true;
+    if (!identifier || va_is_ip_literal(identifier)) return 0;
+    char *name = NULL;
+    va_caa_rr *rrs = NULL;
+    size_t nrr = 0;
+    acme_problem *p = NULL;
+    int rc = relevant_rrset(cfg, identifier, &wildcard, &name, &rrs, &nrr, &p);
+    for (size_t i = 0; rc == 0 && rrs && i < nmethods; i++) {
+        acme_problem *deny = va_caa_evaluate(rrs, nrr, name, wildcard, methods[i], account_uri, caa_identities, n);
+        allowed[i] = deny == NULL;
+        problem_free(deny);
     }
-    char *name = xstrdup(start);
-    for (char *c = name; *c; c++) *c = (char)tolower((unsigned char)*c);
-    size_t len = strlen(name);
-    if (len && name[len - 1] == '.') name[len - 1] = '\0';
-    /* Climb: example.sub.example.com, sub.example.com, example.com, com. */
-    for (const char *cur = name; cur && *cur;) {
-        rc = check_at(&ctx, cur, name, wildcard, method, account_uri, caa_identities, n, problem);
-        if (rc != 1) break;
-        rc = 0;
-        cur = strchr(cur, '.');
-        if (cur) cur++;
-    }
+    problem_free(p);
+    rrset_clear(rrs, nrr);
     free(name);
     return rc == 0 ? 0 : -1;
 }

@@ -54,5 +54,12 @@ void va_result_clear(va_result *r);
 int va_check_caa(const va_config *cfg, const char *identifier, bool wildcard, const char *method,
                  const char *account_uri, const char *const *caa_identities, size_t n,
                  acme_problem **problem);
+/* One CAA lookup, evaluated for each of nmethods challenge types: allowed[i]
+ * says whether CAA lets this CA issue with methods[i] (RFC 8657
+ * validationmethods, accounturi). 0, or -1 when the lookup failed (then
+ * every allowed[i] stays true: the attempt itself will fail closed). */
+int va_caa_methods_allowed(const va_config *cfg, const char *identifier, bool wildcard,
+                           const char *const *methods, size_t nmethods, const char *account_uri,
+                           const char *const *caa_identities, size_t n, bool *allowed);
 
 #endif

@@ -268,7 +268,13 @@ def main():
             assert rr.status == 200, rr
             az = c.poll(r.json["authorizations"][0], lambda j: j["status"] == "invalid", 30).json
             assert "retry-options" not in az, f"offered after the last attempt: {az.get('retry-options')}"
+            # The same request again is a repeat (draft: safe, nothing
+            # changes): 200 with the authorization as it is now.
             rr = c.post(ro["url"], {"challenge": pick["url"]})
+            assert rr.status == 200 and rr.json["status"] == "invalid" and "retry-options" not in rr.json, rr
+            # Any other challenge: no attempts left.
+            other = [x for x in az["challenges"] if x["status"] == "pending"][0]
+            rr = c.post(ro["url"], {"challenge": other["url"]})
             assert rr.status == 403 and rr.problem == "retryNotAllowed", rr
         run.case("re-enables per authorization stop with the attempts", reenable_limit)
 

@@ -26,6 +26,7 @@ static const edge authz_allowed[] = {
     {AUTHZ_VALID, AUTHZ_EV_REVOKE, AUTHZ_REVOKED},
     {AUTHZ_INVALID, AUTHZ_EV_REENABLE, AUTHZ_PENDING},     /* retry-options */
     {AUTHZ_INVALID, AUTHZ_EV_DEACTIVATE, AUTHZ_DEACTIVATED}, /* withdraws an offer */
+    {AUTHZ_PENDING, AUTHZ_EV_CHALLENGE_FAILED_KEPT, AUTHZ_PENDING}, /* pending-hold */
 };
 
 static const edge order_allowed[] = {
