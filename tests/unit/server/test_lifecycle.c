@@ -378,6 +378,10 @@ static void test_fail_reenable_issue(void)
     new_order("order-1", ids, 1, "ari-old", T0, &o);
     CHECK_INT_EQ(o.status, ORDER_PENDING);
     rec_order_clear(&o);
+    /* A second order reusing the same pending authorization follows it too. */
+    new_order("order-1b", ids, 1, NULL, T0, &o);
+    CHECK_INT_EQ(o.status, ORDER_PENDING);
+    rec_order_clear(&o);
     CHECK_INT_EQ(get_order("order-1", &o), 0);
     CHECK_INT_EQ(o.status, ORDER_PENDING);
     rec_order_clear(&o);
@@ -486,6 +490,11 @@ static void test_fail_reenable_issue(void)
     }
     CHECK(order_may_come_back(&o, T0 + 3));
     rec_order_clear(&o);
+    CHECK_INT_EQ(get_order("order-1b", &o), 0);
+    CHECK_INT_EQ(o.status, ORDER_INVALID);
+    CHECK_INT_EQ(o.invalid_reason, INVALID_AUTHZ);
+    CHECK(o.error && o.error->nsub == 1);
+    rec_order_clear(&o);
 
     /* The failure counts towards the failed-validation limit. */
     t = rtx();
@@ -555,6 +564,10 @@ static void test_fail_reenable_issue(void)
     CHECK_INT_EQ(o.invalid_reason, INVALID_NONE);
     CHECK(o.error == NULL);
     rec_order_clear(&o);
+    CHECK_INT_EQ(get_order("order-1b", &o), 0);
+    CHECK_INT_EQ(o.status, ORDER_PENDING);
+    CHECK(o.error == NULL);
+    rec_order_clear(&o);
     CHECK_INT_EQ(reenable(aid, dns, T0 + 11), 1); /* pending now: no second re-enable */
 
     /* A late result of the first attempt changes nothing. */
@@ -583,6 +596,9 @@ static void test_fail_reenable_issue(void)
     CHECK(c.error == NULL);
     rec_chall_clear(&c);
     CHECK_INT_EQ(get_order("order-1", &o), 0);
+    CHECK_INT_EQ(o.status, ORDER_READY);
+    rec_order_clear(&o);
+    CHECK_INT_EQ(get_order("order-1b", &o), 0);
     CHECK_INT_EQ(o.status, ORDER_READY);
     rec_order_clear(&o);
 
@@ -832,7 +848,11 @@ static void test_two_failed_authzs(void)
     rec_order_clear(&o);
 
     /* Re-enable e (with its untried dns-01): f still invalid, the order stays
-     * invalid and forgets e's failure. */
+     * invalid. Its error is not asserted here: the draft (order-offer) says
+     * the error is unchanged while the order is invalid, lifecycle.c drops
+     * e's subproblem and leaves detail "2 authorizations failed" and e's
+     * top-level type with only f's subproblem left (reported to the
+     * maintainer; which is meant is theirs to decide). */
     CHECK_INT_EQ(reenable(e, edns, T0 + 20), 0);
     CHECK_INT_EQ(get_authz(e, &a), 0);
     CHECK_INT_EQ(a.nchall, 3); /* a listed challenge: nothing joins the list */
@@ -841,9 +861,8 @@ static void test_two_failed_authzs(void)
     rec_authz_clear(&a);
     CHECK_INT_EQ(get_order("order-ef", &o), 0);
     CHECK_INT_EQ(o.status, ORDER_INVALID);
-    CHECK(o.error && o.error->nsub == 1);
-    if (o.error && o.error->nsub == 1)
-        CHECK_STR_EQ(o.error->subproblems[0].identifier.value, "f.example.org");
+    CHECK_INT_EQ(o.invalid_reason, INVALID_AUTHZ);
+    CHECK(o.error != NULL);
     rec_order_clear(&o);
     /* Re-enable f: the order is pending again. */
     CHECK_INT_EQ(reenable(f, fdns, T0 + 20), 0);
