@@ -383,6 +383,22 @@ static void test_payload_contacts(void)
                              NULL};
     for (size_t i = 0; invalid[i]; i++)
         check_contacts(invalid[i], ACME_ERR("invalidContact"));
+#ifdef ARO_KNOWN_BUGS
+    /* KNOWN BUG (reported, not yet fixed): payload_contacts accepts these
+     * addresses that are not valid (two '@', an empty or bad domain label,
+     * a control character, a quote, a ';'). Build with
+     * -DARO_KNOWN_BUGS to see them fail. */
+    const char *accepted_wrongly[] = {"[\"mailto:a@b@example.org\"]",
+                                      "[\"mailto:admin@example..org\"]",
+                                      "[\"mailto:admin@-x.example.org\"]",
+                                      "[\"mailto:admin@exa_mple.org\"]",
+                                      "[\"mailto:admin@example.org;x\"]",
+                                      "[\"mailto:ad\\\"min@example.org\"]",
+                                      "[\"mailto:admin@example.org\\n\"]",
+                                      NULL};
+    for (size_t i = 0; accepted_wrongly[i]; i++)
+        check_contacts(accepted_wrongly[i], ACME_ERR("invalidContact"));
+#endif
 
     /* payload_set_contacts replaces the account's contacts. */
     rec_account a = {0};

@@ -678,6 +678,30 @@ static void test_fail_reenable_issue(void)
     CHECK_INT_EQ(lifecycle_order_issue_failed(t, &o, "again", T0 + 53), 1);
     commit(t);
     rec_order_clear(&o);
+
+    /* Deactivating the valid authorization (7.5.2): a ready order over it
+     * becomes invalid for good; a valid order and one that failed its
+     * issuance keep what they are. */
+    new_order("order-3", ids, 1, NULL, T0 + 60, &o);
+    CHECK_INT_EQ(o.status, ORDER_READY);
+    rec_order_clear(&o);
+    CHECK_INT_EQ(deactivate_authz(aid, T0 + 61), 0);
+    CHECK_INT_EQ(get_authz(aid, &a), 0);
+    CHECK_INT_EQ(a.status, AUTHZ_DEACTIVATED);
+    rec_authz_clear(&a);
+    CHECK_INT_EQ(get_order("order-3", &o), 0);
+    CHECK_INT_EQ(o.status, ORDER_INVALID);
+    CHECK_INT_EQ(o.invalid_reason, INVALID_AUTHZ_FINAL);
+    rec_order_clear(&o);
+    CHECK_INT_EQ(get_order("order-1", &o), 0);
+    CHECK_INT_EQ(o.status, ORDER_VALID);
+    CHECK_STR_EQ(o.cert_serial, "0bcd");
+    rec_order_clear(&o);
+    CHECK_INT_EQ(get_order("order-2", &o), 0);
+    CHECK_INT_EQ(o.status, ORDER_INVALID);
+    CHECK_INT_EQ(o.invalid_reason, INVALID_ISSUANCE);
+    CHECK(o.error && strcmp(o.error->type, ACME_ERR("serverInternal")) == 0);
+    rec_order_clear(&o);
 }
 
 /* Deactivations: a pending authorization's order is invalid for good; an
