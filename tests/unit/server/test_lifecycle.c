@@ -202,7 +202,7 @@ static int apply(const char *authz_id, const char *chall_id, unsigned seq, va_re
                  validation_applied *out)
 {
     store_txn *t = wtx();
-    int rc = lifecycle_validation_result(&cfg, t, authz_id, chall_id, seq, res, now, out);
+    int rc = lifecycle_validation_result(&cfg, t, authz_id, chall_id, seq, res, NULL, 0, now, out);
     if (rc < 0)
         store_abort(t);
     else
@@ -425,7 +425,7 @@ static void test_fail_reenable_issue(void)
     /* The failure: challenge, authorization and order invalid; an offer. */
     r = failure("connection", "connection refused");
     t = wtx();
-    CHECK_INT_EQ(lifecycle_validation_result(&cfg, t, aid, http, 1, &r, T0 + 2, &out), 0);
+    CHECK_INT_EQ(lifecycle_validation_result(&cfg, t, aid, http, 1, &r, NULL, 0, T0 + 2, &out), 0);
     commit(t);
     CHECK(r.problem == NULL);     /* taken */
     CHECK(r.record_json == NULL); /* taken */
