@@ -1,7 +1,9 @@
 #include "acme/payload.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rules/identifiers.h"
 #include "strv.h"
@@ -77,6 +79,40 @@ acme_problem *payload_time(yajl_val payload, const char *key, char **out)
     return NULL;
 }
 
+/* RFC 5322 3.2.3 dot-atom for the local part (without the characters a
+ * mailto: URI would read as header fields, RFC 6068 2), a DNS name of two
+ * labels or more for the domain (RFC 1035 2.3.4), as Boulder asks. */
+static bool email_ok(const char *addr)
+{
+    const char *at = strchr(addr, '@');
+    if (!at || at == addr || strchr(at + 1, '@'))
+        return false;
+    for (const char *p = addr; p < at; p++) {
+        bool dot = *p == '.';
+        if (dot && (p == addr || p + 1 == at || p[1] == '.'))
+            return false;
+        if (!dot && !isalnum((unsigned char)*p) && !strchr("!#$'*+/=^_`{|}~-", *p))
+            return false;
+    }
+    const char *d = at + 1;
+    size_t len = strlen(d), labels = 0;
+    if (len == 0 || len > 253)
+        return false;
+    while (*d) {
+        size_t ll = strcspn(d, ".");
+        if (ll == 0 || ll > 63 || d[0] == '-' || d[ll - 1] == '-')
+            return false;
+        for (size_t i = 0; i < ll; i++)
+            if (!isalnum((unsigned char)d[i]) && d[i] != '-')
+                return false;
+        labels++;
+        d += ll;
+        if (*d == '.' && !*++d)
+            return false; /* a trailing dot */
+    }
+    return labels >= 2;
+}
+
 acme_problem *payload_contacts(yajl_val contact)
 {
     if (!contact)
@@ -88,11 +124,10 @@ acme_problem *payload_contacts(yajl_val contact)
         if (!YAJL_IS_STRING(c))
             return problem_new("malformed", 400, "\"contact\" must be an array of URLs");
         const char *s = YAJL_GET_STRING(c);
-        if (strncmp(s, "mailto:", 7) != 0)
+        /* URI schemes are case-insensitive (RFC 3986 3.1). */
+        if (strncasecmp(s, "mailto:", 7) != 0)
             return problem_new("unsupportedContact", 400, "contact \"%s\": only mailto: is supported", s);
-        const char *addr = s + 7, *at = strchr(addr, '@');
-        if (!at || at == addr || !strchr(at, '.') || strpbrk(addr, ",?&% \t<>") || at[1] == '.' ||
-            addr[strlen(addr) - 1] == '.')
+        if (!email_ok(s + 7))
             return problem_new("invalidContact", 400, "contact \"%s\" is not a valid email address", s);
     }
     return NULL;

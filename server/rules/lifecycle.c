@@ -95,17 +95,28 @@ static void add_failure_subproblem(rec_order *o, const rec_authz *a, const acme_
                     cause && cause->detail ? cause->detail : "authorization failed");
 }
 
+/* The order's error names the authorizations that keep it invalid: a's
+ * failure leaves it when a is re-enabled, and the top level follows what
+ * is left (its type, "authorization for NAME failed" or "N ... failed"). */
 static void drop_subproblem_of(rec_order *o, const rec_authz *a)
 {
-    for (size_t j = 0; o->error && j < o->error->nsub; j++) {
-        acme_problem *sp = &o->error->subproblems[j];
+    acme_problem *e = o->error;
+    for (size_t j = 0; e && j < e->nsub; j++) {
+        acme_problem *sp = &e->subproblems[j];
         if (sp->identifier.value && strcmp(sp->identifier.value, a->identifier.value) == 0) {
             problem_clear(sp);
-            memmove(sp, sp + 1, (o->error->nsub - j - 1) * sizeof(*sp));
-            o->error->nsub--;
-            return;
+            memmove(sp, sp + 1, (e->nsub - j - 1) * sizeof(*sp));
+            e->nsub--;
+            break;
         }
     }
+    if (!e || e->nsub == 0)
+        return;
+    free(e->type);
+    e->type = xstrdup(e->subproblems[0].type);
+    free(e->detail);
+    e->detail = e->nsub == 1 ? xasprintf("authorization for %s failed", e->subproblems[0].identifier.value)
+                             : xasprintf("%zu authorizations failed", e->nsub);
 }
 
 /* The orders of a after a's status changed (7.1.6): each takes the event

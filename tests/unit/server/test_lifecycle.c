@@ -872,11 +872,7 @@ static void test_two_failed_authzs(void)
     rec_order_clear(&o);
 
     /* Re-enable e (with its untried dns-01): f still invalid, the order stays
-     * invalid. Its error is not asserted here: the draft (order-offer) says
-     * the error is unchanged while the order is invalid, lifecycle.c drops
-     * e's subproblem and leaves detail "2 authorizations failed" and e's
-     * top-level type with only f's subproblem left (reported to the
-     * maintainer; which is meant is theirs to decide). */
+     * invalid, and its error names only what keeps it so: f's failure. */
     CHECK_INT_EQ(reenable(e, edns, T0 + 20), 0);
     CHECK_INT_EQ(get_authz(e, &a), 0);
     CHECK_INT_EQ(a.nchall, 3); /* a listed challenge: nothing joins the list */
@@ -887,6 +883,13 @@ static void test_two_failed_authzs(void)
     CHECK_INT_EQ(o.status, ORDER_INVALID);
     CHECK_INT_EQ(o.invalid_reason, INVALID_AUTHZ);
     CHECK(o.error != NULL);
+    if (o.error) {
+        CHECK_STR_EQ(o.error->type, ACME_ERR("dns"));
+        CHECK_STR_EQ(o.error->detail, "authorization for f.example.org failed");
+        CHECK_INT_EQ(o.error->nsub, 1);
+        if (o.error->nsub == 1)
+            CHECK_STR_EQ(o.error->subproblems[0].identifier.value, "f.example.org");
+    }
     rec_order_clear(&o);
     /* Re-enable f: the order is pending again. */
     CHECK_INT_EQ(reenable(f, fdns, T0 + 20), 0);
