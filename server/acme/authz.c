@@ -68,11 +68,13 @@ void handle_authz(server *srv, const http_request *rq, http_response *rs, const 
                        authz_status_name(now_status));
         goto out;
     }
-    if (rc < 0) {
+    authz_view now;
+    if (rc < 0 || repo_authz_view_of(t, &v.authz, &now) < 0) {
         response_store_error(rs);
         goto out;
     }
-    auth_commit_answer(&t, rs, 200, authz_render_now(srv, rq->base, &v, rq->now));
+    auth_commit_answer(&t, rs, 200, authz_render_now(srv, rq->base, &now, rq->now));
+    authz_view_clear(&now);
 out:
     store_abort(t);
     if (have)

@@ -189,6 +189,9 @@ static void validation_apply(server *srv, void *arg)
     if (rc != 0 || store_commit(t, NULL) < 0) {
         if (rc != 0)
             store_abort(t);
+        /* Stale: a newer attempt, a deactivation or an expiry came first. */
+        if (rc == 1)
+            metrics_inc(srv->m, "aro_validation_results_discarded_total", NULL);
         return;
     }
     count_validation(srv, done.chall_type, valid);

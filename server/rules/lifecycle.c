@@ -369,8 +369,8 @@ static int decide_after_failure(const server_config *cfg, store_txn *t, rec_auth
     return rc;
 }
 
-/* failureMode processing: the challenges kept processing end with their
- * authorization. */
+/* failureMode processing: the challenges kept processing end (invalid,
+ * their error kept) when their authorization does, valid or invalid. */
 static int end_kept_challenges(store_txn *t, const rec_authz *a, const char *except)
 {
     for (size_t i = 0; i < a->nchall; i++) {
@@ -433,6 +433,8 @@ int lifecycle_validation_result(const server_config *cfg, store_txn *t, const ch
     rc = -1;
     if (res->valid) {
         if (!chall_apply(&c, CHALL_EV_SUCCEED) || !authz_apply(&a, AUTHZ_EV_CHALLENGE_VALID, now))
+            goto out;
+        if (cfg->failure_mode == FAILURE_PROCESSING && end_kept_challenges(t, &a, c.id) < 0)
             goto out;
         c.validated = now;
         /* 7.1.4: a valid authorization carries its (longer) expiry. */
