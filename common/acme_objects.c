@@ -113,6 +113,8 @@ int acme_retry_options_decode(yajl_val v, acme_retry_options *r, aro_err *err)
     if (decode_time(v, "notBefore", &r->not_before, err) < 0 ||
         decode_time(v, "expires", &r->expires, err) < 0)
         return -1;
+    if (json_get_bool(v, "hold", false, &r->hold, err) < 0)
+        return -1;
     long long n;
     rc = json_get_int(v, "attemptsRemaining", false, &n, err);
     if (rc < 0)
@@ -345,6 +347,8 @@ void acme_retry_options_write(json_gen *g, const acme_retry_options *r)
         write_time(g, "expires", r->expires);
     if (r->attempts_remaining >= 0)
         jg_kv_int(g, "attemptsRemaining", r->attempts_remaining);
+    if (r->hold)
+        jg_kv_bool(g, "hold", true);
     jg_obj_close(g);
 }
 

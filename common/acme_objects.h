@@ -39,6 +39,7 @@ struct acme_retry_options {
     time_t not_before;          /* 0 when absent */
     time_t expires;             /* deadline for re-enabling; 0 when absent */
     long attempts_remaining;    /* -1 when absent */
+    bool hold;                  /* on an order: its client asked for pending-hold */
 };
 
 typedef struct {

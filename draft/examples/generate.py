@@ -46,14 +46,16 @@ DRAFT = os.path.join(SOURCE, "draft", "draft-aro-acme-retry-options.md")
 MARKERS = [
     "directory-meta",
     "authz-invalid-with-retry-options",
-    "challenge-invalid-with-retry-options",
     "order-invalid-with-retry-options",
     "reenable-request",
     "reenable-response",
     "reenable-refused-too-early",
     "reenable-refused-not-allowed",
     "challenge-post-on-invalid-authz",
+    "neworder-request-hold",
+    "authz-held-with-retry-options",
 ]
+REQUESTS = ("reenable-request", "neworder-request-hold")
 
 # The server is configured like an example CA, so these appear verbatim.
 SERVER_CONFIG = {
@@ -63,6 +65,7 @@ SERVER_CONFIG = {
 }
 NAME_A = "www.example.org"   # http-01 fails, then dns-01 through a re-enable
 NAME_B = "example.org"       # every type fails: attempts used up
+NAME_C = "hold.example.org"  # pending-hold: http-01 fails, the authorization stays pending
 BASE_TIME = datetime.datetime(2025, 3, 1, 14, 10, 7, tzinfo=datetime.timezone.utc)
 AUTHZ_LIFETIME = 3600        # aro-server's default authzPendingLifetimeSeconds
 SHOWN_HEADERS = ["Content-Type", "Replay-Nonce", "Retry-After", "Location", "Link"]
@@ -92,6 +95,18 @@ def record_response(r):
             hdrs.append([name, v])
     return {"start": f"HTTP/1.1 {r.status} {http.HTTPStatus(r.status).phrase}", "headers": hdrs,
             "body": r.json}
+
+
+def signed_post(c, base, url, payload):
+    """POST payload as a JWS; the answer, and the request as the draft
+    shows it (RFC 8555 notation, the signature elided later)."""
+    jws = c.sign(url, payload)
+    r = c.post(url, None, raw=json.dumps(jws))
+    protected = json.loads(base64.urlsafe_b64decode(jws["protected"] + "=="))
+    shown = {"start": f"POST {url[len(base):]} HTTP/1.1",
+             "headers": [["Host", "example.com"], ["Content-Type", "application/jose+json"]],
+             "body": {"protected": protected, "payload": payload, "signature": jws["signature"]}}
+    return r, shown
 
 
 def wait_until(rfc3339):
@@ -147,7 +162,6 @@ def run():
         az = fail_with(c, az_a, "http-01")
         failed = c.challenge_of(az, "http-01")
         out["authz-invalid-with-retry-options"] = record_response(c.get(az_a))
-        out["challenge-invalid-with-retry-options"] = record_response(c.get(failed["url"]))
         o = c.get(order_url)
         assert o.json["status"] == "invalid" and o.json["retry-options"]["authorizations"] == [az_a], o
         out["order-invalid-with-retry-options"] = record_response(o)
@@ -174,16 +188,8 @@ def run():
         # The re-enable to dns-01, provisioned first.
         cts.set_txt(NAME_A, c.dns_value(dns["token"]))
         wait_until(ro["notBefore"])
-        payload = {"challenge": dns["url"]}
-        jws = c.sign(ro["url"], payload)
-        r = c.post(ro["url"], None, raw=json.dumps(jws))
+        r, out["reenable-request"] = signed_post(c, base, ro["url"], {"challenge": dns["url"]})
         assert r.status == 200 and r.json["status"] == "pending", r
-        protected = json.loads(base64.urlsafe_b64decode(jws["protected"] + "=="))
-        path = ro["url"][len(base):]
-        out["reenable-request"] = {"start": f"POST {path} HTTP/1.1",
-                                   "headers": [["Host", "example.com"], ["Content-Type", "application/jose+json"]],
-                                   "body": {"protected": protected, "payload": payload,
-                                            "signature": jws["signature"]}}
         out["reenable-response"] = record_response(r)
         assert c.wait_authz(az_a).json["status"] == "valid"
 
@@ -204,6 +210,19 @@ def run():
         assert r.status == 403 and r.problem == "retryNotAllowed", r
         out["reenable-refused-not-allowed"] = record_response(r)
 
+        # Pending-hold: the client opts in at newOrder; http-01 fails and the
+        # authorization stays pending with the offer in it.
+        r, out["neworder-request-hold"] = signed_post(
+            c, base, c.dir["newOrder"],
+            {"identifiers": [{"type": "dns", "value": NAME_C}], "retry-options": {"hold": True}})
+        assert r.status == 201, r
+        az_c = r.json["authorizations"][0]
+        held = c.get(az_c).json
+        assert c.post(c.challenge_of(held, "http-01")["url"], {}).status == 200
+        held = c.poll(az_c, lambda j: c.challenge_of(j, "http-01")["status"] == "invalid").json
+        assert held["status"] == "pending" and "url" not in held["retry-options"], held
+        out["authz-held-with-retry-options"] = record_response(c.get(az_c))
+
         # The offer's times as the draft describes them.
         def ts(s):
             return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").timestamp()
@@ -217,10 +236,16 @@ def run():
 # ------------------------------------------------------------ normalization
 
 def placeholder(kind, n, length):
-    """A stable stand-in of the same length, starting with a letter."""
+    """A stable stand-in of the same length, starting with a letter, and
+    canonical base64url of whole bytes where the length allows it (a token
+    is base64url of 32 random bytes, RFC 8555 8.1: 43 characters whose
+    last one carries two zero bits)."""
     salt = 0
     while True:
-        s = b64u(hashlib.sha256(f"aro-example {kind} {n} {salt}".encode()).digest() * 2)[:length]
+        raw = hashlib.sha256(f"aro-example {kind} {n} {salt}".encode()).digest() * 2
+        s = b64u(raw[:length * 6 // 8])
+        if len(s) < length:
+            s = b64u(raw)[:length]
         if s[0].isalnum():
             return s
         salt += 1
@@ -305,9 +330,10 @@ def normalize(raw, ctx):
         pat = re.compile("|".join(re.escape(v) for v in sorted(mapping, key=len, reverse=True)))
         out = {k: walk(v, lambda s: pat.sub(lambda m: mapping[m.group(0)], s) if isinstance(s, str) else s)
                for k, v in out.items()}
-    sig = out["reenable-request"]["body"]["signature"]
-    full = placeholder("signature", 1, len(sig))
-    out["reenable-request"]["body"]["signature"] = full[:16] + "..." + full[-16:]
+    for n, key in enumerate(REQUESTS, 1):
+        sig = out[key]["body"]["signature"]
+        full = placeholder("signature", n, len(sig))
+        out[key]["body"]["signature"] = full[:16] + "..." + full[-16:]
     return out
 
 
@@ -446,7 +472,7 @@ def view(rec, name):
             v = "<seconds>" if v.isdigit() and int(v) > 0 else v
         hdrs.append([k, v])
     body = walk(rec["body"], lambda s: TIME_RE.sub("<time>", s) if isinstance(s, str) else s)
-    if name == "reenable-request" and isinstance(body, dict):
+    if name in REQUESTS and isinstance(body, dict):
         prot = body.get("protected")
         body = {"payload": body.get("payload"),
                 "protected member names": sorted(prot) if isinstance(prot, dict) else prot}
@@ -478,7 +504,7 @@ def update(generated, md_lines):
     blocks = find_blocks(md_lines)
     for name in sorted(MARKERS, key=lambda n: -blocks[n][0]):   # bottom up: indices stay valid
         a, b, _ = blocks[name]
-        md_lines[a:b] = render(generated[name], request=(name == "reenable-request"))
+        md_lines[a:b] = render(generated[name], request=(name in REQUESTS))
     return md_lines
 
 

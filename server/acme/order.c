@@ -32,6 +32,8 @@ static int order_options(server *srv, store_txn *t, const acme_auth *a, rec_orde
         p = payload_time(a->payload, "notAfter", &o->not_after);
     if (!p)
         p = payload_retry_options(a->payload, &o->hold);
+    /* Honoured only where advertised; the order echoes what it got. */
+    o->hold = o->hold && srv->cfg.retry_options && srv->cfg.pending_hold;
     if (p) {
         response_problem(rs, p);
         problem_free(p);
@@ -96,7 +98,7 @@ static int order_authorizations(server *srv, store_txn *t, const acme_auth *a, r
             snprintf(az.account_id, sizeof(az.account_id), "%s", a->acct.id);
             identifier_copy(&az.identifier, &id);
             az.wildcard = wildcard;
-            az.hold = o->hold && srv->cfg.retry_options && srv->cfg.pending_hold;
+            az.hold = o->hold;
             rc = lifecycle_authz_create(&srv->cfg, t, &az, now, challs_created);
             (*authzs_created)++;
         }
@@ -212,7 +214,8 @@ void handle_order(server *srv, const http_request *rq, http_response *rs, const 
     order_status st = order_status_at(o.status, o.expires, rq->now);
     if (st == ORDER_PENDING || st == ORDER_PROCESSING)
         rs->retry_after = srv->cfg.retry_after_order;
-    rs->location = url_for(rq->base, "order", o.id);
+    /* No Location: the client already has the URL (RFC 8555 7.4 shows one
+     * on newOrder's 201 and on finalize, not on reads). */
     response_json(rs, 200, order_render_now(srv, t, rq->base, &o, rq->now));
 out:
     store_abort(t);

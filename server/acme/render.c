@@ -103,9 +103,12 @@ char *render_order(const char *base, const rec_order *o, const order_offer *offe
     if (out.status == ORDER_VALID && o->cert_serial)
         cert = url_for(base, "cert", o->cert_serial);
     out.certificate = cert;
-    if (offer && offer->open) {
+    if ((offer && offer->open) || o->hold) {
         out.retry = xcalloc(1, sizeof(*out.retry));
         out.retry->attempts_remaining = -1;
+        out.retry->hold = o->hold; /* the client asked for pending-hold */
+    }
+    if (offer && offer->open) {
         out.retry->not_before = offer->not_before;
         for (size_t i = 0; i < offer->nauthz; i++) {
             char *u = url_for(base, "authz", offer->authz_ids[i]);

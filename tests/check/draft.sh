@@ -28,7 +28,7 @@ cp "$draft/$md" "$tmp/" || fail "copy source"
 cp -r "$draft/.refcache" "$tmp/.refcache" || fail "copy refcache"
 
 docname=$(sed -n 's/^docname: *//p' "$tmp/$md" | head -1)
-[ "$docname" = "draft-aro-acme-retry-options-00" ] || fail "docname is '$docname'"
+[ "$docname" = "draft-aro-acme-retry-options-01" ] || fail "docname is '$docname'"
 xml="$tmp/$docname.xml"
 
 # Offline: nothing is fetched; a missing cache file becomes a broken reference.
@@ -67,12 +67,28 @@ for f in "$tmp"/.refcache/reference.*.xml; do
 done
 
 # The JSON examples are marked for draft/examples/generate.sh.
-for ex in directory-meta authz-invalid-with-retry-options \
-          challenge-invalid-with-retry-options order-invalid-with-retry-options \
+for ex in directory-meta authz-invalid-with-retry-options authz-held-with-retry-options \
+          order-invalid-with-retry-options neworder-request-hold \
           reenable-request reenable-response reenable-refused-too-early \
           reenable-refused-not-allowed challenge-post-on-invalid-authz; do
   grep -q "^<!-- example: $ex -->" "$tmp/$md" || fail "example marker '$ex' missing"
 done
+
+# The size of the document: words of the sections before the appendices
+# (the normative core) and of the whole, prose and examples apart.
+python3 - "$tmp/$md" <<'PY' || fail "word count"
+import re, sys
+text = open(sys.argv[1]).read()
+body = text.split("--- middle", 1)[1]
+core, back = body.split("--- back", 1)
+def words(s):
+    prose = re.sub(r"~~~.*?~~~", " ", s, flags=re.S)
+    prose = re.sub(r"<!--.*?-->", " ", prose, flags=re.S)
+    return len(prose.split()), len(s.split())
+c, b = words(core), words(back)
+print(f"words: sections before the appendices {c[0]} (with examples {c[1]}); appendices {b[0]}; "
+      f"whole document {c[0] + b[0]} (with examples {c[1] + b[1]})")
+PY
 
 echo "OK: $docname.xml converts offline and is well-formed" \
      "($(grep -c '<reference ' "$xml") references)"
