@@ -35,7 +35,13 @@ static int held_choice_refused(server *srv, const authz_view *v, const rec_chall
     authz_offer offer;
     offer_for_authz(&srv->cfg, v, now, &offer);
     int ret = 0;
-    if (offer.state != OFFER_OPEN || offer.reenable) {
+    bool held = v->authz.hold && v->authz.nfailures > 0;
+    if (held && offer.state != OFFER_OPEN && c->status == CHALL_PENDING) {
+        /* Held after a failure, but the offer closed (policy, switch):
+         * no further attempt. */
+        response_error(rs, "retryNotAllowed", 403, "%s", offer.reason ? offer.reason : "no offer stands");
+        ret = -1;
+    } else if (offer.state != OFFER_OPEN || offer.reenable) {
         if (!strv_contains(v->authz.chall_ids, v->authz.nchall, c->id)) {
             response_error(rs, "malformed", 400, "this challenge is not offered by its authorization");
             ret = -1;
