@@ -257,7 +257,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     j->token = h2o_mem_alloc_shared(&req->pool, sizeof(req_token), on_req_disposed);
     j->token->job = j;
     bool queued = j->srv->writer ? writer_submit(j->srv->writer, run_in_batch, job_done, j)
-                                 : worker_submit(j->srv->request_workers, run_job, j);
+                                 : worker_submit(j->srv->request_workers, NULL, run_job, j);
     if (!queued) {
         response_error(&j->rs, "serverInternal", 503, "the server is overloaded; retry later");
         j->rs.retry_after = 1;

@@ -231,6 +231,7 @@ static void apply_key(cfg_ctx *x, server_config *c, const char *k, yajl_val v)
     else if (!strcmp(k, "allowPrivateTargets")) c->va.deny_private_targets = !get_bool(x, v, k);
     else if (!strcmp(k, "validationTimeoutSeconds")) c->va.timeout_ms = (int)get_long(x, v, k, 1, 120) * 1000;
     else if (!strcmp(k, "validationWorkers")) c->va_workers = (int)get_long(x, v, k, 1, 256);
+    else if (!strcmp(k, "validationWorkersPerAccount")) c->va_workers_per_account = (int)get_long(x, v, k, 1, 256);
     else if (!strcmp(k, "validationSleepMs")) c->va_sleep_ms = get_long(x, v, k, 0, 60000);
     else if (!strcmp(k, "groupCommit")) c->group_commit = get_bool(x, v, k);
     else if (!strcmp(k, "serverRetries")) c->va_same_challenge_retries = (int)get_long(x, v, k, 0, 10);

@@ -68,6 +68,7 @@ typedef struct {
     /* validation */
     va_config va;
     int va_workers;             /* default 8 */
+    int va_workers_per_account; /* threads one account's jobs may hold at once; 0 (default) = half */
     long va_sleep_ms;           /* delay before validating (Pebble's VA sleep), default 0 */
     bool va_always_valid;
     int va_same_challenge_retries; /* RFC 8555 8.2 server-side retries of a failed attempt, default 0 */
