@@ -64,7 +64,7 @@ int main(int argc, char **argv)
         goto out;
     }
     char *store_dir = xasprintf("%s/store", srv.cfg.data_dir);
-    srv.st = store_open(store_dir, &err);
+    srv.st = store_open(store_dir, (size_t)srv.cfg.store_map_mib << 20, &err);
     free(store_dir);
     if (!srv.st) {
         fprintf(stderr, "aro-server: %s\n", err.msg);

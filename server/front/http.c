@@ -196,9 +196,12 @@ static void job_done(void *arg, bool committed)
 {
     request_job *j = arg;
     if (!committed) {
+        /* On the writer's thread, right after the failed commit: the
+         * store tells whether it failed for want of room (503 "full"). */
         response_clear(&j->rs);
-        response_error(&j->rs, "serverInternal", 500, "the store failed to commit; nothing was changed");
-        j->rs.retry_after = 1;
+        response_store_error(&j->rs);
+        if (j->rs.retry_after < 0)
+            j->rs.retry_after = 1;
     }
     h2o_multithread_send_message(j->receiver, &j->super);
 }

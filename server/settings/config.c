@@ -20,6 +20,7 @@ void config_defaults(server_config *c)
     c->log_level = 1;
     c->retry_options = true;
     c->group_commit = true;
+    c->store_map_mib = 16384;
     c->order_lifetime = 3600;
     c->authz_pending_lifetime = 3600;
     c->authz_valid_lifetime = 30 * 86400;
@@ -234,6 +235,7 @@ static void apply_key(cfg_ctx *x, server_config *c, const char *k, yajl_val v)
     else if (!strcmp(k, "validationWorkersPerAccount")) c->va_workers_per_account = (int)get_long(x, v, k, 1, 256);
     else if (!strcmp(k, "validationSleepMs")) c->va_sleep_ms = get_long(x, v, k, 0, 60000);
     else if (!strcmp(k, "groupCommit")) c->group_commit = get_bool(x, v, k);
+    else if (!strcmp(k, "storeMapSizeMiB")) c->store_map_mib = get_long(x, v, k, 1, 1L << 20);
     else if (!strcmp(k, "serverRetries")) c->va_same_challenge_retries = (int)get_long(x, v, k, 0, 10);
     else if (!strcmp(k, "serverRetryDelayMs")) c->va_same_challenge_retry_delay_ms = get_long(x, v, k, 0, 600000);
     else if (!strcmp(k, "chainLength")) c->ca.chain_length = (int)get_long(x, v, k, 2, 6);

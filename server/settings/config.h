@@ -35,6 +35,7 @@ typedef struct {
     int log_level;              /* 0 errors, 1 requests (default), 2 debug */
     bool group_commit;          /* batch requests' writes into one durable commit (default) */
     bool pebble_mode;           /* started with Pebble's -config: also serve /dir */
+    long store_map_mib;         /* the most the store may hold, MiB; default 16384 */
     /* protocol policy */
     bool retry_options;         /* the extension on (default) or --no-retry-options */
     long order_lifetime;        /* seconds, default 3600 */
