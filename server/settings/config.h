@@ -26,6 +26,26 @@ typedef struct {
     long validity_seconds;  /* 0 = default */
 } profile_cfg;
 
+/* A rate limit: at most count in any window of window seconds, with
+ * bursts up to count (GCRA, as Boulder's ratelimits package). count 0 is
+ * off. */
+typedef struct {
+    long count;
+    long window;
+} rate_limit_cfg;
+
+/* The limits of rules/limits.c; docs/configuration.md gives the defaults
+ * and why they are what they are. A count of 0 is off (Pebble mode turns
+ * them all off). */
+typedef struct {
+    int identifiers_per_order;          /* at most MAX_IDENTIFIERS (100) */
+    rate_limit_cfg new_orders_per_account;
+    long pending_authzs_per_account;
+    long pending_orders_per_account;    /* orders not yet finalized: pending or ready */
+    rate_limit_cfg certs_per_domain;    /* per registered domain (public suffix list) */
+    rate_limit_cfg duplicate_certs;     /* per exact set of identifiers */
+} limits_cfg;
+
 typedef struct {
     /* listeners and paths */
     char *listen;               /* "127.0.0.1:14000" */
@@ -44,6 +64,7 @@ typedef struct {
     bool reuse_valid_authz;     /* default true */
     int reuse_valid_pct;        /* how often a reusable one is reused, default 100 (PEBBLE_AUTHZREUSE) */
     bool reuse_pending_authz;   /* default false */
+    limits_cfg limits;
     int failed_validation_limit;/* per account+identifier per window, default 5 */
     long failed_validation_window; /* default 3600 */
     int retry_attempts;         /* attempts per authorization, default 3 */

@@ -14,6 +14,7 @@
 static const char *const table_names[TBL__COUNT] = {
     "accounts", "account_keys", "orders", "account_orders", "authzs", "authz_index",
     "challs",   "certs",        "cert_ari", "limits",       "meta",   "authz_orders",
+    "pending",
 };
 
 struct store {
