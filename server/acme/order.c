@@ -153,7 +153,11 @@ void handle_new_order(server *srv, const http_request *rq, http_response *rs)
     /* Boulder's limits (rules/limits.h); a refusal aborts the transaction:
      * the authorizations just made are not stored either. */
     long retry = 0;
-    if ((p = limit_new_order(&srv->cfg, t, &o, rq->now, &retry))) {
+    if (limit_new_order(&srv->cfg, t, &o, rq->now, &p, &retry) < 0) {
+        response_store_error(rs);
+        goto out;
+    }
+    if (p) {
         response_problem(rs, p);
         if (p->status == 429)
             rs->retry_after = retry;

@@ -80,9 +80,12 @@ static int gcra(store_txn *t, const char *limit, const char *bucket, const rate_
     return 1;
 }
 
+/* A store error, told apart from refusals (status 500: never sent as
+ * such; the caller answers with response_store_error, which knows a full
+ * store from a broken one). */
 static acme_problem *store_problem(void)
 {
-    return problem_new("serverInternal", 500, "the store failed; nothing was changed");
+    return problem_new("serverInternal", 500, "the store failed");
 }
 
 static acme_problem *rate_refusal(const char *limit, const char *what, const rate_limit_cfg *rl, long retry)
@@ -235,8 +238,8 @@ static acme_problem *pending_refusal(const char *limit, const char *what, long m
                        limit, max, what, *retry_after);
 }
 
-acme_problem *limit_new_order(const server_config *cfg, store_txn *t, const rec_order *o, time_t now,
-                              long *retry_after)
+static acme_problem *new_order_refusal(const server_config *cfg, store_txn *t, const rec_order *o, time_t now,
+                                       long *retry_after)
 {
     const limits_cfg *l = &cfg->limits;
     long n = 0;
@@ -266,6 +269,18 @@ acme_problem *limit_new_order(const server_config *cfg, store_txn *t, const rec_
         return rate_refusal("newOrdersPerAccount", "new orders per account", &l->new_orders_per_account,
                             *retry_after);
     return NULL;
+}
+
+int limit_new_order(const server_config *cfg, store_txn *t, const rec_order *o, time_t now,
+                    acme_problem **refusal, long *retry_after)
+{
+    *refusal = new_order_refusal(cfg, t, o, now, retry_after);
+    if (*refusal && (*refusal)->status == 500) {
+        problem_free(*refusal);
+        *refusal = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 int limit_certificate_issued(const server_config *cfg, store_txn *t, const rec_order *o, time_t now)

@@ -51,11 +51,11 @@ acme_problem *limit_identifiers_per_order(const server_config *cfg, size_t n);
  * the order itself is stored: pending orders and authorizations of the
  * account, newOrdersPerAccount, and whether certificatesPerDomain and
  * duplicateCertificates would still let its certificate be issued (they
- * are counted at issuance, as in Boulder). NULL, with the order counted
- * against newOrdersPerAccount, or the refusal (*retry_after set); on a
- * store error a serverInternal problem (status 500). */
-acme_problem *limit_new_order(const server_config *cfg, store_txn *t, const rec_order *o, time_t now,
-                              long *retry_after);
+ * are counted at issuance, as in Boulder). 0 with *refusal NULL (the
+ * order counted against newOrdersPerAccount) or the refusal (with
+ * *retry_after); -1 on a store error. */
+int limit_new_order(const server_config *cfg, store_txn *t, const rec_order *o, time_t now,
+                    acme_problem **refusal, long *retry_after);
 
 /* Counts the certificate of order o, issued at now, against
  * certificatesPerDomain and duplicateCertificates. 0, or -1 on a store
