@@ -23,6 +23,16 @@ static void allowed(const char *a)
     CHECK(!va_addr_is_private(a));
 }
 
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static void check_table(const char *const *no, size_t nno, const char *const *yes, size_t nyes)
+{
+    for (size_t i = 0; i < nno; i++)
+        refused(no[i]);
+    for (size_t i = 0; i < nyes; i++)
+        allowed(yes[i]);
+}
+
 static void test_ipv4(void)
 {
     const char *no[] = {
@@ -49,10 +59,7 @@ static void test_ipv4(void)
         "192.88.100.0", "192.167.255.255", "192.169.0.0", "192.175.48.1", "198.17.255.255", "198.20.0.0",
         "198.51.99.255", "198.51.101.0", "203.0.112.255", "203.0.114.0", "223.255.255.255",
     };
-    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
-        refused(no[i]);
-    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
-        allowed(yes[i]);
+    check_table(no, COUNT(no), yes, COUNT(yes));
 }
 
 static void test_ipv6(void)
@@ -84,10 +91,7 @@ static void test_ipv6(void)
         "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", "2001:db9::",
         "2620:4f:8000::1",                            /* AS112 direct delegation */
     };
-    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
-        refused(no[i]);
-    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
-        allowed(yes[i]);
+    check_table(no, COUNT(no), yes, COUNT(yes));
 }
 
 /* The IPv4 policy decides for the embedded address. */
@@ -111,10 +115,7 @@ static void test_embedded_ipv4(void)
         "2002:808:808::1",
         "2001:0:808:808::f7f7:f7f7",                   /* Teredo: server and client 8.8.8.8 */
     };
-    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
-        refused(no[i]);
-    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
-        allowed(yes[i]);
+    check_table(no, COUNT(no), yes, COUNT(yes));
     /* Not an address at all: never contacted. */
     refused("");
     refused("example.com");
