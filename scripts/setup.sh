@@ -7,6 +7,8 @@ PACKAGES=(
   # build
   gcc make cmake pkg-config libh2o-evloop-dev libssl-dev libyajl-dev liblmdb-dev
   libcurl4-openssl-dev libc-ares-dev
+  # the public suffix list, for limits per registered domain (rules/limits.c)
+  libpsl-dev publicsuffix
   # tools the tests and the demo use
   openssl curl ca-certificates lmdb-utils python3 procps iproute2 psmisc
   # sanitizers, fuzzing, leak checks

@@ -64,7 +64,7 @@ int main(int argc, char **argv)
         goto out;
     }
     char *store_dir = xasprintf("%s/store", srv.cfg.data_dir);
-    srv.st = store_open(store_dir, &err);
+    srv.st = store_open(store_dir, (size_t)srv.cfg.store_map_mib << 20, &err);
     free(store_dir);
     if (!srv.st) {
         fprintf(stderr, "aro-server: %s\n", err.msg);
@@ -79,13 +79,19 @@ int main(int argc, char **argv)
         metrics_add(srv.m, zero[i], NULL, 0);
     metrics_add(srv.m, "aro_reenables_total", "result=\"accepted\"", 0);
     metrics_add(srv.m, "aro_reenables_total", "result=\"refused\"", 0);
-    srv.workers = worker_pool_new(srv.cfg.va_workers, 100000);
+    /* Fair between accounts (jobs/workers.h): one account's jobs take at
+     * most its share of the threads and a tenth of the queue. */
+    int share = srv.cfg.va_workers_per_account ? srv.cfg.va_workers_per_account : srv.cfg.va_workers / 2;
+    srv.workers = worker_pool_new(&(worker_pool_limits){.threads = srv.cfg.va_workers, .max_queue = 100000,
+                                                        .max_queued_per_owner = 10000,
+                                                        .max_running_per_owner = share > 0 ? share : 1});
     /* Handlers wait on LMDB's durable commits: a few more threads than
      * cores keep the loops fed while one waits for fsync. */
     if (srv.cfg.group_commit)
         srv.writer = writer_new(srv.st, 256, 20000);
     else
-        srv.request_workers = worker_pool_new(srv.cfg.threads * 2 + 2, 10000);
+        srv.request_workers = worker_pool_new(&(worker_pool_limits){.threads = srv.cfg.threads * 2 + 2,
+                                                                    .max_queue = 10000});
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     fprintf(stderr, "aro-server: data in %s, retry-options %s, http-01 on port %d, tls-alpn-01 on port %d, DNS %s\n",

@@ -10,6 +10,7 @@
 #include "core/urls.h"
 #include "rules/identifiers.h"
 #include "rules/lifecycle.h"
+#include "rules/limits.h"
 #include "store/repo.h"
 
 void handle_new_authz(server *srv, const http_request *rq, http_response *rs)
@@ -55,7 +56,19 @@ void handle_new_authz(server *srv, const http_request *rq, http_response *rs)
     az.hold = hold && srv->cfg.retry_options && srv->cfg.pending_hold;
     unsigned challs = 0;
     authz_view v;
-    if (lifecycle_authz_create(&srv->cfg, t, &az, rq->now, &challs) < 0 || repo_authz_view_of(t, &az, &v) < 0) {
+    long retry = 0;
+    if (lifecycle_authz_create(&srv->cfg, t, &az, rq->now, &challs) < 0 ||
+        limit_new_authz(&srv->cfg, t, a.acct.id, rq->now, &p, &retry) < 0) {
+        response_store_error(rs);
+        goto out;
+    }
+    if (p) {
+        /* The transaction is aborted: the authorization is not kept. */
+        response_problem(rs, p);
+        rs->retry_after = retry;
+        goto out;
+    }
+    if (repo_authz_view_of(t, &az, &v) < 0) {
         response_store_error(rs);
         goto out;
     }

@@ -10,6 +10,7 @@
 #include "core/urls.h"
 #include "random.h"
 #include "rules/lifecycle.h"
+#include "rules/limits.h"
 #include "rules/new_order.h"
 #include "rules/offer.h"
 #include "store/repo.h"
@@ -154,6 +155,19 @@ void handle_new_order(server *srv, const http_request *rq, http_response *rs)
     unsigned authzs_created = 0, challs_created = 0;
     if (order_authorizations(srv, t, &a, &o, rq->now, statuses, &authzs_created, &challs_created, rs) < 0)
         goto out;
+    /* Boulder's limits (rules/limits.h); a refusal aborts the transaction:
+     * the authorizations just made are not stored either. */
+    long retry = 0;
+    if (limit_new_order(&srv->cfg, t, &o, rq->now, &p, &retry) < 0) {
+        response_store_error(rs);
+        goto out;
+    }
+    if (p) {
+        response_problem(rs, p);
+        if (p->status == 429)
+            rs->retry_after = retry;
+        goto out;
+    }
     if (lifecycle_order_create(t, &o, statuses, o.nauthz) < 0) {
         response_store_error(rs);
         goto out;

@@ -6,14 +6,16 @@
 #include <strings.h>
 
 #include "rules/identifiers.h"
+#include "rules/limits.h"
 #include "strv.h"
 
 acme_problem *payload_identifiers(const server_config *cfg, yajl_val arr, rec_order *o)
 {
     if (!arr || !YAJL_IS_ARRAY(arr) || arr->u.array.len == 0)
         return problem_new("malformed", 400, "\"identifiers\" must be a non-empty array");
-    if (arr->u.array.len > MAX_IDENTIFIERS)
-        return problem_new("rejectedIdentifier", 400, "at most %d identifiers per order", MAX_IDENTIFIERS);
+    acme_problem *limit = limit_identifiers_per_order(cfg, arr->u.array.len);
+    if (limit)
+        return limit;
     acme_problem *top = NULL;
     o->identifiers = xcalloc(arr->u.array.len, sizeof(*o->identifiers));
     for (size_t i = 0; i < arr->u.array.len; i++) {

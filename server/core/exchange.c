@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store.h"
 #include "util.h"
 
 void response_clear(http_response *rs)
@@ -55,6 +56,11 @@ void response_error(http_response *rs, const char *type, int status, const char 
 
 void response_store_error(http_response *rs)
 {
+    if (store_failed_for_space()) {
+        response_error(rs, "serverInternal", 503, "the store is full; nothing was changed; retry later");
+        rs->retry_after = STORE_FULL_RETRY_AFTER;
+        return;
+    }
     response_error(rs, "serverInternal", 500, "the store failed; nothing was changed");
 }
 

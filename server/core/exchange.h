@@ -53,7 +53,12 @@ void response_problem(http_response *rs, const acme_problem *p);
  * formatted detail. */
 void response_error(http_response *rs, const char *type, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* serverInternal 500: the store failed and nothing was changed. */
+/* The store failed and nothing was changed: serverInternal 500, or, when
+ * it failed for want of room (store_failed_for_space on this thread),
+ * serverInternal 503 "the store is full" with Retry-After
+ * STORE_FULL_RETRY_AFTER (reads go on working; writes again once an
+ * operator gives the store room). */
+#define STORE_FULL_RETRY_AFTER 60
 void response_store_error(http_response *rs);
 void response_link(http_response *rs, const char *url, const char *rel);
 

@@ -200,9 +200,12 @@ static void job_done(void *arg, bool committed)
 {
     request_job *j = arg;
     if (!committed) {
+        /* On the writer's thread, right after the failed commit: the
+         * store tells whether it failed for want of room (503 "full"). */
         response_clear(&j->rs);
-        response_error(&j->rs, "serverInternal", 500, "the store failed to commit; nothing was changed");
-        j->rs.retry_after = 1;
+        response_store_error(&j->rs);
+        if (j->rs.retry_after < 0)
+            j->rs.retry_after = 1;
     }
     h2o_multithread_send_message(j->receiver, &j->super);
 }
@@ -218,7 +221,7 @@ static void run_in_batch(void *arg)
 static bool queue_request(request_job *j)
 {
     return j->srv->writer ? writer_submit(j->srv->writer, run_in_batch, job_done, j)
-                          : worker_submit(j->srv->request_workers, run_job, j);
+                          : worker_submit(j->srv->request_workers, NULL, run_job, j);
 }
 
 /* On a worker: the resource's work before its transaction (it may wait
@@ -282,7 +285,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     j->token = h2o_mem_alloc_shared(&req->pool, sizeof(req_token), on_req_disposed);
     j->token->job = j;
-    bool queued = router_wants_prepare(&j->rq) ? worker_submit(j->srv->workers, prepare_then_queue, j)
+    /* Prepares of every account share one owner of the fair pool: they
+     * can take at most its per-owner share (jobs/workers.c). */
+    bool queued = router_wants_prepare(&j->rq) ? worker_submit(j->srv->workers, NULL, prepare_then_queue, j)
                                                : queue_request(j);
     if (!queued) {
         response_error(&j->rs, "serverInternal", 503, "the server is overloaded; retry later");

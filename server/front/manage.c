@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rules/limits.h"
 #include "store/repo.h"
 #include "core/metrics.h"
 #include "jobs/workers.h"
@@ -104,19 +105,31 @@ static void cert_or_key(server *srv, const http_request *rq, http_response *rs, 
                            : "application/pem-certificate-chain; charset=utf-8";
 }
 
+/* The limits in force, as gauges: what a benchmark reports it ran under. */
+static void limit_gauge(const char *name, long count, long window, void *arg)
+{
+    char **out = arg, *more = xasprintf("%saro_limit{name=\"%s\",window_seconds=\"%ld\"} %ld\n", *out, name,
+                                        window, count);
+    free(*out);
+    *out = more;
+}
+
 static void metrics_response(server *srv, http_response *rs)
 {
     char *counters = metrics_render(srv->m);
+    char *limits = xstrdup("# TYPE aro_limit gauge\n");
+    limit_each(&srv->cfg, limit_gauge, &limits);
     rs->status = 200;
-    rs->body = xasprintf("%s"
+    rs->body = xasprintf("%s%s"
                          "# TYPE aro_store_bytes_written_total counter\naro_store_bytes_written_total %llu\n"
                          "# TYPE aro_store_transactions_total counter\naro_store_transactions_total %llu\n"
                          "# TYPE aro_store_syncs_total counter\naro_store_syncs_total %llu\n"
                          "# TYPE aro_worker_queue_length gauge\naro_worker_queue_length %zu\n",
-                         counters, (unsigned long long)store_bytes_written(srv->st),
+                         counters, limits, (unsigned long long)store_bytes_written(srv->st),
                          (unsigned long long)store_transactions(srv->st),
                          (unsigned long long)store_syncs(srv->st), worker_queue_length(srv->workers));
     free(counters);
+    free(limits);
     rs->body_len = strlen(rs->body);
     rs->content_type = "text/plain; version=0.0.4";
 }

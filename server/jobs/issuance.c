@@ -9,6 +9,7 @@
 #include "core/metrics.h"
 #include "jobs/pipeline.h"
 #include "rules/lifecycle.h"
+#include "rules/limits.h"
 #include "store/repo.h"
 
 typedef struct {
@@ -109,6 +110,8 @@ static void issuance_apply(server *srv, void *arg)
         rec_cert cert;
         cert_record(&o, &j->iss, &cert);
         rc = lifecycle_order_issued(t, &o, &cert, now);
+        if (rc == 0)
+            rc = limit_certificate_issued(&srv->cfg, t, &o, now);
         rec_cert_clear(&cert);
     }
     rec_order_clear(&o);

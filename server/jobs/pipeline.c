@@ -50,7 +50,7 @@ static void run_on_worker(void *arg)
 static void start_when_durable(void *arg, bool committed)
 {
     job *j = arg;
-    if (committed && worker_submit(j->srv->workers, run_on_worker, j))
+    if (committed && worker_submit(j->srv->workers, j->account_id, run_on_worker, j))
         return;
     /* Not committed: nothing to do. Queue full: resumed at the next start. */
     if (committed)

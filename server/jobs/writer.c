@@ -11,6 +11,7 @@ typedef struct wjob {
     void (*run)(void *);
     void (*done)(void *, bool);
     void *arg;
+    bool wrote;   /* its run changed something in the batch */
     struct wjob *next;
 } wjob;
 
@@ -55,17 +56,22 @@ static void *writer_main(void *arg)
         bool in_batch = store_batch_begin(w->st, &err) == 0;
         if (!in_batch)
             fprintf(stderr, "aro-server: %s; running %zu job(s) one by one\n", err.msg, n);
-        for (wjob *j = batch; j; j = j->next)
+        for (wjob *j = batch; j; j = j->next) {
+            uint64_t before = store_batch_changes(w->st);
             j->run(j->arg);
+            j->wrote = store_batch_changes(w->st) != before;
+        }
         bool committed = true;
         if (in_batch && store_batch_commit(w->st, &err) < 0) {
-            fprintf(stderr, "aro-server: %s; %zu request(s) answered with serverInternal\n", err.msg, n);
+            fprintf(stderr, "aro-server: %s; the %zu job(s) of the batch that wrote were lost\n", err.msg, n);
             committed = false;
         }
         atomic_fetch_add(&w->batches, 1);
         for (wjob *j = batch, *next; j; j = next) {
             next = j->next;
-            j->done(j->arg, committed);
+            /* A job that changed nothing (a read) lost nothing: its
+             * answer stands, so reads work while writes fail. */
+            j->done(j->arg, committed || !j->wrote);
             free(j);
         }
     }

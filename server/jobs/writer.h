@@ -1,8 +1,9 @@
 /* The store's writer: one thread that runs store-touching work in batches
  * under one durable commit (group commit, store.h). A job has two halves:
  * run (inside the batch: the handler, its nested transactions) and done
- * (after the batch's commit, told whether it committed). Nothing a job
- * did is acknowledged before its batch is on disk. */
+ * (after the batch's commit, told whether it committed, and told "true"
+ * when the job changed nothing, whatever became of the batch). Nothing a
+ * job did is acknowledged before its batch is on disk. */
 #ifndef ARO_WRITER_H
 #define ARO_WRITER_H
 

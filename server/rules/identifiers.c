@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "va/address.h"
+
 bool identifier_blocked(const server_config *cfg, const char *name)
 {
     size_t nl = strlen(name);
@@ -86,6 +88,17 @@ acme_problem *identifier_check(const server_config *cfg, const char *type, const
             *canonical = xstrdup(out);
         else
             p = problem_new("malformed", 400, "\"%s\" is not an IP address", value);
+        /* Under --deny-private-targets an address the validation would
+         * refuse to contact is refused here already, before anything is
+         * stored (as Boulder's policy authority refuses reserved IPs). */
+        if (*canonical && cfg->va.deny_private_targets && va_addr_is_private(*canonical)) {
+            p = problem_new("rejectedIdentifier", 400,
+                            "\"%s\" is not a globally reachable address (IANA special-purpose registries); "
+                            "this server does not validate it",
+                            value);
+            free(*canonical);
+            *canonical = NULL;
+        }
     } else {
         p = problem_new("unsupportedIdentifier", 400, "identifier type \"%s\" is not supported", type);
     }

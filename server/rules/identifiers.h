@@ -1,7 +1,8 @@
 /* Which identifiers this CA accepts in a new order (RFC 8555 7.4, RFC
  * 8738) and in what canonical form: lower-case DNS names of two labels or
  * more, at most one leading "*." (7.1.3), IP addresses as inet_ntop
- * prints them; and the operator's blocklist of domain suffixes. */
+ * prints them (under --deny-private-targets only globally reachable
+ * ones, va/address.h); and the operator's blocklist of domain suffixes. */
 #ifndef ARO_RULES_IDENTIFIERS_H
 #define ARO_RULES_IDENTIFIERS_H
 

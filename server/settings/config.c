@@ -23,12 +23,21 @@ void config_defaults(server_config *c)
     c->new_authz = true;
     c->failure_mode = FAILURE_RFC8555;
     c->group_commit = true;
+    c->store_map_mib = 16384;
     c->order_lifetime = 3600;
     c->authz_pending_lifetime = 3600;
     c->authz_valid_lifetime = 30 * 86400;
     c->reuse_valid_authz = true;
     c->reuse_pending_authz = false;
     c->failed_validation_limit = 5;
+    /* Boulder's kinds, with room enough that no demo, test or benchmark
+     * meets them unless it sets them low (docs/configuration.md). */
+    c->limits.identifiers_per_order = 100;
+    c->limits.new_orders_per_account = (rate_limit_cfg){100000, 3 * 3600};
+    c->limits.pending_authzs_per_account = 10000;
+    c->limits.pending_orders_per_account = 5000;
+    c->limits.certs_per_domain = (rate_limit_cfg){1000000, 7 * 86400};
+    c->limits.duplicate_certs = (rate_limit_cfg){10000, 7 * 86400};
     c->failed_validation_window = 3600;
     c->retry_attempts = 3;
     c->retry_min_backoff = 5;
@@ -237,6 +246,15 @@ static void apply_key(cfg_ctx *x, server_config *c, const char *k, yajl_val v)
     else if (!strcmp(k, "reusePendingAuthz")) c->reuse_pending_authz = get_bool(x, v, k);
     else if (!strcmp(k, "failedValidationLimit")) c->failed_validation_limit = (int)get_long(x, v, k, 1, 100000);
     else if (!strcmp(k, "failedValidationWindowSeconds")) c->failed_validation_window = get_long(x, v, k, 1, 30L * 86400);
+    else if (!strcmp(k, "identifiersPerOrder")) c->limits.identifiers_per_order = (int)get_long(x, v, k, 1, 100);
+    else if (!strcmp(k, "newOrdersPerAccount")) c->limits.new_orders_per_account.count = get_long(x, v, k, 0, 100000000);
+    else if (!strcmp(k, "newOrdersPerAccountWindowSeconds")) c->limits.new_orders_per_account.window = get_long(x, v, k, 1, 365L * 86400);
+    else if (!strcmp(k, "pendingAuthorizationsPerAccount")) c->limits.pending_authzs_per_account = get_long(x, v, k, 0, 100000000);
+    else if (!strcmp(k, "pendingOrdersPerAccount")) c->limits.pending_orders_per_account = get_long(x, v, k, 0, 100000000);
+    else if (!strcmp(k, "certificatesPerDomain")) c->limits.certs_per_domain.count = get_long(x, v, k, 0, 100000000);
+    else if (!strcmp(k, "certificatesPerDomainWindowSeconds")) c->limits.certs_per_domain.window = get_long(x, v, k, 1, 365L * 86400);
+    else if (!strcmp(k, "duplicateCertificates")) c->limits.duplicate_certs.count = get_long(x, v, k, 0, 100000000);
+    else if (!strcmp(k, "duplicateCertificatesWindowSeconds")) c->limits.duplicate_certs.window = get_long(x, v, k, 1, 365L * 86400);
     else if (!strcmp(k, "caaIdentities")) set_strv(x, v, k, &c->caa_identities, &c->ncaa_identities);
     else if (!strcmp(k, "termsOfService")) set_str(x, v, k, &c->terms_of_service);
     else if (!strcmp(k, "website")) set_str(x, v, k, &c->website);
@@ -249,8 +267,10 @@ static void apply_key(cfg_ctx *x, server_config *c, const char *k, yajl_val v)
     else if (!strcmp(k, "allowPrivateTargets")) c->va.deny_private_targets = !get_bool(x, v, k);
     else if (!strcmp(k, "validationTimeoutSeconds")) c->va.timeout_ms = (int)get_long(x, v, k, 1, 120) * 1000;
     else if (!strcmp(k, "validationWorkers")) c->va_workers = (int)get_long(x, v, k, 1, 256);
+    else if (!strcmp(k, "validationWorkersPerAccount")) c->va_workers_per_account = (int)get_long(x, v, k, 1, 256);
     else if (!strcmp(k, "validationSleepMs")) c->va_sleep_ms = get_long(x, v, k, 0, 60000);
     else if (!strcmp(k, "groupCommit")) c->group_commit = get_bool(x, v, k);
+    else if (!strcmp(k, "storeMapSizeMiB")) c->store_map_mib = get_long(x, v, k, 1, 1L << 20);
     else if (!strcmp(k, "serverRetries")) c->va_same_challenge_retries = (int)get_long(x, v, k, 0, 10);
     else if (!strcmp(k, "serverRetryDelayMs")) c->va_same_challenge_retry_delay_ms = get_long(x, v, k, 0, 600000);
     else if (!strcmp(k, "chainLength")) c->ca.chain_length = (int)get_long(x, v, k, 2, 6);

@@ -34,6 +34,26 @@ typedef struct {
  * challenge stays "processing" with its error shown). */
 typedef enum { FAILURE_RFC8555, FAILURE_ERRATUM, FAILURE_PROCESSING } failure_mode;
 
+/* A rate limit: at most count in any window of window seconds, with
+ * bursts up to count (GCRA, as Boulder's ratelimits package). count 0 is
+ * off. */
+typedef struct {
+    long count;
+    long window;
+} rate_limit_cfg;
+
+/* The limits of rules/limits.c; docs/configuration.md gives the defaults
+ * and why they are what they are. A count of 0 is off (Pebble mode turns
+ * them all off). */
+typedef struct {
+    int identifiers_per_order;          /* at most MAX_IDENTIFIERS (100) */
+    rate_limit_cfg new_orders_per_account;
+    long pending_authzs_per_account;
+    long pending_orders_per_account;    /* orders not yet finalized: pending or ready */
+    rate_limit_cfg certs_per_domain;    /* per registered domain (public suffix list) */
+    rate_limit_cfg duplicate_certs;     /* per exact set of identifiers */
+} limits_cfg;
+
 typedef struct {
     /* listeners and paths */
     char *listen;               /* "127.0.0.1:14000" */
@@ -43,6 +63,7 @@ typedef struct {
     int log_level;              /* 0 errors, 1 requests (default), 2 debug */
     bool group_commit;          /* batch requests' writes into one durable commit (default) */
     bool pebble_mode;           /* started with Pebble's -config: also serve /dir */
+    long store_map_mib;         /* the most the store may hold, MiB; default 16384 */
     /* protocol policy */
     bool retry_options;         /* the extension on (default) or --no-retry-options */
     bool pending_hold;          /* honour the newOrder/newAuthz opt-in to pending-hold (default) */
@@ -54,6 +75,7 @@ typedef struct {
     bool reuse_valid_authz;     /* default true */
     int reuse_valid_pct;        /* how often a reusable one is reused, default 100 (PEBBLE_AUTHZREUSE) */
     bool reuse_pending_authz;   /* default false */
+    limits_cfg limits;
     int failed_validation_limit;/* per account+identifier per window, default 5 */
     long failed_validation_window; /* default 3600 */
     int retry_attempts;         /* attempts per authorization, default 3 */
@@ -79,6 +101,7 @@ typedef struct {
     /* validation */
     va_config va;
     int va_workers;             /* default 8 */
+    int va_workers_per_account; /* threads one account's jobs may hold at once; 0 (default) = half */
     long va_sleep_ms;           /* delay before validating (Pebble's VA sleep), default 0 */
     bool va_always_valid;
     int va_same_challenge_retries; /* RFC 8555 8.2 server-side retries of a failed attempt, default 0 */

@@ -46,6 +46,13 @@ bool pebble_config_is_pebble(const char *path)
  * config's apart from binding loopback rather than every interface. */
 void pebble_mode_defaults(server_config *c)
 {
+    /* Pebble has none of Boulder's rate limits: a drop-in replacement
+     * must not refuse what Pebble would accept. */
+    c->limits.new_orders_per_account.count = 0;
+    c->limits.pending_authzs_per_account = 0;
+    c->limits.pending_orders_per_account = 0;
+    c->limits.certs_per_domain.count = 0;
+    c->limits.duplicate_certs.count = 0;
     c->ca.validity_seconds = 157766400;
     c->new_authz = false; /* Pebble offers no newAuthz */
     c->ca.key_type = KEY_RSA2048;

@@ -19,11 +19,14 @@
  *   challs          challenge id                      -> rec_chall
  *   certs           serial (lower-case hex)           -> rec_cert
  *   cert_ari        RFC 9773 CertID                   -> serial
- *   limits          "fv/" account "/" type ":" value  -> JSON array of failure times */
+ *   limits          "fv/" account "/" type ":" value  -> JSON array of failure times
+ *                   "rl/" limit "/" bucket           -> GCRA theoretical arrival time (us, decimal)
+ *   pending         "a/" account "/" authz id        -> expires (16 hex digits), while pending
+ *                   "o/" account "/" order id        -> expires, while pending or ready */
 
 /* ---- typed records ---- */
 
-#define RECORD_IO(name, rec_t, tbl, keyfield)                                                     \
+#define RECORD_GET(name, rec_t, tbl)                                                              \
     int repo_##name##_get(store_txn *t, const char *key, rec_t *out)                               \
     {                                                                                              \
         const char *v;                                                                             \
@@ -32,20 +35,128 @@
         if (rc != 0)                                                                               \
             return rc;                                                                             \
         return rec_##name##_from_json(v, len, out) < 0 ? -1 : 0;                                   \
-    }                                                                                              \
-    int repo_##name##_save(store_txn *t, const rec_t *r)                                           \
+    }
+#define RECORD_PUT(name, rec_t, tbl, keyfield)                                                    \
+    static int name##_put(store_txn *t, const rec_t *r)                                            \
     {                                                                                              \
         char *doc = rec_##name##_to_json(r);                                                       \
         int rc = doc ? store_put(t, tbl, r->keyfield, doc, strlen(doc)) : -1;                      \
         free(doc);                                                                                 \
         return rc;                                                                                 \
     }
+#define RECORD_IO(name, rec_t, tbl, keyfield)                                                     \
+    RECORD_GET(name, rec_t, tbl)                                                                   \
+    RECORD_PUT(name, rec_t, tbl, keyfield)                                                         \
+    int repo_##name##_save(store_txn *t, const rec_t *r) { return name##_put(t, r); }
 
 RECORD_IO(account, rec_account, TBL_ACCOUNTS, id)
-RECORD_IO(order, rec_order, TBL_ORDERS, id)
-RECORD_IO(authz, rec_authz, TBL_AUTHZS, id)
 RECORD_IO(chall, rec_chall, TBL_CHALLS, id)
 RECORD_IO(cert, rec_cert, TBL_CERTS, serial)
+/* Orders and authorizations also keep the pending index (below). */
+RECORD_GET(order, rec_order, TBL_ORDERS)
+RECORD_PUT(order, rec_order, TBL_ORDERS, id)
+RECORD_GET(authz, rec_authz, TBL_AUTHZS)
+RECORD_PUT(authz, rec_authz, TBL_AUTHZS, id)
+
+/* ---- the pending index ---- */
+
+static char *pending_key(char kind, const char *account_id, const char *id)
+{
+    return xasprintf("%c/%s/%s", kind, account_id, id);
+}
+
+/* Lists the object while it is pending (keep), drops it otherwise. */
+static int pending_mark(store_txn *t, char kind, const char *account_id, const char *id, bool keep,
+                        time_t expires)
+{
+    char *key = pending_key(kind, account_id, id);
+    int rc;
+    if (keep) {
+        char val[17];
+        snprintf(val, sizeof(val), "%016llx", (unsigned long long)expires);
+        rc = store_put(t, TBL_PENDING, key, val, 16);
+    } else {
+        rc = store_del(t, TBL_PENDING, key);
+    }
+    free(key);
+    return rc;
+}
+
+static bool order_unfinished(const rec_order *o)
+{
+    return o->status == ORDER_PENDING || o->status == ORDER_READY;
+}
+
+int repo_order_save(store_txn *t, const rec_order *o)
+{
+    if (order_put(t, o) < 0)
+        return -1;
+    /* Only a change of status takes an order out of the index; an
+     * unfinished order was listed when it was created. */
+    return order_unfinished(o) ? 0 : pending_mark(t, 'o', o->account_id, o->id, false, 0);
+}
+
+int repo_authz_save(store_txn *t, const rec_authz *a)
+{
+    if (authz_put(t, a) < 0)
+        return -1;
+    return a->status == AUTHZ_PENDING ? 0 : pending_mark(t, 'a', a->account_id, a->id, false, 0);
+}
+
+typedef struct {
+    size_t prefix_len;
+    time_t now, next;
+    long live;
+    char **expired;
+    size_t nexpired;
+} pending_count;
+
+#define PENDING_DROPS_PER_CALL 1024
+
+static int count_pending(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    pending_count *c = arg;
+    char hex[17] = {0};
+    memcpy(hex, val, vlen < 16 ? vlen : 16);
+    time_t expires = (time_t)strtoll(hex, NULL, 16);
+    if (expires > c->now) {
+        c->live++;
+        if (!c->next || expires < c->next)
+            c->next = expires;
+    } else if (c->nexpired < PENDING_DROPS_PER_CALL) {
+        char *k = xstrndup(key, klen);
+        strv_push(&c->expired, &c->nexpired, k);
+        free(k);
+    }
+    return 0;
+}
+
+static int pending_of(store_txn *t, char kind, const char *account_id, time_t now, long *n, time_t *next)
+{
+    char *prefix = xasprintf("%c/%s/", kind, account_id);
+    pending_count c = {.prefix_len = strlen(prefix), .now = now};
+    int rc = store_scan(t, TBL_PENDING, prefix, NULL, count_pending, &c);
+    /* Expired ones are gone for good: forget them after the scan (not
+     * during it, under the cursor). */
+    for (size_t i = 0; rc == 0 && i < c.nexpired; i++)
+        rc = store_del(t, TBL_PENDING, c.expired[i]);
+    strv_free(c.expired, c.nexpired);
+    free(prefix);
+    *n = c.live;
+    if (next)
+        *next = c.next;
+    return rc;
+}
+
+int repo_pending_authzs(store_txn *t, const char *account_id, time_t now, long *n, time_t *next_expiry)
+{
+    return pending_of(t, 'a', account_id, now, n, next_expiry);
+}
+
+int repo_unfinished_orders(store_txn *t, const char *account_id, time_t now, long *n, time_t *next_expiry)
+{
+    return pending_of(t, 'o', account_id, now, n, next_expiry);
+}
 
 /* A small string value (an index entry), copied out of the map. */
 static int get_str(store_txn *t, store_table tbl, const char *key, char **out)
@@ -104,7 +215,8 @@ int repo_order_create(store_txn *t, const rec_order *o)
 {
     char okey[128];
     snprintf(okey, sizeof(okey), "%s/%016llx/%s", o->account_id, (unsigned long long)o->created, o->id);
-    if (repo_order_save(t, o) < 0 || put_str(t, TBL_ACCOUNT_ORDERS, okey, "") < 0)
+    if (repo_order_save(t, o) < 0 || put_str(t, TBL_ACCOUNT_ORDERS, okey, "") < 0 ||
+        (order_unfinished(o) && pending_mark(t, 'o', o->account_id, o->id, true, o->expires) < 0))
         return -1;
     for (size_t i = 0; i < o->nauthz; i++) {
         char *k = authz_order_key(o->authz_ids[i], o->id);
@@ -246,7 +358,8 @@ int repo_authz_create(store_txn *t, rec_authz *a, const char *const *types, size
     char *key = authz_index_key(a->account_id, &a->identifier, a->wildcard);
     int rc = put_str(t, TBL_AUTHZ_INDEX, key, a->id);
     free(key);
-    if (rc < 0 || repo_authz_save(t, a) < 0)
+    if (rc < 0 || repo_authz_save(t, a) < 0 ||
+        (a->status == AUTHZ_PENDING && pending_mark(t, 'a', a->account_id, a->id, true, a->expires) < 0))
         return -1;
     return 0;
 }
@@ -435,6 +548,33 @@ int repo_failure_record(store_txn *t, const char *account_id, const acme_identif
     char *doc = jg_finish(g, &len);
     int rc = store_put(t, TBL_LIMITS, key, doc, len);
     free(doc);
+    free(key);
+    return rc;
+}
+
+/* ---- rate limits ---- */
+
+static char *limit_key(const char *limit, const char *bucket)
+{
+    return xasprintf("rl/%s/%s", limit, bucket);
+}
+
+int repo_limit_tat(store_txn *t, const char *limit, const char *bucket, int64_t *tat_us)
+{
+    char *key = limit_key(limit, bucket), *val = NULL;
+    int rc = get_str(t, TBL_LIMITS, key, &val);
+    if (rc == 0)
+        *tat_us = strtoll(val, NULL, 10);
+    free(val);
+    free(key);
+    return rc;
+}
+
+int repo_limit_tat_save(store_txn *t, const char *limit, const char *bucket, int64_t tat_us)
+{
+    char *key = limit_key(limit, bucket), val[24];
+    snprintf(val, sizeof(val), "%lld", (long long)tat_us);
+    int rc = put_str(t, TBL_LIMITS, key, val);
     free(key);
     return rc;
 }

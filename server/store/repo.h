@@ -112,4 +112,24 @@ int repo_failures_since(store_txn *t, const char *account_id, const acme_identif
 int repo_failure_record(store_txn *t, const char *account_id, const acme_identifier *id, time_t now,
                         time_t since);
 
+/* ---- rate limits (rules/limits.c) ---- */
+
+/* The theoretical arrival time (GCRA, microseconds since the epoch) of
+ * the bucket of a limit (limit and bucket are names, e.g.
+ * "newOrdersPerAccount" and an account id). 0, or 1 when the bucket has
+ * none yet. */
+int repo_limit_tat(store_txn *t, const char *limit, const char *bucket, int64_t *tat_us);
+int repo_limit_tat_save(store_txn *t, const char *limit, const char *bucket, int64_t tat_us);
+
+/* ---- what an account has pending (the pending-object limits) ---- */
+
+/* How many of the account's authorizations are pending at now, and how
+ * many of its orders are unfinished (pending or ready) at now, with the
+ * earliest time one of them expires (*next_expiry, 0 when none). An index
+ * of the account's pending objects makes it O(pending), not O(history):
+ * an object leaves it when saved in another status, and an expired one
+ * is dropped here (so call it in a write transaction). */
+int repo_pending_authzs(store_txn *t, const char *account_id, time_t now, long *n, time_t *next_expiry);
+int repo_unfinished_orders(store_txn *t, const char *account_id, time_t now, long *n, time_t *next_expiry);
+
 #endif

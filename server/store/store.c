@@ -14,6 +14,7 @@
 static const char *const table_names[TBL__COUNT] = {
     "accounts", "account_keys", "orders", "account_orders", "authzs", "authz_index",
     "challs",   "certs",        "cert_ari", "limits",       "meta",   "authz_orders",
+    "pending",
 };
 
 struct store {
@@ -29,8 +30,23 @@ struct store_txn {
     MDB_txn *txn;
     bool write;
     bool nested;        /* a child of this thread's batch */
+    bool changed;       /* a put or del succeeded */
     uint64_t bytes;
 };
+
+/* Why this thread's last store operation failed, for
+ * store_failed_for_space. */
+static _Thread_local bool tls_out_of_space;
+
+/* Notes an LMDB or system error code; returns it. */
+static int noted(int rc)
+{
+    if (rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT)
+        tls_out_of_space = true;
+    return rc;
+}
+
+bool store_failed_for_space(void) { return tls_out_of_space; }
 
 typedef struct hook {
     void (*fn)(void *, bool);
@@ -43,13 +59,13 @@ typedef struct hook {
 typedef struct {
     store *s;
     MDB_txn *parent;
-    uint64_t bytes, txns;
+    uint64_t bytes, txns, changes;
     hook *hooks, **tail;
 } batch;
 
 static _Thread_local batch *tls_batch;
 
-store *store_open(const char *dir, aro_err *err)
+store *store_open(const char *dir, size_t map_size, aro_err *err)
 {
     store *s = xcalloc(1, sizeof(*s));
     MDB_txn *txn = NULL;
@@ -59,7 +75,7 @@ store *store_open(const char *dir, aro_err *err)
         goto fail;
     }
     if ((rc = mdb_env_create(&s->env)) || (rc = mdb_env_set_maxdbs(s->env, TBL__COUNT + 2)) ||
-        (rc = mdb_env_set_mapsize(s->env, (size_t)16 << 30)) ||
+        (rc = mdb_env_set_mapsize(s->env, map_size ? map_size : (size_t)16 << 30)) ||
         (rc = mdb_env_set_maxreaders(s->env, 512)) ||
         (rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600))) {
         aro_err_set(err, "cannot open store in %s: %s", dir, mdb_strerror(rc));
@@ -112,7 +128,9 @@ store_txn *store_begin(store *s, bool write)
     } else {
         rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
     }
-    if (rc) {
+    if (write)
+        tls_out_of_space = false; /* a new attempt: only its own failure counts */
+    if (noted(rc)) {
         free(t);
         return NULL;
     }
@@ -121,11 +139,12 @@ store_txn *store_begin(store *s, bool write)
 
 int store_commit(store_txn *t, aro_err *err)
 {
-    int rc = mdb_txn_commit(t->txn); /* frees the txn even on failure */
+    int rc = noted(mdb_txn_commit(t->txn)); /* frees the txn even on failure */
     if (rc == 0 && t->nested) {
         /* Merged into the parent; counted when the parent commits. */
         tls_batch->bytes += t->bytes;
         tls_batch->txns += t->write;
+        tls_batch->changes += t->changed;
     } else if (rc == 0 && t->write) {
         atomic_fetch_add(&t->s->bytes_written, t->bytes);
         atomic_fetch_add(&t->s->transactions, 1);
@@ -172,16 +191,19 @@ int store_put(store_txn *t, store_table tbl, const char *key, const void *val, s
     MDB_val k = key_of(key), v = {.mv_size = len, .mv_data = (void *)val};
     if (k.mv_size == 0 || k.mv_size > 511)
         return -1;
-    if (mdb_put(t->txn, t->s->dbi[tbl], &k, &v, 0))
+    if (noted(mdb_put(t->txn, t->s->dbi[tbl], &k, &v, 0)))
         return -1;
     t->bytes += k.mv_size + len;
+    t->changed = true;
     return 0;
 }
 
 int store_del(store_txn *t, store_table tbl, const char *key)
 {
     MDB_val k = key_of(key);
-    int rc = mdb_del(t->txn, t->s->dbi[tbl], &k, NULL);
+    int rc = noted(mdb_del(t->txn, t->s->dbi[tbl], &k, NULL));
+    if (rc == 0)
+        t->changed = true;
     return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : -1;
 }
 
@@ -214,7 +236,8 @@ int store_batch_begin(store *s, aro_err *err)
     batch *b = xcalloc(1, sizeof(*b));
     b->s = s;
     b->tail = &b->hooks;
-    int rc = mdb_txn_begin(s->env, NULL, 0, &b->parent);
+    tls_out_of_space = false;
+    int rc = noted(mdb_txn_begin(s->env, NULL, 0, &b->parent));
     if (rc) {
         aro_err_set(err, "store batch: %s", mdb_strerror(rc));
         free(b);
@@ -228,7 +251,7 @@ int store_batch_commit(store *s, aro_err *err)
 {
     batch *b = tls_batch;
     tls_batch = NULL;
-    int rc = mdb_txn_commit(b->parent);
+    int rc = noted(mdb_txn_commit(b->parent));
     if (rc == 0) {
         atomic_fetch_add(&s->bytes_written, b->bytes);
         atomic_fetch_add(&s->transactions, b->txns);
@@ -246,6 +269,8 @@ int store_batch_commit(store *s, aro_err *err)
 }
 
 bool store_in_batch(const store *s) { return tls_batch && tls_batch->s == s; }
+
+uint64_t store_batch_changes(const store *s) { return store_in_batch(s) ? tls_batch->changes : 0; }
 
 void store_after_commit(store *s, void (*fn)(void *, bool), void *arg)
 {

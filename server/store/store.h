@@ -16,14 +16,17 @@
  * store/repo.c's business alone: everyone else asks the repository. */
 typedef enum {
     TBL_ACCOUNTS, TBL_ACCOUNT_KEYS, TBL_ORDERS, TBL_ACCOUNT_ORDERS, TBL_AUTHZS, TBL_AUTHZ_INDEX,
-    TBL_CHALLS, TBL_CERTS, TBL_CERT_ARI, TBL_LIMITS, TBL_META, TBL_AUTHZ_ORDERS,
+    TBL_CHALLS, TBL_CERTS, TBL_CERT_ARI, TBL_LIMITS, TBL_META, TBL_AUTHZ_ORDERS, TBL_PENDING,
     TBL__COUNT
 } store_table;
 
 typedef struct store store;
 typedef struct store_txn store_txn;
 
-store *store_open(const char *dir, aro_err *err);
+/* map_size: the most the store may hold, in bytes (the file grows only
+ * as used); 0 for the default, 16 GiB. A store opened again with a
+ * larger size keeps its contents and gains the room. */
+store *store_open(const char *dir, size_t map_size, aro_err *err);
 void store_close(store *s);
 
 store_txn *store_begin(store *s, bool write);
@@ -55,6 +58,17 @@ bool store_in_batch(const store *s);
  * a batch, after the batch's commit inside one; fn(arg, false) if the
  * batch failed (to free arg). */
 void store_after_commit(store *s, void (*fn)(void *arg, bool committed), void *arg);
+
+/* Out of room: true when, in this thread's current (or last) write
+ * transaction or batch, the store failed because the map is full
+ * (MDB_MAP_FULL) or the disk is (ENOSPC, EDQUOT). Nothing of the failed transaction was
+ * written; reads go on working; writes work again once room returns (a
+ * larger map_size at the next start, or space freed on disk). */
+bool store_failed_for_space(void);
+/* Inside a batch: how many of its nested transactions so far committed a
+ * change. A job whose run leaves it unchanged wrote nothing, so its
+ * answer stands whether or not the batch commits. */
+uint64_t store_batch_changes(const store *s);
 
 /* Counters for /metrics. */
 uint64_t store_bytes_written(const store *s);

@@ -1,7 +1,12 @@
 /* Which addresses the validation authority may contact. With
  * deny_private_targets (hardening; off by default, aro-server is a test
- * CA) it refuses loopback, private, link-local and other addresses that
- * are not globally reachable, and a name any of whose addresses is one. */
+ * CA) it refuses every address the IANA IPv4 and IPv6 special-purpose
+ * registries mark as not globally reachable (loopback, private,
+ * link-local, documentation, benchmarking, discard-only, ...), non-unicast
+ * and reserved space, addresses whose embedded IPv4 address is refused
+ * (IPv4-mapped and -compatible, NAT64, 6to4, Teredo), and a name any of
+ * whose addresses is one of those. The table and its sources are in
+ * address.c. */
 #ifndef ARO_VA_ADDRESS_H
 #define ARO_VA_ADDRESS_H
 

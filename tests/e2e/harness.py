@@ -49,12 +49,14 @@ def wait_for(pred, timeout=15.0, step=0.05, what="condition"):
 class ChallTestSrv:
     """pebble-challtestsrv: DNS for every lookup, plus responders we ask for."""
 
-    def __init__(self, tmp, http01=False, tlsalpn01=False):
+    def __init__(self, tmp, http01=False, tlsalpn01=False, default_ipv4="127.0.0.1"):
+        """default_ipv4: the A record of every name ("": none, so that a
+        name has only the records a test adds)."""
         self.dns_port = free_port()
         self.mgmt_port = free_port()
         self.http_port = free_port()   # aro validates http-01 here
         self.tls_port = free_port()    # and tls-alpn-01 here
-        args = ["pebble-challtestsrv", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
+        args = ["pebble-challtestsrv", "-defaultIPv4", default_ipv4, "-defaultIPv6", "",
                 "-dns01", f"127.0.0.1:{self.dns_port}", "-management", f"127.0.0.1:{self.mgmt_port}",
                 "-https01", "",
                 "-http01", f"127.0.0.1:{self.http_port}" if http01 else "",

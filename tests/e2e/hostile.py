@@ -1,5 +1,7 @@
 """A catalogue of hostile and malformed requests against a running
-aro-server. Every case asserts three things:
+aro-server, then the refusals of the limits (one small server per limit),
+of IP identifiers that are not globally reachable (--deny-private-targets)
+and of writes to a full store. Every case asserts three things:
 
   1. the HTTP status and the ACME problem type (RFC 8555 6.7) the RFC
      asks for (where the RFC leaves a choice, the case lists the
@@ -199,9 +201,10 @@ class Catalogue:
         self.cases = 0
         self.mismatches = []   # (name, expected, got): where the server differs from the RFC
 
-    def case(self, name, do, expect, objs=(), note=""):
+    def case(self, name, do, expect, objs=(), note="", check=None):
         """expect: list of (status, problem short type or None) any of which is
-        acceptable (RFC 8555 leaves some choices open; note says which)."""
+        acceptable (RFC 8555 leaves some choices open; note says which).
+        check(r), if given, asserts more of the answer (headers, detail)."""
         self.cases += 1
 
         def fn():
@@ -219,6 +222,8 @@ class Catalogue:
                     raise AssertionError(f"problem with Content-Type {ct!r}")
             if r.status != 413 and "Replay-Nonce" not in r.headers:
                 raise AssertionError("no Replay-Nonce on the error response (RFC 8555 6.5)")
+            if check:
+                check(r)
             after = store_dump(self.srv)
             if after != before:
                 raise AssertionError("the store changed")
@@ -659,6 +664,157 @@ def catalogue(cat, W):
     cat.case("key change: account is bob", keychange(account=B.kid), M, core)
 
 
+# ---- limits, the address policy and a full store -------------------------
+# Each refusal is a case like those above: status, problem type, a
+# Replay-Nonce, and a store byte-identical before and after; a rateLimited
+# one also carries Retry-After and a detail naming the limit.
+
+def limited(name, retry=True):
+    def check(r):
+        detail = (r.json or {}).get("detail", "")
+        assert name in detail, f"the detail does not name {name}: {detail!r}"
+        if retry:
+            ra = r.headers.get("Retry-After", "")
+            assert ra.isdigit() and int(ra) > 0, f"Retry-After {ra!r}"
+        else:
+            assert "Retry-After" not in r.headers, "Retry-After on a refusal no wait can lift"
+    return check
+
+
+def store_full(r):
+    ra = r.headers.get("Retry-After", "")
+    assert ra.isdigit() and int(ra) > 0, f"Retry-After {ra!r}"
+    assert "full" in (r.json or {}).get("detail", ""), r.text
+
+
+def issue(c, cts, names):
+    """A certificate for names (http-01 through challtestsrv)."""
+    r = c.new_order(*names)
+    assert r.status == 201, r
+    for az_url in r.json["authorizations"]:
+        az = c.authz(az_url).json
+        if az["status"] == "valid":
+            continue
+        ch = c.challenge_of(az, "http-01")
+        cts.add_http01(ch["token"], c.key_authz(ch["token"]))
+        assert c.post(ch["url"], {}).status == 200
+        c.poll(az_url, lambda j: j["status"] == "valid")
+    c.poll(r.url, lambda j: j["status"] == "ready")
+    f = c.post(r.json["finalize"], {"csr": b64u(csr_der(names))})
+    assert f.status == 200, f
+    c.poll(r.url, lambda j: j["status"] == "valid")
+
+
+def limits_catalogue(h, run, cts):
+    """One small server per limit, so that each is met alone. Returns how
+    many cases it tried."""
+    cats = []
+
+    def server(config, flags=()):
+        srv = h.server(cts, config=config, flags=list(flags))
+        c = acme.Client(srv.directory, srv.ca_file)
+        c.new_account()
+        cats.append(Catalogue(run, srv))
+        return srv, c, cats[-1]
+
+    def new_order(c, *names, ip=False):
+        ids = [{"type": "ip" if ip else "dns", "value": n} for n in names]
+        return lambda: send(c, c.dir["newOrder"], build(c, c.dir["newOrder"], {"identifiers": ids}))
+
+    srv, c, cat = server({"identifiersPerOrder": 3})
+    cat.case("limit identifiersPerOrder: 4 names where 3 are allowed (no wait lifts it)",
+             new_order(c, *[f"n{i}.example.com" for i in range(4)]), [(400, "rejectedIdentifier")], [(c, c.kid)],
+             check=limited("identifiersPerOrder", retry=False))
+    srv.stop()
+
+    srv, c, cat = server({"newOrdersPerAccount": 2, "newOrdersPerAccountWindowSeconds": 3600})
+    for n in ("o1.example.com", "o2.example.com"):
+        assert c.new_order(n).status == 201
+    cat.case("limit newOrdersPerAccount: the third order in the window", new_order(c, "o3.example.com"),
+             [(429, "rateLimited")], [(c, c.kid)], check=limited("newOrdersPerAccount"))
+    other = acme.Client(srv.directory, srv.ca_file)
+    other.new_account()
+    assert other.new_order("o3.example.com").status == 201, "another account was limited by this one's orders"
+    srv.stop()
+
+    srv, c, cat = server({"pendingOrdersPerAccount": 2})
+    urls = [c.new_order(n).url for n in ("p1.example.com", "p2.example.com")]
+    cat.case("limit pendingOrdersPerAccount: a third unfinished order", new_order(c, "p3.example.com"),
+             [(429, "rateLimited")], [(c, u) for u in urls], check=limited("pendingOrdersPerAccount"))
+    srv.stop()
+
+    srv, c, cat = server({"pendingAuthorizationsPerAccount": 3})
+    r = c.new_order("a1.example.com", "a2.example.com", "a3.example.com")
+    assert r.status == 201, r
+    cat.case("limit pendingAuthorizationsPerAccount: one more pending authorization",
+             new_order(c, "a4.example.com"), [(429, "rateLimited")], [(c, r.url)],
+             check=limited("pendingAuthorizationsPerAccount"))
+    fresh = acme.Client(srv.directory, srv.ca_file)
+    fresh.new_account()
+    cat.case("limit pendingAuthorizationsPerAccount: one order with more than the limit",
+             new_order(fresh, *[f"b{i}.example.com" for i in range(4)]), [(429, "rateLimited")], [(fresh, fresh.kid)],
+             check=limited("pendingAuthorizationsPerAccount"))
+    srv.stop()
+
+    srv, c, cat = server({"duplicateCertificates": 1, "certificatesPerDomain": 2})
+    issue(c, cts, ["www.limits.test"])
+    cat.case("limit duplicateCertificates: the same set again", new_order(c, "www.limits.test"),
+             [(429, "rateLimited")], [(c, c.kid)], check=limited("duplicateCertificates"))
+    issue(c, cts, ["api.limits.test"])
+    cat.case("limit certificatesPerDomain: a third name under limits.test",
+             new_order(c, "mail.limits.test"), [(429, "rateLimited")], [(c, c.kid)],
+             check=limited("certificatesPerDomain"))
+    # co.uk is a public suffix: example.co.uk and other.co.uk are two
+    # registered domains (without the list they would both be "co.uk").
+    issue(c, cts, ["a.example.co.uk"])
+    issue(c, cts, ["b.example.co.uk"])
+    cat.case("limit certificatesPerDomain: per registered domain of the public suffix list (example.co.uk)",
+             new_order(c, "c.example.co.uk"), [(429, "rateLimited")], [(c, c.kid)],
+             check=limited('"example.co.uk"'))
+    assert c.new_order("c.other.co.uk").status == 201, "other.co.uk was counted with example.co.uk"
+    srv.stop()
+
+    # IP identifiers the validation would refuse to contact are refused at
+    # newOrder already, before anything is stored (va/address.c).
+    srv, c, cat = server({}, flags=["--deny-private-targets"])
+    for value in ("64:ff9b::7f00:1", "64:ff9b:1::808:808", "2002:a00:1::1", "2001:0:7f00:1::f7f7:f7f7",
+                  "::127.0.0.1", "::ffff:10.0.0.1", "fec0::1", "100::1", "2001:db8::1", "3fff::1",
+                  "192.0.0.9", "192.0.2.1", "198.18.0.1", "198.51.100.1", "203.0.113.1", "192.88.99.1",
+                  "240.0.0.1", "127.0.0.1", "10.0.0.1"):
+        cat.case(f"deny-private: ip identifier {value} at newOrder", new_order(c, value, ip=True),
+                 [(400, "rejectedIdentifier")], [(c, c.kid)], check=limited("globally reachable", retry=False))
+    srv.stop()
+
+    # A full store: writes are refused with 503 and Retry-After, reads work,
+    # nothing is half-written (the dump is unchanged).
+    srv, c, cat = server({"storeMapSizeMiB": 1})
+    # 100-name orders until one is refused, then 1-name orders until five
+    # in a row are: what room is left is then far less than a 100-name
+    # order needs (how many pages a 1-name order needs depends on where
+    # its random ids split the B-trees, so one may still fit now and then).
+    acked, fails, size = [], 0, 100
+    for i in range(400):
+        if fails == 5:
+            break
+        r = c.new_order(*[f"f{j}.o{i}.example.com" for j in range(size)])
+        if r.status == 201:
+            acked.append(r.url)
+            fails = 0
+        else:
+            assert (r.status, r.problem) == (503, "serverInternal"), r
+            fails, size = (fails + 1 if size == 1 else 0), 1
+    assert fails == 5 and acked, f"the 1 MiB store never filled ({len(acked)} orders)"
+    cat.case("full store: newOrder (100 names)", new_order(c, *[f"x{j}.full.example.com" for j in range(100)]),
+             [(503, "serverInternal")], [(c, u) for u in acked[:3]], check=store_full)
+    cat.case("full store: reading an order still works", jws(c, acked[-1], None), [(200, None)], [(c, acked[0])])
+    srv.stop()
+    return sum(x.cases for x in cats)
+
+
+def jws(c, url, payload, **kw):
+    return lambda: send(c, url, build(c, url, payload, **kw))
+
+
 def expire_objects(h, W):
     """Stop the server, move the expiry of alice's ready order, the pending
     authorization and the invalid one into the past in a copy of the
@@ -727,6 +883,7 @@ def main():
         catalogue(cat, W)
         expire_objects(h, W)
         expired_catalogue(cat, W)
+        more = limits_catalogue(h, run, W["cts"])
         # The server survived all of it: still answering, and it stops
         # cleanly (under ASan/LSan a leak or error shows in the exit
         # status and the log).
@@ -739,7 +896,7 @@ def main():
                 assert bad not in log, f"server log mentions {bad}:\n" + sanitizer_report(log)
             assert rc == 0, f"aro-server exited with {rc}"
         run.case("server still answering, then exits cleanly", survived)
-    print(f"hostile cases tried: {cat.cases} in {time.time() - t0:.0f}s")
+    print(f"hostile cases tried: {cat.cases + more} in {time.time() - t0:.0f}s")
     if cat.mismatches:
         print("cases where the server's answer differs from the expected:")
         for name, exp, got, text in cat.mismatches:

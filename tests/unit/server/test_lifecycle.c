@@ -1025,7 +1025,7 @@ int main(void)
     }
     aro_err err;
     config_defaults(&cfg);
-    st = store_open(tmpdir, &err);
+    st = store_open(tmpdir, (size_t)64 << 20, &err);
     CHECK(st != NULL);
     if (!st) {
         fprintf(stderr, "store_open: %s\n", err.msg);

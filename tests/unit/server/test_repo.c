@@ -527,7 +527,7 @@ int main(void)
         return 1;
     }
     aro_err err;
-    st = store_open(tmpdir, &err);
+    st = store_open(tmpdir, (size_t)64 << 20, &err);
     CHECK(st != NULL);
     if (!st) {
         fprintf(stderr, "store_open: %s\n", err.msg);

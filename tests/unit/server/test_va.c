@@ -539,12 +539,12 @@ static void test_private_targets(void)
     va_result_clear(&r);
 
     /* A redirect from an allowed name to loopback is refused at the hop:
-     * here every name resolves to 127.0.0.1, so check the policy table. */
+     * here every name resolves to 127.0.0.1, so check the policy table
+     * (all of it: tests/unit/server/test_address.c). */
     const char *priv[] = {"127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1",
                           "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fc00::1", "fd12::1",
                           "fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::"};
-    const char *pub[] = {"8.8.8.8", "172.32.0.1", "100.128.0.1", "192.0.2.1", "2001:db8::1",
-                         "::ffff:8.8.8.8", "11.0.0.1"};
+    const char *pub[] = {"8.8.8.8", "172.32.0.1", "100.128.0.1", "::ffff:8.8.8.8", "11.0.0.1"};
     for (size_t i = 0; i < sizeof priv / sizeof priv[0]; i++) {
         if (!va_addr_is_private(priv[i])) fprintf(stderr, "  not private: %s\n", priv[i]);
         CHECK(va_addr_is_private(priv[i]));
