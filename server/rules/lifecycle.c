@@ -287,7 +287,7 @@ int lifecycle_authz_deactivate(store_txn *t, rec_authz *a, time_t now)
 /* The failure half: the facts the retry policy needs later, the limit,
  * and the offer decided now, with its fresh same-type challenges. */
 static int record_failure(const server_config *cfg, store_txn *t, rec_authz *a, const rec_chall *c,
-                          long dns_negative_ttl, time_t now, unsigned *created)
+                          const va_result *res, time_t now, unsigned *created)
 {
     a->failures = xrealloc(a->failures, (a->nfailures + 1) * sizeof(*a->failures));
     rec_failure *f = &a->failures[a->nfailures++];
@@ -295,7 +295,8 @@ static int record_failure(const server_config *cfg, store_txn *t, rec_authz *a, 
     f->at = now;
     snprintf(f->chall_type, sizeof(f->chall_type), "%s", c->type);
     snprintf(f->problem_type, sizeof(f->problem_type), "%s", problem_short_type(c->error->type));
-    f->dns_negative_ttl = dns_negative_ttl;
+    f->dns_negative_ttl = res->dns_negative_ttl;
+    f->corroboration = res->corroboration_failed;
     if (limit_failed_validation_record(cfg, t, a->account_id, &a->identifier, now) < 0)
         return -1;
     const char *reason = NULL;
@@ -362,7 +363,7 @@ int lifecycle_validation_result(const server_config *cfg, store_txn *t, const ch
         res->problem = NULL;
         if (!c.error)
             c.error = problem_new("serverInternal", 0, "validation failed without a reason");
-        if (record_failure(cfg, t, &a, &c, res->dns_negative_ttl, now, &out->challs_created) < 0)
+        if (record_failure(cfg, t, &a, &c, res, now, &out->challs_created) < 0)
             goto out;
     }
     if (repo_chall_save(t, &c) < 0 || repo_authz_save(t, &a) < 0 ||

@@ -60,6 +60,19 @@ bool offer_at_failure(const server_config *cfg, const rec_authz *a, const char *
     return *reason == NULL;
 }
 
+/* A type that failed multi-perspective corroboration in this
+ * authorization is never offered again in it (other types may be): the
+ * failure says that part of the network sees something else, as in a
+ * localised hijack, and another attempt of the same type would give that
+ * just another chance to pass the quorum. */
+static bool failed_corroboration(const rec_authz *a, const char *type)
+{
+    for (size_t i = 0; i < a->nfailures; i++)
+        if (a->failures[i].corroboration && strcmp(a->failures[i].chall_type, type) == 0)
+            return true;
+    return false;
+}
+
 static bool reserve_has_pending(const authz_view *v, const char *type)
 {
     for (size_t i = 0; i < v->nreserve; i++)
@@ -78,7 +91,7 @@ size_t offer_fresh_types(const server_config *cfg, const authz_view *v, const ch
      * earlier offer is offered again rather than creating another row. */
     for (size_t i = 0; i < v->authz.nfailures && n < max; i++) {
         const char *type = v->authz.failures[i].chall_type;
-        bool seen = reserve_has_pending(v, type);
+        bool seen = reserve_has_pending(v, type) || failed_corroboration(&v->authz, type);
         for (size_t j = 0; j < n && !seen; j++)
             seen = strcmp(types[j], type) == 0;
         if (!seen)
@@ -87,10 +100,10 @@ size_t offer_fresh_types(const server_config *cfg, const authz_view *v, const ch
     return n;
 }
 
-static void add_choices(authz_offer *o, const rec_chall *c, size_t n)
+static void add_choices(authz_offer *o, const rec_authz *a, const rec_chall *c, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (c[i].status != CHALL_PENDING)
+        if (c[i].status != CHALL_PENDING || failed_corroboration(a, c[i].type))
             continue;
         o->choices = xrealloc(o->choices, (o->nchoices + 1) * sizeof(*o->choices));
         o->choices[o->nchoices++] = &c[i];
@@ -105,9 +118,10 @@ void offer_for_authz(const server_config *cfg, const authz_view *v, time_t now, 
     out->not_before = offer_not_before(cfg, a);
     out->expires = a->expires;
     /* Choices: the untried challenges (still pending in the authorization),
-     * then the fresh same-type ones created when the offer was made. */
-    add_choices(out, v->listed, v->nlisted);
-    add_choices(out, v->reserve, v->nreserve);
+     * then the fresh same-type ones created when the offer was made; none
+     * of a type that failed corroboration. */
+    add_choices(out, a, v->listed, v->nlisted);
+    add_choices(out, a, v->reserve, v->nreserve);
     if (!cfg->retry_options) {
         out->state = OFFER_SWITCHED_OFF;
         out->reason = "this server does not offer retry-options now";

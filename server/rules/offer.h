@@ -9,7 +9,12 @@
  * Two moments: at the failure (offer_at_failure: is an offer made, and
  * which fresh same-type challenges does it need; the answer is kept as a
  * fact in the record) and now (offer_for_authz: is that offer still open,
- * given the switch, the attempts left, the deadline and the policy). */
+ * given the switch, the attempts left, the deadline and the policy).
+ *
+ * A failure of multi-perspective corroboration (rec_failure.corroboration,
+ * server/mpic/) gets no same-type choice, then or later in the same
+ * authorization: neither a fresh challenge nor a pending one of that type
+ * is offered; other types may still be. */
 #ifndef ARO_RULES_OFFER_H
 #define ARO_RULES_OFFER_H
 
@@ -50,7 +55,8 @@ bool offer_at_failure(const server_config *cfg, const rec_authz *a, const char *
                       const char **reason);
 /* The challenge types that need a fresh challenge for the offer just made
  * (same-type retries use a fresh challenge: a failed one stays invalid):
- * one per failed type, unless a pending one of that type is in reserve.
+ * one per failed type, unless a pending one of that type is in reserve or
+ * the type failed corroboration.
  * Fills types (pointers into the view's records); returns how many. */
 size_t offer_fresh_types(const server_config *cfg, const authz_view *v, const char **types, size_t max);
 
