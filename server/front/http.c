@@ -267,7 +267,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     return 0;
 }
 
-static int listen_on(const char *addr_port, aro_err *err)
+int http_listen_on(const char *addr_port, aro_err *err)
 {
     char host[256];
     const char *colon = strrchr(addr_port, ':');
@@ -395,9 +395,9 @@ int http_run(server *srv)
         lt->manage = has_manage && i == n;
         lt->config = lt->manage ? manage_conf : acme_conf;
         if (lt->manage)
-            lt->fd = listen_on(srv->cfg.manage, &err);
+            lt->fd = http_listen_on(srv->cfg.manage, &err);
         else if (acme_fd < 0)
-            lt->fd = acme_fd = listen_on(srv->cfg.listen, &err);
+            lt->fd = acme_fd = http_listen_on(srv->cfg.listen, &err);
         else
             lt->fd = fcntl(acme_fd, F_DUPFD_CLOEXEC, 0);
         if (lt->fd < 0) {
