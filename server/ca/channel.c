@@ -152,10 +152,13 @@ int channel_issue_perspective(const char *data_dir, const char *name, char **pdi
     }
     char *dir = dir_of(data_dir);
     char *mine = xasprintf("%s/%s", dir, name);
-    X509 *root = NULL, *cert = NULL;
-    EVP_PKEY *root_key = NULL, *key = NULL;
+    X509 *root = NULL, *cert = NULL, *prim = NULL;
+    EVP_PKEY *root_key = NULL, *key = NULL, *prim_key = NULL;
     int rc = -1;
+    /* The primary's end with the first perspective, so that a provisioned
+     * channel is complete before either end starts. */
     if (root_open(dir, &root, &root_key, err) == 0 &&
+        end_entity_open(dir, "primary", "aro primary", false, root, root_key, &prim, &prim_key, err) == 0 &&
         end_entity_open(mine, "perspective", name, true, root, root_key, &cert, &key, err) == 0) {
         /* The perspective's copy of the root: all it needs in its own
          * directory to recognise the primary. */
@@ -165,8 +168,10 @@ int channel_issue_perspective(const char *data_dir, const char *name, char **pdi
     }
     X509_free(root);
     X509_free(cert);
+    X509_free(prim);
     EVP_PKEY_free(root_key);
     EVP_PKEY_free(key);
+    EVP_PKEY_free(prim_key);
     free(dir);
     if (rc == 0)
         *pdir = mine;

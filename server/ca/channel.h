@@ -40,7 +40,7 @@ bool channel_name_ok(const char *name);
 /* The primary's end, made at first use. */
 int channel_primary_open(const char *data_dir, channel_credentials *out, aro_err *err);
 /* Perspective name's credentials, made at first use (the channel's root
- * too): *dir is DATA/perspectives/NAME (malloc'd). */
+ * and the primary's end too): *dir is DATA/perspectives/NAME (malloc'd). */
 int channel_issue_perspective(const char *data_dir, const char *name, char **dir, aro_err *err);
 /* A perspective's end, as channel_issue_perspective wrote it into dir. */
 int channel_perspective_open(const char *dir, channel_credentials *out, aro_err *err);
