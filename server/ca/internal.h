@@ -1,7 +1,8 @@
 /* Private to ca/: the CA's state (struct ca, struct hierarchy) and the
  * building blocks its parts share: x509.c (files, extensions, signing),
  * hierarchy.c (the issuing hierarchies), https.c (the listener's
- * certificate); ca.c opens them and issues leaves. Not for use outside
+ * certificate), channel.c (the perspective channel's own root and
+ * credentials); ca.c opens them and issues leaves. Not for use outside
  * server/ca/. Functions returning int give 0, or -1 with err set. */
 #ifndef ARO_CA_INTERNAL_H
 #define ARO_CA_INTERNAL_H

@@ -1,4 +1,4 @@
-/* Counters for /metrics (Prometheus text format). Names and labels are the
+/* Counters and histograms for /metrics (Prometheus text format). Names and labels are the
  * contract of ../shared/design/contracts.md; series are created on first
  * use. Thread-safe. */
 #ifndef ARO_METRICS_H
