@@ -303,7 +303,7 @@ int http_listen_on(const char *addr_port, aro_err *err)
     return fd;
 }
 
-static void on_accept(h2o_socket_t *listener, const char *err)
+void http_on_accept(h2o_socket_t *listener, const char *err)
 {
     if (err)
         return;
@@ -325,7 +325,7 @@ static void *loop_main(void *arg)
     lt->accept_ctx.ssl_ctx = lt->ssl;
     h2o_socket_t *sock = h2o_evloop_socket_create(lt->ctx.loop, lt->fd, H2O_SOCKET_FLAG_DONT_READ);
     sock->data = &lt->accept_ctx;
-    h2o_socket_read_start(sock, on_accept);
+    h2o_socket_read_start(sock, http_on_accept);
     while (!atomic_load(&stopping))
         h2o_evloop_run(lt->ctx.loop, 200);
     h2o_socket_read_stop(sock);

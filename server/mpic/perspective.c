@@ -214,15 +214,6 @@ static SSL_CTX *make_ssl(const channel_credentials *cred, aro_err *err)
     return ssl;
 }
 
-static void on_accept(h2o_socket_t *listener, const char *err)
-{
-    if (err)
-        return;
-    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-    if (sock)
-        h2o_accept(listener->data, sock);
-}
-
 int perspective_run(const server_config *cfg)
 {
     aro_err err = {{0}};
@@ -264,7 +255,7 @@ int perspective_run(const server_config *cfg)
     accept_ctx.ssl_ctx = ssl;
     h2o_socket_t *sock = h2o_evloop_socket_create(ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
     sock->data = &accept_ctx;
-    h2o_socket_read_start(sock, on_accept);
+    h2o_socket_read_start(sock, http_on_accept);
     fprintf(stderr, "aro-server: perspective listening on https://%s/validate (mutual TLS), data in %s, DNS %s, "
                     "http-01 on port %d, tls-alpn-01 on port %d\n",
             cfg->perspective_listen, cfg->data_dir, cfg->va.dns_server ? cfg->va.dns_server : "system resolver",

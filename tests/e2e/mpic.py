@@ -29,7 +29,6 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import acme  # noqa: E402
@@ -87,7 +86,7 @@ class NsChallTestSrv(ChallTestSrv):
     namespace's own loopback, management on its veth address."""
 
     def __init__(self, tmp, ns):
-        self.host = ns.there
+        self.mgmt_host = ns.there
         self.dns_port, self.mgmt_port, self.http_port, self.tls_port = 8053, 8055, 5002, 5001
         args = ns.prefix() + ["pebble-challtestsrv", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
                               "-dns01", "127.0.0.1:8053", "-management", f"{ns.there}:8055", "-https01", "",
@@ -96,12 +95,6 @@ class NsChallTestSrv(ChallTestSrv):
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         wait_for(lambda: self._post("/clear-txt", {"host": "_probe.example.com."}) is not None,
                  what="challtestsrv in the namespace")
-
-    def _post(self, path, body):
-        req = urllib.request.Request(f"http://{self.host}:{self.mgmt_port}{path}", data=json.dumps(body).encode(),
-                                     method="POST")
-        with urllib.request.urlopen(req, timeout=5) as r:
-            return r.status
 
 
 def cts_post(cts, path, body):
@@ -184,13 +177,41 @@ def set_everywhere(W, name, ctype, c, ch, differ=(), primary_differs=False):
             cts.add_tlsalpn01(name, "other." + ka if wrong else ka)
 
 
-def perspective_saw(W, who, name, outcome):
-    """Perspective who's log says it looked at name with that outcome
-    ("passed", "failed caa", ...): it answers (and logs) even when the
-    primary decided without waiting for it."""
-    p = W.persp[who]
-    wait_for(lambda: f" {name}: {outcome}" in open(p.log_path).read(), timeout=10,
-             what=f"perspective {who} to log {name}: {outcome}")
+def attempt(W, c, name, ctype, **how):
+    """A new order for name, ctype answered with the records set_everywhere
+    makes (how: differ=..., primary_differs=...): (authz URL, authz)."""
+    _, az_url, az = order(c, name)
+    ch = c.challenge_of(az, ctype)
+    set_everywhere(W, name, ctype, c, ch, **how)
+    return az_url, answer(c, az_url, ch)
+
+
+def by_perspective(err):
+    """The subproblems of a corroboration failure, by their "perspective
+    NAME" prefix."""
+    return {s["detail"].split(":", 1)[0]: s for s in err.get("subproblems", [])}
+
+
+def looks_logged(W, name, at_least):
+    """What each perspective logged of its look at name ("passed", "failed
+    caa", ...; None for no line), once at_least of them have logged one.
+    A perspective logs every look it makes, but the primary may decide
+    without waiting for the last one, whose request may then never reach it."""
+    def seen():
+        out = {}
+        for who, p in W.persp.items():
+            line = next((l for l in open(p.log_path).read().splitlines() if f" {name}: " in l), None)
+            out[who] = line.split(f" {name}: ", 1)[1].split(" (", 1)[0].strip() if line else None
+        return out if sum(v is not None for v in out.values()) >= at_least else None
+    return wait_for(seen, timeout=10, what=f"{at_least} perspectives to log their look at {name}")
+
+
+def did_not_pass(W, who, name, before):
+    """who did not corroborate name: not counted valid, and what it logged
+    (if its request reached it) is a failure."""
+    assert W.srv.metric("aro_perspective_validations_total", perspective=who, result="valid") == before, who
+    outcome = looks_logged(W, name, 2)[who]
+    assert outcome is None or outcome.startswith("failed"), (who, outcome)
 
 
 def failed_chall(az, ctype):
@@ -208,48 +229,38 @@ def offered_types(az):
 def case_all_agree(W, ctype):
     c = W.client
     name = f"agree-{ctype}.example.com"
-    _, az_url, az = order(c, name)
-    ch = c.challenge_of(az, ctype)
-    set_everywhere(W, name, ctype, c, ch)
     before = W.srv.metric("aro_corroborations_total", result="corroborated")
-    az = answer(c, az_url, ch)
+    _, az = attempt(W, c, name, ctype)
     assert az["status"] == "valid", az
     assert W.srv.metric("aro_corroborations_total", result="corroborated") == before + 1
-    for who in ("p1", "p2", "p3"):
-        perspective_saw(W, who, name, "passed")
+    logged = looks_logged(W, name, 2)
+    assert all(v in (None, "passed") for v in logged.values()), logged
 
 
 def case_one_differs(W, ctype, how):
     c = W.client
     name = f"one-{how}-{ctype}.example.com"
-    _, az_url, az = order(c, name)
-    ch = c.challenge_of(az, ctype)
-    set_everywhere(W, name, ctype, c, ch, differ=("p2",) if how == "txt" else ())
+    who = "p2" if how == "txt" else "p3"
+    before = W.srv.metric("aro_perspective_validations_total", perspective=who, result="valid")
     if how == "a-record":
         # p3 (in its namespace) resolves the name elsewhere, where nothing answers.
         cts_post(W.cts["p3"], "/add-a", {"host": name + ".", "addresses": ["127.0.0.2"]})
-    az = answer(c, az_url, ch)
+    _, az = attempt(W, c, name, ctype, differ=("p2",) if how == "txt" else ())
     assert az["status"] == "valid", az
-    if how == "txt":
-        perspective_saw(W, "p2", name, "failed")
-    else:
-        perspective_saw(W, "p3", name, "failed connection")
+    did_not_pass(W, who, name, before)
 
 
 def case_two_differ(W):
     c = W.client
     name = "two-differ.example.com"
-    _, az_url, az = order(c, name)
-    ch = c.challenge_of(az, "dns-01")
-    set_everywhere(W, name, "dns-01", c, ch, differ=("p1", "p3"))
-    az = answer(c, az_url, ch)
+    az_url, az = attempt(W, c, name, "dns-01", differ=("p1", "p3"))
     assert az["status"] == "invalid", az
     err = failed_chall(az, "dns-01")["error"]
     assert err["type"] == "urn:ietf:params:acme:error:unauthorized", err
     assert "multi-perspective corroboration failed: 2 of 3" in err["detail"], err
-    subs = err.get("subproblems", [])
-    assert sorted(s["detail"].split(":", 1)[0] for s in subs) == ["perspective p1", "perspective p3"], err
-    for s in subs:
+    subs = by_perspective(err)
+    assert sorted(subs) == ["perspective p1", "perspective p3"], err
+    for s in subs.values():
         assert s["identifier"] == {"type": "dns", "value": name}, s
         assert s["type"].startswith("urn:ietf:params:acme:error:"), s
     # retry-options: the other types, never dns-01 again.
@@ -275,11 +286,7 @@ def case_reenable_after_corroboration_failure(W):
 
 def case_primary_fails_alone(W):
     c = W.client
-    name = "primary-fails.example.com"
-    _, az_url, az = order(c, name)
-    ch = c.challenge_of(az, "dns-01")
-    set_everywhere(W, name, "dns-01", c, ch, primary_differs=True)
-    az = answer(c, az_url, ch)
+    _, az = attempt(W, c, "primary-fails.example.com", "dns-01", primary_differs=True)
     assert az["status"] == "invalid", az
     err = failed_chall(az, "dns-01")["error"]
     assert "corroboration" not in err["detail"] and not err.get("subproblems"), err
@@ -292,20 +299,18 @@ def case_caa(W, forbidding):
     name = f"caa-{len(forbidding)}.example.com"
     for who in forbidding:
         W.cts[who].add_caa(name, [{"tag": "issue", "value": "another-ca.test"}])
-    _, az_url, az = order(c, name)
-    ch = c.challenge_of(az, "dns-01")
-    set_everywhere(W, name, "dns-01", c, ch)
-    az = answer(c, az_url, ch)
+    before = {w: W.srv.metric("aro_perspective_validations_total", perspective=w, result="valid")
+              for w in forbidding}
+    _, az = attempt(W, c, name, "dns-01")
     for who in forbidding:
-        perspective_saw(W, who, name, "failed caa")
+        did_not_pass(W, who, name, before[who])
     if len(forbidding) < 2:
         assert az["status"] == "valid", az
         return
     assert az["status"] == "invalid", az
     err = failed_chall(az, "dns-01")["error"]
     assert err["type"] == "urn:ietf:params:acme:error:caa", err
-    assert sorted(s["detail"].split(":", 1)[0] for s in err["subproblems"]) == \
-        sorted(f"perspective {w}" for w in forbidding), err
+    assert sorted(by_perspective(err)) == sorted(f"perspective {w}" for w in forbidding), err
     assert "retry-options" not in az, az  # CAA is never retried
 
 
@@ -315,22 +320,14 @@ def case_down_and_slow(W):
     p2.stop()
     try:
         # One down: the other two corroborate.
-        name = "one-down.example.com"
-        _, az_url, az = order(c, name)
-        ch = c.challenge_of(az, "dns-01")
-        set_everywhere(W, name, "dns-01", c, ch)
-        az = answer(c, az_url, ch)
+        _, az = attempt(W, c, "one-down.example.com", "dns-01")
         assert az["status"] == "valid", az
         # Down, and slower than the timeout (stopped): not enough.
         os.kill(p3.proc.pid, signal.SIGSTOP)
-        name = "down-and-slow.example.com"
-        _, az_url, az = order(c, name)
-        ch = c.challenge_of(az, "dns-01")
-        set_everywhere(W, name, "dns-01", c, ch)
-        az = answer(c, az_url, ch)
+        _, az = attempt(W, c, "down-and-slow.example.com", "dns-01")
         assert az["status"] == "invalid", az
         err = failed_chall(az, "dns-01")["error"]
-        subs = {s["detail"].split(":", 1)[0]: s for s in err["subproblems"]}
+        subs = by_perspective(err)
         assert sorted(subs) == ["perspective p2", "perspective p3"], err
         assert all(s["type"] == "urn:ietf:params:acme:error:serverInternal" for s in subs.values()), err
         assert f"no answer within {TIMEOUT_MS} ms" in subs["perspective p3"]["detail"], err
@@ -397,14 +394,10 @@ def case_primary_refuses_impostors(W):
             {"name": "p3", "address": impostors[1].listen}]))
         c = acme.Client(W.srv.directory, W.srv.ca_file)
         c.new_account()
-        name = "impostors.example.com"
-        _, az_url, az = order(c, name)
-        ch = c.challenge_of(az, "dns-01")
-        set_everywhere(W, name, "dns-01", c, ch)
-        az = answer(c, az_url, ch)
+        _, az = attempt(W, c, "impostors.example.com", "dns-01")
         assert az["status"] == "invalid", az
         err = failed_chall(az, "dns-01")["error"]
-        subs = {s["detail"].split(":", 1)[0]: s["detail"] for s in err["subproblems"]}
+        subs = {k: s["detail"] for k, s in by_perspective(err).items()}
         assert sorted(subs) == ["perspective p2", "perspective p3"], err
         assert "p2" in subs["perspective p2"] and "certificate" in subs["perspective p2"].lower(), subs
         assert "certificate" in subs["perspective p3"].lower(), subs
