@@ -16,11 +16,43 @@
 #include "acme/nonce.h"
 #include "jobs/workers.h"
 #include "jobs/writer.h"
+#include "ca/channel.h"
+#include "mpic/mpic.h"
+#include "mpic/perspective.h"
+#include "mpic/quorum.h"
 
 static void on_signal(int sig)
 {
     (void)sig;
     http_stop();
+    perspective_stop();
+}
+
+/* The modes that are not the ACME server: writing a perspective's
+ * credentials (--issue-perspective), and being a validation-only remote
+ * perspective (--perspective). Exit status, or -1 for the ACME server. */
+static int other_mode(server_config *cfg)
+{
+    aro_err err = {{0}};
+    if (cfg->issue_perspective) {
+        char *dir = NULL;
+        if (mkdir_p(cfg->data_dir, 0700) < 0 || channel_issue_perspective(cfg->data_dir, cfg->issue_perspective,
+                                                                          &dir, &err) < 0) {
+            fprintf(stderr, "aro-server: %s\n", err.msg[0] ? err.msg : "cannot create the data directory");
+            return 2;
+        }
+        printf("%s\n", dir);
+        fprintf(stderr, "aro-server: credentials of perspective %s in %s: run it with --perspective ADDR:PORT "
+                        "--data %s\n", cfg->issue_perspective, dir, dir);
+        free(dir);
+        return 0;
+    }
+    if (cfg->perspective_listen) {
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        return perspective_run(cfg) == 0 ? 0 : 1;
+    }
+    return -1;
 }
 
 int main(int argc, char **argv)
@@ -37,6 +69,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "aro-server: %s\n", err.msg);
         config_free(&srv.cfg);
         return rc < 0 ? 2 : 0;
+    }
+    if ((rc = other_mode(&srv.cfg)) >= 0) {
+        config_free(&srv.cfg);
+        return rc;
     }
     /* Pebble mode: Pebble's throwaway nature, unless --data says otherwise. */
     bool data_given = false;
@@ -79,6 +115,18 @@ int main(int argc, char **argv)
         metrics_add(srv.m, zero[i], NULL, 0);
     metrics_add(srv.m, "aro_reenables_total", "result=\"accepted\"", 0);
     metrics_add(srv.m, "aro_reenables_total", "result=\"refused\"", 0);
+    srv.mpic = mpic_open(&srv.cfg, srv.m, &err);
+    if (!srv.mpic && srv.cfg.nperspectives) {
+        fprintf(stderr, "aro-server: %s\n", err.msg);
+        goto out;
+    }
+    if (srv.mpic)
+        /* BR 3.2.2.9 asks for at least 3 remote perspectives (2 before
+         * 2026-03-15); a test CA may run fewer, and says so. */
+        fprintf(stderr, "aro-server: multi-perspective corroboration with %zu remote perspective(s), %zu may fail "
+                        "to corroborate%s\n", srv.cfg.nperspectives,
+                mpic_allowed_non_corroborations(srv.cfg.nperspectives),
+                srv.cfg.nperspectives < 3 ? " (fewer than the Baseline Requirements' 3)" : "");
     /* Fair between accounts (jobs/workers.h): one account's jobs take at
      * most its share of the threads and a tenth of the queue. */
     int share = srv.cfg.va_workers_per_account ? srv.cfg.va_workers_per_account : srv.cfg.va_workers / 2;
@@ -105,6 +153,7 @@ out:
     worker_pool_free(srv.request_workers);
     worker_pool_free(srv.workers);
     nonce_pool_free(srv.nonces);
+    mpic_close(srv.mpic);
     metrics_free(srv.m);
     store_close(srv.st);
     ca_close(srv.ca);

@@ -1,7 +1,8 @@
 /* Private to ca/: the CA's state (struct ca, struct hierarchy) and the
  * building blocks its parts share: x509.c (files, extensions, signing),
  * hierarchy.c (the issuing hierarchies), https.c (the listener's
- * certificate); ca.c opens them and issues leaves. Not for use outside
+ * certificate), channel.c (the perspective channel's own root and
+ * credentials); ca.c opens them and issues leaves. Not for use outside
  * server/ca/. Functions returning int give 0, or -1 with err set. */
 #ifndef ARO_CA_INTERNAL_H
 #define ARO_CA_INTERNAL_H
@@ -84,6 +85,8 @@ int ca_pair_save(const char *dir, const char *name, X509 *cert, EVP_PKEY *key, a
 /* Extensions (RFC 5280 4.2.1). */
 int ca_add_basic_constraints(X509 *x, bool is_ca, int pathlen, aro_err *err);
 int ca_add_key_usage(X509 *x, unsigned bits, aro_err *err);
+/* extendedKeyUsage with the one purpose nid (NID_server_auth, NID_client_auth). */
+int ca_add_eku(X509 *x, int nid, aro_err *err);
 int ca_add_eku_server_auth(X509 *x, aro_err *err);
 int ca_add_san(X509 *x, const char *const *dns, size_t ndns, const char *const *ips, size_t nips, int critical, aro_err *err);
 int ca_add_ski(X509 *x, aro_err *err);

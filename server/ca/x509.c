@@ -238,11 +238,11 @@ out:
     return rc;
 }
 
-int ca_add_eku_server_auth(X509 *x, aro_err *err)
+int ca_add_eku(X509 *x, int nid, aro_err *err)
 {
     EXTENDED_KEY_USAGE *eku = sk_ASN1_OBJECT_new_null();
     int rc = -1;
-    if (!eku || !sk_ASN1_OBJECT_push(eku, OBJ_nid2obj(NID_server_auth))) {
+    if (!eku || !sk_ASN1_OBJECT_push(eku, OBJ_nid2obj(nid))) {
         ca_ossl_fail(err, "cannot build extendedKeyUsage");
         goto out;
     }
@@ -251,6 +251,8 @@ out:
     sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
     return rc;
 }
+
+int ca_add_eku_server_auth(X509 *x, aro_err *err) { return ca_add_eku(x, NID_server_auth, err); }
 
 /* subjectAltName with dNSName and iPAddress entries (RFC 5280 4.2.1.6). */
 int ca_add_san(X509 *x, const char *const *dns, size_t ndns, const char *const *ips,

@@ -14,10 +14,22 @@ typedef struct series {
     struct series *next;
 } series;
 
+/* Prometheus's default buckets (client libraries' DefBuckets), seconds. */
+static const double LE[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+#define NLE (sizeof(LE) / sizeof(LE[0]))
+
+typedef struct histogram {
+    char *name, *labels;
+    uint64_t le[NLE + 1]; /* cumulative counts; [NLE] is +Inf, the count */
+    double sum;
+    struct histogram *next;
+} histogram;
+
 struct metrics {
     pthread_mutex_t lock;
     series *bucket[BUCKETS];
     size_t count;
+    histogram *histograms; /* few; the series of one name next to each other */
 };
 
 metrics *metrics_new(void)
@@ -37,6 +49,12 @@ void metrics_free(metrics *m)
             free(s->key);
             free(s);
         }
+    }
+    for (histogram *h = m->histograms, *n; h; h = n) {
+        n = h->next;
+        free(h->name);
+        free(h->labels);
+        free(h);
     }
     pthread_mutex_destroy(&m->lock);
     free(m);
@@ -89,6 +107,53 @@ uint64_t metrics_get(metrics *m, const char *name, const char *labels)
     return v;
 }
 
+void metrics_observe(metrics *m, const char *name, const char *labels, double seconds)
+{
+    pthread_mutex_lock(&m->lock);
+    const char *l = labels ? labels : "";
+    histogram **at = &m->histograms, **after_same_name = NULL;
+    for (; *at; at = &(*at)->next) {
+        if (strcmp((*at)->name, name) != 0)
+            continue;
+        if (strcmp((*at)->labels, l) == 0)
+            break;
+        after_same_name = &(*at)->next;
+    }
+    histogram *h = *at;
+    if (!h) {
+        /* A new series goes after the last of its name (one # TYPE line). */
+        histogram **ins = after_same_name ? after_same_name : at;
+        h = xcalloc(1, sizeof(*h));
+        h->name = xstrdup(name);
+        h->labels = xstrdup(l);
+        h->next = *ins;
+        *ins = h;
+    }
+    for (size_t i = 0; i < NLE; i++)
+        h->le[i] += seconds <= LE[i];
+    h->le[NLE]++;
+    h->sum += seconds;
+    pthread_mutex_unlock(&m->lock);
+}
+
+static void render_histograms(const metrics *m, aro_buf *b)
+{
+    const char *last = NULL;
+    for (const histogram *h = m->histograms; h; h = h->next) {
+        if (!last || strcmp(last, h->name) != 0)
+            buf_printf(b, "# TYPE %s histogram\n", h->name);
+        last = h->name;
+        const char *sep = *h->labels ? "," : "";
+        for (size_t i = 0; i < NLE; i++)
+            buf_printf(b, "%s_bucket{%s%sle=\"%g\"} %llu\n", h->name, h->labels, sep, LE[i],
+                       (unsigned long long)h->le[i]);
+        buf_printf(b, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", h->name, h->labels, sep, (unsigned long long)h->le[NLE]);
+        buf_printf(b, "%s_sum%s%s%s %.6f\n", h->name, *h->labels ? "{" : "", h->labels, *h->labels ? "}" : "", h->sum);
+        buf_printf(b, "%s_count%s%s%s %llu\n", h->name, *h->labels ? "{" : "", h->labels, *h->labels ? "}" : "",
+                   (unsigned long long)h->le[NLE]);
+    }
+}
+
 static int cmp_series(const void *a, const void *b)
 {
     return strcmp((*(series *const *)a)->key, (*(series *const *)b)->key);
@@ -115,6 +180,7 @@ char *metrics_render(metrics *m)
         }
         buf_printf(&b, "%s %llu\n", all[i]->key, (unsigned long long)all[i]->value);
     }
+    render_histograms(m, &b);
     pthread_mutex_unlock(&m->lock);
     free(all);
     if (!b.data)

@@ -12,6 +12,7 @@
 typedef struct nonce_pool nonce_pool;
 typedef struct worker_pool worker_pool;
 typedef struct metrics metrics;
+typedef struct mpic mpic;
 
 typedef struct server {
     server_config cfg;
@@ -22,6 +23,7 @@ typedef struct server {
     worker_pool *request_workers; /* ACME requests when group commit is off */
     struct writer *writer;        /* ACME requests in group-committed batches (default) */
     metrics *m;
+    mpic *mpic;             /* remote validation perspectives (server/mpic/); NULL when off */
 } server;
 
 #endif

@@ -298,7 +298,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     return 0;
 }
 
-static int listen_on(const char *addr_port, aro_err *err)
+int http_listen_on(const char *addr_port, aro_err *err)
 {
     char host[256];
     const char *colon = strrchr(addr_port, ':');
@@ -334,7 +334,7 @@ static int listen_on(const char *addr_port, aro_err *err)
     return fd;
 }
 
-static void on_accept(h2o_socket_t *listener, const char *err)
+void http_on_accept(h2o_socket_t *listener, const char *err)
 {
     if (err)
         return;
@@ -356,7 +356,7 @@ static void *loop_main(void *arg)
     lt->accept_ctx.ssl_ctx = lt->ssl;
     h2o_socket_t *sock = h2o_evloop_socket_create(lt->ctx.loop, lt->fd, H2O_SOCKET_FLAG_DONT_READ);
     sock->data = &lt->accept_ctx;
-    h2o_socket_read_start(sock, on_accept);
+    h2o_socket_read_start(sock, http_on_accept);
     while (!atomic_load(&stopping))
         h2o_evloop_run(lt->ctx.loop, 200);
     h2o_socket_read_stop(sock);
@@ -426,9 +426,9 @@ int http_run(server *srv)
         lt->manage = has_manage && i == n;
         lt->config = lt->manage ? manage_conf : acme_conf;
         if (lt->manage)
-            lt->fd = listen_on(srv->cfg.manage, &err);
+            lt->fd = http_listen_on(srv->cfg.manage, &err);
         else if (acme_fd < 0)
-            lt->fd = acme_fd = listen_on(srv->cfg.listen, &err);
+            lt->fd = acme_fd = http_listen_on(srv->cfg.listen, &err);
         else
             lt->fd = fcntl(acme_fd, F_DUPFD_CLOEXEC, 0);
         if (lt->fd < 0) {

@@ -10,5 +10,13 @@
  * stop, -1 when a listener could not start (message on stderr). */
 int http_run(server *srv);
 void http_stop(void);
+/* A listening TCP socket on "ADDR:PORT" ("[V6]:PORT"), SO_REUSEADDR and
+ * no SO_REUSEPORT (a port another process holds fails loudly); -1 with
+ * err. Also the validation-only perspective's (mpic/perspective.c). */
+int http_listen_on(const char *addr_port, aro_err *err);
+/* The read callback of a listening h2o socket whose data is its
+ * h2o_accept_ctx_t: accepts one connection into that context. */
+typedef struct st_h2o_socket_t h2o_socket_t;
+void http_on_accept(h2o_socket_t *listener, const char *err);
 
 #endif

@@ -2,8 +2,10 @@
  * pipeline (jobs/pipeline.c). The work reads the authorization, the
  * challenge and the account's current key (a key rollover between
  * attempts changes the key authorization), checks CAA (RFC 8659, RFC
- * 8657) and the challenge in the validation authority (va/), with RFC
- * 8555 8.2 server-side retries when configured; the result is applied by
+ * 8657) and the challenge in the validation authority (va/), corroborated
+ * by remote perspectives when they are configured (mpic/), with RFC 8555
+ * 8.2 server-side retries when configured, each a complete attempt of its
+ * own; the result is applied by
  * rules/lifecycle.c. Attempts are numbered: a result whose number is not
  * the authorization's current attempt is dropped. */
 #ifndef ARO_JOBS_VALIDATION_H

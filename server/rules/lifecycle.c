@@ -320,9 +320,10 @@ int lifecycle_authz_deactivate(store_txn *t, rec_authz *a, time_t now)
 
 /* The facts a failure leaves for the retry policy and the limit: when,
  * which type, which problem, the dns-01 negative-caching time, and the
- * types CAA excludes now. */
+ * types CAA excludes now, and whether multi-perspective corroboration
+ * failed. */
 static int remember_failure(const server_config *cfg, store_txn *t, rec_authz *a, const rec_chall *c,
-                            long dns_negative_ttl, char *const *caa_excluded, size_t ncaa_excluded, time_t now)
+                            const va_result *res, char *const *caa_excluded, size_t ncaa_excluded, time_t now)
 {
     a->failures = xrealloc(a->failures, (a->nfailures + 1) * sizeof(*a->failures));
     rec_failure *f = &a->failures[a->nfailures++];
@@ -330,7 +331,8 @@ static int remember_failure(const server_config *cfg, store_txn *t, rec_authz *a
     f->at = now;
     snprintf(f->chall_type, sizeof(f->chall_type), "%s", c->type);
     snprintf(f->problem_type, sizeof(f->problem_type), "%s", problem_short_type(c->error->type));
-    f->dns_negative_ttl = dns_negative_ttl;
+    f->dns_negative_ttl = res->dns_negative_ttl;
+    f->corroboration = res->corroboration_failed;
     strv_free(a->caa_excluded, a->ncaa_excluded);
     a->caa_excluded = NULL;
     a->ncaa_excluded = 0;
@@ -444,7 +446,7 @@ int lifecycle_validation_result(const server_config *cfg, store_txn *t, const ch
         res->problem = NULL;
         if (!c.error)
             c.error = problem_new("serverInternal", 0, "validation failed without a reason");
-        if (remember_failure(cfg, t, &a, &c, res->dns_negative_ttl, caa_excluded, ncaa_excluded, now) < 0 ||
+        if (remember_failure(cfg, t, &a, &c, res, caa_excluded, ncaa_excluded, now) < 0 ||
             decide_after_failure(cfg, t, &a, now, &out->challs_created, &outcome) < 0 ||
             !apply_failure(&a, &c, outcome, now))
             goto out;

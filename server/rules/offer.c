@@ -61,9 +61,22 @@ bool offer_at_failure(const server_config *cfg, const rec_authz *a, const char *
     return *reason == NULL;
 }
 
+/* A type that failed multi-perspective corroboration in this
+ * authorization is never offered again in it (other types may be): the
+ * failure says that part of the network sees something else, as in a
+ * localised hijack, and another attempt of the same type would give that
+ * just another chance to pass the quorum. */
+static bool failed_corroboration(const rec_authz *a, const char *type)
+{
+    for (size_t i = 0; i < a->nfailures; i++)
+        if (a->failures[i].corroboration && strcmp(a->failures[i].chall_type, type) == 0)
+            return true;
+    return false;
+}
+
 bool offer_type_excluded(const rec_authz *a, const char *type)
 {
-    return strv_contains(a->caa_excluded, a->ncaa_excluded, type);
+    return strv_contains(a->caa_excluded, a->ncaa_excluded, type) || failed_corroboration(a, type);
 }
 
 static bool reserve_has_pending(const authz_view *v, const char *type)
@@ -111,7 +124,8 @@ void offer_for_authz(const server_config *cfg, const authz_view *v, time_t now, 
     out->not_before = offer_not_before(cfg, a);
     out->expires = a->expires;
     /* Choices: the untried challenges (still pending in the authorization),
-     * then the fresh same-type ones created when the offer was made. */
+     * then the fresh same-type ones created when the offer was made; none
+     * of a type that failed corroboration. */
     add_choices(out, a, v->listed, v->nlisted);
     add_choices(out, a, v->reserve, v->nreserve);
     authz_status st = authz_status_at(a->status, a->expires, now);

@@ -15,7 +15,12 @@
  * An offer is open on an invalid authorization (the client re-enables it,
  * acme/authz.c), or on a pending one whose client opted in to pending-hold
  * at newOrder (the client answers an offered challenge, acme/challenge.c):
- * the same decision, two ways to take it up. */
+ * the same decision, two ways to take it up.
+ *
+ * A failure of multi-perspective corroboration (rec_failure.corroboration,
+ * server/mpic/) gets no same-type choice, then or later in the same
+ * authorization: neither a fresh challenge nor a pending one of that type
+ * is offered; other types may still be. */
 #ifndef ARO_RULES_OFFER_H
 #define ARO_RULES_OFFER_H
 
@@ -59,8 +64,8 @@ bool offer_at_failure(const server_config *cfg, const rec_authz *a, const char *
 /* The challenge types that need a fresh challenge for the offer just made
  * (same-type retries use a fresh challenge: a failed one stays invalid):
  * one per failed type, unless a pending one of that type is in reserve or
- * CAA excluded the type. Fills types (pointers into the view's records);
- * returns how many. */
+ * CAA excluded the type or it failed multi-perspective corroboration.
+ * Fills types (pointers into the view's records); returns how many. */
 size_t offer_fresh_types(const server_config *cfg, const authz_view *v, const char **types, size_t max);
 
 /* What a failed attempt does to its authorization. */

@@ -23,6 +23,10 @@ static void usage(FILE *f)
             "                         file ({\"pebble\": {...}}) selects Pebble mode\n"
             "  --threads N            event loops (default: one per core)\n"
             "  --log-level N          0 errors, 1 one line per request (default), 2 debug\n"
+            "  --perspective ADDR:PORT  run as a remote validation perspective only (no ACME):\n"
+            "                         answer the primary's validation requests over mutual TLS\n"
+            "  --issue-perspective NAME write perspective NAME's channel credentials into\n"
+            "                         DATA/perspectives/NAME (its --data) and exit\n"
             "Pebble's command line is accepted too (docs/replacing-pebble.md):\n"
             "  -config FILE  -dnsserver ADDR:PORT  -strict[=true|false]\n");
 }
@@ -48,7 +52,7 @@ static const char *find_config_arg(int argc, char **argv)
 int config_from_args(server_config *c, int argc, char **argv, aro_err *err)
 {
     enum { O_LISTEN = 1000, O_MANAGE, O_DATA, O_HTTP, O_TLS, O_DNS, O_NORETRY, O_DENY, O_CONFIG,
-           O_THREADS, O_LOG, O_HELP, O_PDNS, O_STRICT };
+           O_THREADS, O_LOG, O_HELP, O_PDNS, O_STRICT, O_PERSPECTIVE, O_ISSUE_PERSPECTIVE };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN},   {"manage", required_argument, 0, O_MANAGE},
         {"data", required_argument, 0, O_DATA},       {"http-port", required_argument, 0, O_HTTP},
@@ -57,6 +61,8 @@ int config_from_args(server_config *c, int argc, char **argv, aro_err *err)
         {"config", required_argument, 0, O_CONFIG},   {"threads", required_argument, 0, O_THREADS},
         {"log-level", required_argument, 0, O_LOG},   {"help", no_argument, 0, O_HELP},
         {"dnsserver", required_argument, 0, O_PDNS},  {"strict", optional_argument, 0, O_STRICT},
+        {"perspective", required_argument, 0, O_PERSPECTIVE},
+        {"issue-perspective", required_argument, 0, O_ISSUE_PERSPECTIVE},
         {"h", no_argument, 0, O_HELP}, /* Go's -h; else ambiguous with -help/-http-port */
         {0, 0, 0, 0}};
     int ret = -1;
@@ -104,6 +110,8 @@ int config_from_args(server_config *c, int argc, char **argv, aro_err *err)
         case O_CONFIG: break;
         case O_THREADS: c->threads = atoi(optarg); break;
         case O_LOG: c->log_level = atoi(optarg); break;
+        case O_PERSPECTIVE: free(c->perspective_listen); c->perspective_listen = xstrdup(optarg); break;
+        case O_ISSUE_PERSPECTIVE: free(c->issue_perspective); c->issue_perspective = xstrdup(optarg); break;
         case O_STRICT:
             /* Pebble's -strict refuses challenge POST bodies other than
              * "{}" and unknown JWS fields; aro-server checks those always,

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "b64url.h"
+#include "ca/channel.h"
 #include "json.h"
 #include "strv.h"
 
@@ -56,6 +57,7 @@ void config_defaults(server_config *c)
     c->va.http_max_redirects = 10;
     c->va_workers = 8;
     c->va_same_challenge_retry_delay_ms = 2000;
+    c->perspective_timeout_ms = 15000;
 
     c->caa_identities = xcalloc(1, sizeof(char *));
     c->caa_identities[0] = xstrdup("aro.test");
@@ -86,6 +88,13 @@ void config_free(server_config *c)
     free(c->profiles);
     free((char *)c->ca.https_cert);
     free((char *)c->ca.https_key);
+    for (size_t i = 0; i < c->nperspectives; i++) {
+        free(c->perspectives[i].name);
+        free(c->perspectives[i].address);
+    }
+    free(c->perspectives);
+    free(c->perspective_listen);
+    free(c->issue_perspective);
     memset(c, 0, sizeof(*c));
 }
 
@@ -219,6 +228,38 @@ static void set_failure_mode(cfg_ctx *x, server_config *c, yajl_val v, const cha
     bad(x, key, "must be \"rfc8555\", \"erratum\" or \"processing\"");
 }
 
+/* [{"name": "p1", "address": "10.0.0.2:4430"}, ...]: the remote
+ * perspectives (server/mpic/), each name unique and usable in a
+ * certificate (ca/channel.h). */
+static void set_perspectives(cfg_ctx *x, server_config *c, yajl_val v, const char *key)
+{
+    if (!YAJL_IS_ARRAY(v) || v->u.array.len > 16) {
+        bad(x, key, "must be an array of at most 16 {\"name\", \"address\"} objects");
+        return;
+    }
+    for (size_t i = 0; i < v->u.array.len && !x->failed; i++) {
+        const char *name = json_str(v->u.array.values[i], "name");
+        const char *addr = json_str(v->u.array.values[i], "address");
+        if (!YAJL_IS_OBJECT(v->u.array.values[i]) || v->u.array.values[i]->u.object.len != 2 || !name || !addr ||
+            !strrchr(addr, ':')) {
+            bad(x, key, "must hold {\"name\": NAME, \"address\": \"HOST:PORT\"} objects");
+            return;
+        }
+        if (!channel_name_ok(name)) {
+            bad(x, key, "names must be DNS labels of a-z, 0-9 and '-' (at most 32, not \"primary\")");
+            return;
+        }
+        for (size_t j = 0; j < c->nperspectives; j++)
+            if (strcmp(c->perspectives[j].name, name) == 0) {
+                bad(x, key, "names a perspective twice");
+                return;
+            }
+        c->perspectives = xrealloc(c->perspectives, (c->nperspectives + 1) * sizeof(*c->perspectives));
+        c->perspectives[c->nperspectives].name = xstrdup(name);
+        c->perspectives[c->nperspectives++].address = xstrdup(addr);
+    }
+}
+
 /* aro's own keys; Pebble's are handled by pebble.c. */
 static void apply_key(cfg_ctx *x, server_config *c, const char *k, yajl_val v)
 {
@@ -282,6 +323,9 @@ static void apply_key(cfg_ctx *x, server_config *c, const char *k, yajl_val v)
             bad(x, k, "must be ec256, ec384 or rsa2048");
         free(s);
     }
+    else if (!strcmp(k, "perspectives")) set_perspectives(x, c, v, k);
+    else if (!strcmp(k, "perspectiveTimeoutMs")) c->perspective_timeout_ms = get_long(x, v, k, 100, 120000);
+    else if (!strcmp(k, "perspectiveListen")) set_str(x, v, k, &c->perspective_listen);
     else if (!strcmp(k, "faultNonceRejectRate")) c->fault_nonce_reject = get_rate(x, v, k);
     else if (!strcmp(k, "faultRateLimitedRate")) c->fault_rate_limited = get_rate(x, v, k);
     else if (!strcmp(k, "faultServerInternalRate")) c->fault_server_internal = get_rate(x, v, k);

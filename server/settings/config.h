@@ -54,6 +54,13 @@ typedef struct {
     rate_limit_cfg duplicate_certs;     /* per exact set of identifiers */
 } limits_cfg;
 
+/* A remote validation perspective of multi-perspective issuance
+ * corroboration (server/mpic/). */
+typedef struct {
+    char *name;                 /* the name its channel certificate carries (ca/channel.h) */
+    char *address;              /* where it listens, "HOST:PORT" */
+} perspective_cfg;
+
 typedef struct {
     /* listeners and paths */
     char *listen;               /* "127.0.0.1:14000" */
@@ -106,6 +113,12 @@ typedef struct {
     bool va_always_valid;
     int va_same_challenge_retries; /* RFC 8555 8.2 server-side retries of a failed attempt, default 0 */
     long va_same_challenge_retry_delay_ms; /* delay between them, default 2000 */
+    /* multi-perspective issuance corroboration (server/mpic/), off by default */
+    perspective_cfg *perspectives;  /* the remote perspectives the primary asks; none: off */
+    size_t nperspectives;
+    long perspective_timeout_ms;    /* bound on each remote answer, default 15000 */
+    char *perspective_listen;       /* set (--perspective): run as a validation-only perspective */
+    char *issue_perspective;        /* set (--issue-perspective): write its credentials, exit */
     /* CA */
     ca_config ca;
     /* fault injection (off by default) */

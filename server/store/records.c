@@ -229,6 +229,8 @@ char *rec_authz_to_json(const rec_authz *r)
         jg_kv_str(g, "type", r->failures[i].chall_type);
         jg_kv_str(g, "problem", r->failures[i].problem_type);
         jg_kv_int(g, "negTtl", r->failures[i].dns_negative_ttl);
+        if (r->failures[i].corroboration) /* absent: records written before corroboration existed */
+            jg_kv_bool(g, "corroboration", true);
         jg_obj_close(g);
     }
     jg_arr_close(g);
@@ -275,6 +277,7 @@ int rec_authz_from_json(const char *s, size_t len, rec_authz *r)
             get_fixed(e, "type", r->failures[i].chall_type, sizeof(r->failures[i].chall_type));
             get_fixed(e, "problem", r->failures[i].problem_type, sizeof(r->failures[i].problem_type));
             r->failures[i].dns_negative_ttl = get_int(e, "negTtl");
+            r->failures[i].corroboration = get_bool(e, "corroboration");
         }
         r->nfailures = f->u.array.len;
     }

@@ -69,6 +69,8 @@ typedef struct {
     char chall_type[16];
     char problem_type[48];  /* short ACME type, e.g. "connection" */
     long dns_negative_ttl;  /* -1 unless a dns-01 lookup reported one */
+    bool corroboration;     /* the primary passed, too few remote perspectives corroborated it
+                             * (server/mpic/): no same-type offer (rules/offer.c) */
 } rec_failure;
 
 typedef struct {

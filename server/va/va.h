@@ -39,6 +39,11 @@ typedef struct {
     /* For dns-01 failures: the negative-caching TTL the resolver reported
      * (SOA minimum of the zone, RFC 2308), or -1 when unknown. */
     long dns_negative_ttl;
+    /* Set by multi-perspective corroboration (server/mpic/): this
+     * perspective passed, too few remote perspectives corroborated it. The
+     * retry policy then offers no challenge of the same type again
+     * (rules/offer.c). Never set by the functions of this header. */
+    bool corroboration_failed;
 } va_result;
 
 int va_validate(const va_config *cfg, const va_request *req, va_result *out);

@@ -48,6 +48,7 @@ def wait_for(pred, timeout=15.0, step=0.05, what="condition"):
 
 class ChallTestSrv:
     """pebble-challtestsrv: DNS for every lookup, plus responders we ask for."""
+    mgmt_host = "127.0.0.1"  # its management API (a test's network namespace may put it elsewhere)
 
     def __init__(self, tmp, http01=False, tlsalpn01=False, default_ipv4="127.0.0.1"):
         """default_ipv4: the A record of every name ("": none, so that a
@@ -71,8 +72,8 @@ class ChallTestSrv:
         return f"127.0.0.1:{self.dns_port}"
 
     def _post(self, path, body):
-        req = urllib.request.Request(f"http://127.0.0.1:{self.mgmt_port}{path}", data=json.dumps(body).encode(),
-                                     method="POST")
+        req = urllib.request.Request(f"http://{self.mgmt_host}:{self.mgmt_port}{path}",
+                                     data=json.dumps(body).encode(), method="POST")
         with urllib.request.urlopen(req, timeout=5) as r:
             return r.status
 
