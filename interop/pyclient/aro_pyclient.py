@@ -486,6 +486,8 @@ class Run:
         deadline = time.time() + self.a.timeout
         self.out["order_urls"] = []
         for n_order in range(3):
+            if n_order and all(t in skip_types for t in self.prefs):
+                break     # every type this client can solve failed: a new order cannot help
             payload = {"identifiers": idents}
             if hold:
                 payload["retry-options"] = {"hold": True}
