@@ -22,6 +22,19 @@ char *authz_render_now(server *srv, const char *base, const authz_view *v, time_
     return body;
 }
 
+long authz_poll_hint(server *srv, const authz_view *v, time_t now)
+{
+    authz_offer offer;
+    offer_for_authz(&srv->cfg, v, now, &offer);
+    long hint = srv->cfg.retry_after_pending;
+    /* Held: nothing changes before the client acts, which it may at
+     * notBefore (RFC 9110 10.2.3: when to ask again). */
+    if (offer.state == OFFER_OPEN && !offer.reenable && offer.not_before > now)
+        hint = (long)(offer.not_before - now);
+    authz_offer_clear(&offer);
+    return hint;
+}
+
 int authz_load_own(store_txn *t, const char *id, const acme_auth *a, authz_view *v, http_response *rs)
 {
     if (auth_found(repo_authz_view(t, id, v), "authorization", rs) < 0)
@@ -52,7 +65,7 @@ void handle_authz(server *srv, const http_request *rq, http_response *rs, const 
     authz_status now_status = authz_status_at(v.authz.status, v.authz.expires, rq->now);
     if (a.post_as_get) {
         if (now_status == AUTHZ_PENDING)
-            rs->retry_after = srv->cfg.retry_after_pending;
+            rs->retry_after = authz_poll_hint(srv, &v, rq->now);
         response_json(rs, 200, authz_render_now(srv, rq->base, &v, rq->now));
         goto out;
     }

@@ -29,6 +29,9 @@ void authz_retry_prepared_free(void *prepared);
 /* The authorization id of the requesting account, with its challenges:
  * 0, or -1 with 404/403/500 in rs. */
 int authz_load_own(store_txn *t, const char *id, const acme_auth *a, authz_view *v, http_response *rs);
+/* Retry-After for a pending authorization: the polling interval, or for
+ * a held one the seconds until its offer's notBefore. */
+long authz_poll_hint(server *srv, const authz_view *v, time_t now);
 /* The authorization as of now with the offer decided for it (JSON). */
 char *authz_render_now(server *srv, const char *base, const authz_view *v, time_t now);
 

@@ -34,7 +34,7 @@ void handle_new_authz(server *srv, const http_request *rq, http_response *rs)
     }
     bool wildcard = false, hold = false;
     if ((p = identifier_check(&srv->cfg, type, value, &canon, &wildcard)) ||
-        (p = payload_retry_options(a.payload, &hold))) {
+        (p = payload_retry_options(&srv->cfg, a.payload, &hold))) {
         response_problem(rs, p);
         goto out;
     }
@@ -53,7 +53,7 @@ void handle_new_authz(server *srv, const http_request *rq, http_response *rs)
         goto out;
     snprintf(az.account_id, sizeof(az.account_id), "%s", a.acct.id);
     identifier_copy(&az.identifier, &ident);
-    az.hold = hold && srv->cfg.retry_options && srv->cfg.pending_hold;
+    az.hold = hold;
     unsigned challs = 0;
     authz_view v;
     long retry = 0;

@@ -32,9 +32,7 @@ static int order_options(server *srv, store_txn *t, const acme_auth *a, rec_orde
     if (!p)
         p = payload_time(a->payload, "notAfter", &o->not_after);
     if (!p)
-        p = payload_retry_options(a->payload, &o->hold);
-    /* Honoured only where advertised; the order echoes what it got. */
-    o->hold = o->hold && srv->cfg.retry_options && srv->cfg.pending_hold;
+        p = payload_retry_options(&srv->cfg, a->payload, &o->hold); /* the order echoes what it got */
     if (p) {
         response_problem(rs, p);
         problem_free(p);
@@ -94,7 +92,7 @@ static int order_authorizations(server *srv, store_txn *t, const acme_auth *a, r
         bool wildcard;
         acme_identifier id = bare_identifier(&o->identifiers[i], &wildcard);
         rec_authz az = {0};
-        int rc = order_reusable_authz(&srv->cfg, t, a->acct.id, &id, wildcard, now, &az);
+        int rc = order_reusable_authz(&srv->cfg, t, a->acct.id, &id, wildcard, o->hold, now, &az);
         if (rc == 1) {
             snprintf(az.account_id, sizeof(az.account_id), "%s", a->acct.id);
             identifier_copy(&az.identifier, &id);

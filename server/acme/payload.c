@@ -56,12 +56,12 @@ acme_problem *payload_identifiers(const server_config *cfg, yajl_val arr, rec_or
     return top;
 }
 
-acme_problem *payload_retry_options(yajl_val payload, bool *hold)
+acme_problem *payload_retry_options(const server_config *cfg, yajl_val payload, bool *hold)
 {
     *hold = false;
     yajl_val ro = json_member(payload, "retry-options");
     aro_err err;
-    if (!ro)
+    if (!ro || !cfg->retry_options || !cfg->pending_hold)
         return NULL;
     if (!YAJL_IS_OBJECT(ro) || json_get_bool(ro, "hold", false, hold, &err) < 0)
         return problem_new("malformed", 400, "\"retry-options\" must be an object with an optional boolean \"hold\"");

@@ -24,9 +24,11 @@ acme_problem *payload_identifiers(const server_config *cfg, yajl_val arr, rec_or
 acme_problem *payload_time(yajl_val payload, const char *key, char **out);
 /* The optional "retry-options" member of newOrder and newAuthz
  * (draft-aro-acme-retry-options, pending-hold): an object whose "hold"
- * (boolean, default false) opts the new authorizations in. Members the
- * server does not know are ignored. */
-acme_problem *payload_retry_options(yajl_val payload, bool *hold);
+ * (boolean, default false) opts the new authorizations in; *hold is true
+ * only where the server honours it. Members the server does not know are
+ * ignored, and so is the whole member when the server does not offer
+ * pending-hold (RFC 8555 7.4: unknown fields are ignored). */
+acme_problem *payload_retry_options(const server_config *cfg, yajl_val payload, bool *hold);
 /* An optional "contact" array: mailto: URLs of valid addresses (7.3;
  * Pebble and Boulder take mailto only). */
 acme_problem *payload_contacts(yajl_val contact);

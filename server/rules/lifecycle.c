@@ -85,8 +85,11 @@ static int statuses_of(store_txn *t, const rec_order *o, const rec_authz *a, tim
 static void add_failure_subproblem(rec_order *o, const rec_authz *a, const acme_problem *cause)
 {
     if (!o->error) {
+        /* "failed" only for a failure: a deactivated or expired one says so. */
+        authz_status st = a->status;
         o->error = problem_new(cause ? problem_short_type(cause->type) : "unauthorized", 0,
-                               "authorization for %s failed", a->identifier.value);
+                               "authorization for %s %s", a->identifier.value,
+                               st == AUTHZ_INVALID ? "failed" : authz_status_name(st));
     } else {
         free(o->error->detail);
         o->error->detail = xasprintf("%zu authorizations failed", o->error->nsub + 1);
@@ -311,9 +314,11 @@ int lifecycle_authz_deactivate(store_txn *t, rec_authz *a, time_t now)
     if (a->active_chall_id[0] && attempt_abandoned(t, a->active_chall_id, "the authorization was deactivated") < 0)
         return -1;
     a->active_chall_id[0] = 0;
-    if (repo_authz_save(t, a) < 0 || orders_follow(t, a, now, NULL) < 0)
-        return -1;
-    return 0;
+    acme_problem *why = problem_new("unauthorized", 0, "the authorization for %s was deactivated",
+                                    a->identifier.value);
+    int rc = repo_authz_save(t, a) < 0 || orders_follow(t, a, now, why) < 0 ? -1 : 0;
+    problem_free(why);
+    return rc;
 }
 
 /* ---- validation results ---- */

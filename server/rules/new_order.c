@@ -22,7 +22,7 @@ size_t order_challenge_types(const acme_identifier *id, bool wildcard, const cha
 }
 
 int order_reusable_authz(const server_config *cfg, store_txn *t, const char *account_id,
-                         const acme_identifier *id, bool wildcard, time_t now, rec_authz *out)
+                         const acme_identifier *id, bool wildcard, bool hold, time_t now, rec_authz *out)
 {
     int rc = repo_authz_newest(t, account_id, id, wildcard, out);
     if (rc != 0)
@@ -32,7 +32,7 @@ int order_reusable_authz(const server_config *cfg, store_txn *t, const char *acc
     random_bytes(&draw, sizeof(draw));
     bool drawn = cfg->reuse_valid_pct >= 100 || (int)(draw % 100) < cfg->reuse_valid_pct;
     bool ok = (s == AUTHZ_VALID && cfg->reuse_valid_authz && drawn && out->expires > now + cfg->order_lifetime) ||
-              (s == AUTHZ_PENDING && cfg->reuse_pending_authz && !out->active_chall_id[0]);
+              (s == AUTHZ_PENDING && cfg->reuse_pending_authz && !out->active_chall_id[0] && out->hold == hold);
     if (ok)
         return 0;
     rec_authz_clear(out);

@@ -20,8 +20,10 @@ size_t order_challenge_types(const acme_identifier *id, bool wildcard, const cha
  * (7.4: "the server MAY reuse"): a valid one that outlives the order
  * (reuse_valid_authz, drawn with reuse_valid_pct percent as Pebble's
  * PEBBLE_AUTHZREUSE), or an idle pending one when reuse_pending_authz is
- * on. 0 with *out filled, 1 none, -1 store error. */
+ * on and it was made with the same pending-hold choice (hold), so that an
+ * order that did not ask for pending-hold never gets a held
+ * authorization. 0 with *out filled, 1 none, -1 store error. */
 int order_reusable_authz(const server_config *cfg, store_txn *t, const char *account_id,
-                         const acme_identifier *id, bool wildcard, time_t now, rec_authz *out);
+                         const acme_identifier *id, bool wildcard, bool hold, time_t now, rec_authz *out);
 
 #endif
