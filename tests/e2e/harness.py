@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -22,15 +21,18 @@ import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ports  # noqa: E402
+
 SOURCE = os.environ.get("ARO_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 BUILD = os.environ.get("ARO_BUILD_DIR", os.path.join(SOURCE, "build"))
 
 
 def free_port():
-    """A port nothing listens on right now (bind to 0 and release)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port reserved for this process, free for TCP and UDP, never
+    handed out twice, also not to another test running at the same time
+    (ports.py)."""
+    return ports.take_port()
 
 
 def wait_for(pred, timeout=15.0, step=0.05, what="condition"):

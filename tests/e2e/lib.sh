@@ -58,6 +58,7 @@ e2e_cleanup() {
         kill -9 "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
+    release_ports
     if [ -n "${E2E_KEEP:-}" ]; then
         echo "kept $E2E_TMP" >&2
     else
@@ -68,14 +69,31 @@ e2e_cleanup() {
 trap e2e_cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A random high loopback port that we could bind just now and have not
-# handed out before in this test.
-free_port() {
-    local p i
-    for i in $(seq 1 200); do
-        p=$((20000 + RANDOM % 40000))
-        case "$E2E_PORTS" in *" $p "*) continue ;; esac
-        if "$E2E_PY" - "$p" 2>/dev/null <<'EOF'
+# take_port VAR: set VAR to a loopback port reserved for this test, free for
+# TCP and UDP, never handed out twice, also not to another test running at
+# the same time: the protocol of ports.py (outside the ephemeral range, an
+# exclusive flock on $ARO_PORT_DIR/PORT held until the test ends). It sets a
+# variable instead of printing because $(...) would run it in a subshell,
+# which would drop the lock (and forget the ports already handed out).
+E2E_PORT_DIR=${ARO_PORT_DIR:-${TMPDIR:-/tmp}/aro-test-ports}
+E2E_PORT_FDS=()
+read -r _eph_lo _eph_hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { _eph_lo=32768; _eph_hi=60999; }
+if [ $((_eph_lo - 10000)) -ge $((65535 - _eph_hi)) ]; then
+    E2E_PORT_LO=10000 E2E_PORT_SPAN=$((_eph_lo - 10000))
+else
+    E2E_PORT_LO=$((_eph_hi + 1)) E2E_PORT_SPAN=$((65535 - _eph_hi))
+fi
+take_port() {
+    local __var=$1 p i fd path
+    mkdir -p "$E2E_PORT_DIR"
+    for i in $(seq 1 1000); do
+        p=$((E2E_PORT_LO + (RANDOM * 32768 + RANDOM) % E2E_PORT_SPAN))
+        case " 14000 15000 8053 8055 $E2E_PORTS" in *" $p "*) continue ;; esac
+        path="$E2E_PORT_DIR/$p"
+        exec {fd}<>"$path" 2>/dev/null || continue
+        if flock -n "$fd" &&
+            [ "$(stat -L -c %d:%i "/dev/fd/$fd")" = "$(stat -c %d:%i "$path" 2>/dev/null)" ]; then
+            if "$E2E_PY" - "$p" 2>/dev/null <<'EOF'
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -83,13 +101,28 @@ s.bind(("127.0.0.1", int(sys.argv[1])))
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.bind(("127.0.0.1", int(sys.argv[1])))
 EOF
-        then
-            E2E_PORTS="$E2E_PORTS$p "
-            echo "$p"
-            return 0
+            then
+                E2E_PORTS="$E2E_PORTS$p "
+                E2E_PORT_FDS+=("$fd:$path")
+                printf -v "$__var" '%s' "$p"
+                return 0
+            fi
+            rm -f "$path"   # ours, but something else listens there
         fi
+        exec {fd}>&-
     done
     fail "no free port found"
+}
+
+# Give every reserved port back (the EXIT trap does, once all is stopped).
+release_ports() {
+    local e fd
+    for e in "${E2E_PORT_FDS[@]}"; do
+        fd=${e%%:*}
+        rm -f "${e#*:}"     # while still holding the lock
+        exec {fd}>&- 2>/dev/null || true
+    done
+    E2E_PORT_FDS=()
 }
 
 # wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds.
@@ -109,7 +142,7 @@ wait_until() {
 # CTS_TLSALPN01_PORT.
 start_challtestsrv() {
     local dns mgmt http https alpn
-    dns=$(free_port); mgmt=$(free_port); http=$(free_port); https=$(free_port); alpn=$(free_port)
+    take_port dns; take_port mgmt; take_port http; take_port https; take_port alpn
     pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
         -dns01 "127.0.0.1:$dns" -http01 "127.0.0.1:$http" -https01 "127.0.0.1:$https" \
         -tlsalpn01 "127.0.0.1:$alpn" -management "127.0.0.1:$mgmt" \
@@ -170,7 +203,7 @@ start_pebble() {
     [ -n "${CTS_DNS:-}" ] || fail "start_challtestsrv before start_pebble"
     local d="$E2E_TMP/pebble" listen mgmt http tls
     make_tls_cert "$d"
-    listen=$(free_port); mgmt=$(free_port); http=$(free_port); tls=$(free_port)
+    take_port listen; take_port mgmt; take_port http; take_port tls
     cat >"$d/config.json" <<EOF
 {"pebble": {
   "listenAddress": "127.0.0.1:$listen",
@@ -199,7 +232,7 @@ start_aro_server() {
     [ -n "${CTS_DNS:-}" ] || fail "start_challtestsrv before start_aro_server"
     [ -x "$ARO_BUILD_DIR/aro-server" ] || fail "aro-server is not built in $ARO_BUILD_DIR"
     local listen mgmt http tls
-    listen=$(free_port); mgmt=$(free_port); http=$(free_port); tls=$(free_port)
+    take_port listen; take_port mgmt; take_port http; take_port tls
     export ARO_DATA="$E2E_TMP/aro-server"
     mkdir -p "$ARO_DATA"
     "$ARO_BUILD_DIR/aro-server" --listen "127.0.0.1:$listen" --manage "127.0.0.1:$mgmt" \
