@@ -136,6 +136,22 @@ wait_until() {
     done
 }
 
+# wait_ready PID CMD...: wait until CMD succeeds, for at most
+# E2E_START_TIMEOUT seconds (default 60: a loaded machine, two suites at
+# once, sanitizers, can take many seconds to start a server; the wait ends
+# as soon as it is ready), and not at all once process PID has exited.
+E2E_START_TIMEOUT=${ARO_TEST_START_TIMEOUT:-60}
+wait_ready() {
+    local pid=$1
+    shift
+    local end=$((SECONDS + E2E_START_TIMEOUT))
+    until "$@" >/dev/null 2>&1; do
+        kill -0 "$pid" 2>/dev/null || { log "process $pid exited before it was ready"; return 1; }
+        [ "$SECONDS" -lt "$end" ] || { log "not ready after ${E2E_START_TIMEOUT}s"; return 1; }
+        sleep 0.1
+    done
+}
+
 # pebble-challtestsrv with every listener on a free loopback port; answers
 # A queries with 127.0.0.1 and no AAAA. Exports CTS_DNS (host:port for
 # -dnsserver / --dns), CTS_MGMT (http://127.0.0.1:PORT), CTS_HTTP01_PORT,
@@ -150,8 +166,7 @@ start_challtestsrv() {
     E2E_PIDS+=($!)
     export CTS_DNS="127.0.0.1:$dns" CTS_MGMT="http://127.0.0.1:$mgmt"
     export CTS_HTTP01_PORT=$http CTS_TLSALPN01_PORT=$alpn
-    wait_until 20 curl -s -o /dev/null -X POST -d '{}' "$CTS_MGMT/dns-request-history" ||
-        wait_until 5 curl -s -o /dev/null "$CTS_MGMT/" ||
+    wait_ready "${E2E_PIDS[-1]}" curl -s --max-time 5 -o /dev/null -X POST -d '{}' "$CTS_MGMT/dns-request-history" ||
         fail "pebble-challtestsrv did not start"
     log "challtestsrv: dns $CTS_DNS, management $CTS_MGMT"
 }
@@ -221,7 +236,7 @@ EOF
     E2E_PIDS+=($!)
     export PEBBLE_DIR_URL="https://127.0.0.1:$listen/dir" PEBBLE_CA="$d/ca.pem"
     export PEBBLE_HTTP_PORT=$http PEBBLE_TLS_PORT=$tls PEBBLE_MGMT_URL="https://127.0.0.1:$mgmt"
-    wait_until 30 curl -sf --cacert "$PEBBLE_CA" "$PEBBLE_DIR_URL" || fail "pebble did not start"
+    wait_ready "${E2E_PIDS[-1]}" curl -sf --max-time 5 --cacert "$PEBBLE_CA" "$PEBBLE_DIR_URL" || fail "pebble did not start"
     log "pebble: $PEBBLE_DIR_URL (http-01 on $http, tls-alpn-01 on $tls)"
 }
 
@@ -241,7 +256,7 @@ start_aro_server() {
     E2E_PIDS+=($!)
     export ARO_DIR_URL="https://127.0.0.1:$listen/directory" ARO_CA="$ARO_DATA/https-cert.pem"
     export ARO_MGMT_URL="https://127.0.0.1:$mgmt" ARO_HTTP_PORT=$http ARO_TLS_PORT=$tls
-    wait_until 30 sh -c "[ -f '$ARO_CA' ] && curl -sf --cacert '$ARO_CA' '$ARO_DIR_URL'" ||
+    wait_ready "${E2E_PIDS[-1]}" sh -c "[ -f '$ARO_CA' ] && curl -sf --max-time 5 --cacert '$ARO_CA' '$ARO_DIR_URL'" ||
         fail "aro-server did not start"
     log "aro-server: $ARO_DIR_URL"
 }
