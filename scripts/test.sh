@@ -8,6 +8,10 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/setup.sh"
+# Running the tests must leave the work tree as it was: everything they
+# write goes to the (ignored) build directories or to temporary ones.
+tree_state() { git -C "$top" status --porcelain --untracked-files=all 2>/dev/null || true; }
+tree_before=$(tree_state)
 mode=normal
 [ "${1:-}" = "--sanitize" ] && mode=sanitize
 if [ "$mode" = sanitize ]; then
@@ -27,4 +31,10 @@ else
   if [ -x "$top/tests/bench/run" ]; then
     "$top/tests/bench/run" --quick
   fi
+fi
+tree_after=$(tree_state)
+if [ "$tree_before" != "$tree_after" ]; then
+  echo "test.sh: the tests changed the work tree (git status --porcelain, before and after):" >&2
+  diff <(printf '%s\n' "$tree_before") <(printf '%s\n' "$tree_after") >&2 || true
+  exit 1
 fi

@@ -26,7 +26,10 @@ Fairness and storage:
 Without it (the default, so the responders can be reached on loopback):
   * redirect loops, redirects to other ports and schemes, oversized
     response bodies and a responder that never answers fail within the
-    limits (10 redirects, 8 KiB, the validation timeout);
+    limits (10 redirects: exactly 11 requests reach the responder; one
+    request for the others; 8 KiB; the validation timeout: the server
+    hangs up on a responder that would hold it forever). Nothing here
+    asserts a duration (the benchmarks show speed);
   * failed validations per account and identifier are limited (RFC 8555
     8.2 asks servers to rate-limit retries): the next order, response or
     re-enable gets rateLimited with Retry-After; re-enables per
@@ -48,7 +51,7 @@ import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import acme  # noqa: E402
-from harness import Harness, TestRun, wait_for  # noqa: E402
+from harness import Harness, TestRun, free_port, wait_for  # noqa: E402
 from hostile import raw_post, sanitizer_report  # noqa: E402
 
 
@@ -115,19 +118,20 @@ def http_history(cts, host):
 
 
 class SlowResponder:
-    """An HTTP 'responder' that accepts and reads, then says nothing for
-    up to hold seconds (bounded): what a stranger's server does to tie up
-    validations."""
+    """An HTTP 'responder' that accepts, reads what it is sent and never
+    answers, holding every connection until close() (at most 120 s): what
+    a stranger's server does to tie up validations. hung_up counts the
+    connections the other side closed while this one still held them."""
 
-    def __init__(self, hold=20):
+    def __init__(self):
         self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind(("127.0.0.1", free_port()))
         self.sock.listen(16)
-        self.sock.settimeout(0.5)
+        self.sock.settimeout(0.1)
         self.port = self.sock.getsockname()[1]
-        self.hold = hold
         self.stop = threading.Event()
         self.accepted = 0
+        self.hung_up = 0
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
@@ -137,15 +141,24 @@ class SlowResponder:
         while not self.stop.is_set() and time.time() < deadline:
             try:
                 conn, _ = self.sock.accept()
+                conn.setblocking(False)
                 self.accepted += 1
-                conns.append((conn, time.time()))
+                conns.append(conn)
             except socket.timeout:
                 pass
-            for conn, t in list(conns):
-                if time.time() - t > self.hold:
+            for conn in list(conns):
+                try:
+                    if conn.recv(4096) == b"":      # the validation hung up
+                        self.hung_up += 1
+                        conn.close()
+                        conns.remove(conn)
+                except (BlockingIOError, InterruptedError):
+                    pass
+                except OSError:
+                    self.hung_up += 1
                     conn.close()
-                    conns.remove((conn, t))
-        for conn, _ in conns:
+                    conns.remove(conn)
+        for conn in conns:
             conn.close()
         self.sock.close()
 
@@ -353,7 +366,9 @@ def main():
         c = acme.Client(srv.directory, srv.ca_file)
         c.new_account()
 
-        def fetch_fails(value, prepare, want_type, want_detail, max_seconds):
+        # Each fetch must end in the failure its limit gives (bounded by the
+        # poll's deadline, not timed: speed is the benchmarks' business).
+        def fetch_fails(value, prepare, want_type, want_detail, want_fetches):
             def fn():
                 r, az, ch = start_flow(c, value, "http-01")
                 prepare(ch)
@@ -363,8 +378,10 @@ def main():
                 err = failed_challenge(az)["error"]
                 assert err["type"].endswith(":" + want_type), err
                 assert want_detail in err["detail"], err
-                assert took < max_seconds, f"took {took:.1f}s"
-                print(f"    failed in {took:.1f}s: {err['detail'][:100]}")
+                # how many requests reached the responder: the limit, exactly
+                fetches = [e for e in http_history(cts, value) if ch["token"] in e.get("URL", "")]
+                assert len(fetches) == want_fetches, f"{len(fetches)} fetches, not {want_fetches}: {fetches}"
+                print(f"    failed after {len(fetches)} fetches ({took:.1f}s): {err['detail'][:100]}")
             return fn
 
         def redirect(target):
@@ -373,17 +390,21 @@ def main():
         run.case("redirect loop stops at 10 hops", fetch_fails(
             "loop.example.com", redirect(lambda ch: f"http://loop.example.com:{cts.http_port}"
                                                     f"/.well-known/acme-challenge/{ch['token']}"),
-            "connection", "redirects", 20))
+            "connection", "redirects", 11))   # the first request and 10 redirects
         run.case("redirect to another port", fetch_fails(
-            "port.example.com", redirect(lambda ch: "http://port.example.com:1234/x"), "connection", "1234", 10))
+            "port.example.com", redirect(lambda ch: "http://port.example.com:1234/x"), "connection", "1234", 1))
         run.case("redirect to another scheme", fetch_fails(
-            "ftp.example.com", redirect(lambda ch: "ftp://ftp.example.com/x"), "connection", "ftp", 10))
+            "ftp.example.com", redirect(lambda ch: "ftp://ftp.example.com/x"), "connection", "ftp", 1))
         run.case("response body over 8 KiB", fetch_fails(
             "big.example.com", lambda ch: cts.add_http01(ch["token"], "A" * (256 * 1024)), "unauthorized",
-            "larger", 10))
+            "larger", 1))
 
         def slow():
-            slowpoke = SlowResponder(hold=20)
+            # The responder never answers and never lets go: only the
+            # server's own validation timeout can end the validation, which
+            # must then fail (within the poll's deadline) as a timeout, with
+            # the server hanging up on the responder, not the other way round.
+            slowpoke = SlowResponder()
             fake_cts = types.SimpleNamespace(http_port=slowpoke.port, tls_port=cts.tls_port, dns=cts.dns)
             s2 = h.server(fake_cts, config={"validationTimeoutSeconds": 2})
             try:
@@ -391,13 +412,14 @@ def main():
                 c2.new_account()
                 r, az, ch = start_flow(c2, "slow.example.com", "http-01")
                 t0 = time.time()
-                az = answer_and_wait(c2, r, ch)
+                az = answer_and_wait(c2, r, ch, timeout=60)
                 took = time.time() - t0
                 err = failed_challenge(az)["error"]
-                assert err["type"].endswith(":connection"), err
-                assert took < 8, f"a silent responder held the validation {took:.1f}s (timeout 2 s)"
+                assert err["type"].endswith(":connection") and "Timeout" in err["detail"], err
                 assert slowpoke.accepted >= 1, "the slow responder was never contacted"
-                print(f"    gave up after {took:.1f}s: {err['detail'][:100]}")
+                wait_for(lambda: slowpoke.hung_up >= slowpoke.accepted, timeout=30,
+                         what="the server to close its connections to the silent responder")
+                print(f"    gave up ({took:.1f}s, timeout 2 s): {err['detail'][:100]}")
             finally:
                 s2.stop()
                 slowpoke.close()
@@ -486,33 +508,35 @@ def main():
                                         server_hostname="127.0.0.1")
                     s.sendall(b"POST /acme/new-order HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le")
                     partial.append(s)
-                # Others are still served, promptly.
+                # Others are still served (each fetch has a 10 s socket
+                # timeout), while the slow clients still hold their
+                # connections: served alongside them, not after them.
                 t0 = time.time()
                 for _ in range(5):
                     r = acme.Client(srv.directory, srv.ca_file)
                     assert r.dir.get("newOrder")
                 took = time.time() - t0
-                assert took < 5, f"5 directory fetches took {took:.1f}s with 150 slow clients"
+                def closed(s, wait):
+                    """True once the server has closed s (reading what it may have sent first)."""
+                    s.settimeout(wait)
+                    try:
+                        return s.recv(4096) == b""
+                    except (socket.timeout, ssl.SSLWantReadError):
+                        return False
+                    except (ConnectionResetError, ssl.SSLError, OSError):
+                        return True
+                held = sum(1 for s in partial if not closed(s, 0.01))
+                assert held > 0, "every slow connection was closed before the others were served"
                 # The half-sent requests are cut off by the server (h2o's
                 # request timeout, 15 s), not kept forever.
                 t1 = time.time()
 
                 def all_closed():
-                    for s in partial:
-                        s.settimeout(0.05)
-                        try:
-                            if s.recv(4096) == b"":
-                                continue
-                        except (socket.timeout, ssl.SSLWantReadError):
-                            return False
-                        except (ConnectionResetError, ssl.SSLError, OSError):
-                            continue
-                        return False
-                    return True
-                wait_for(all_closed, timeout=30, step=0.5, what="the server to close slow-header connections")
+                    return all(closed(s, 0.05) for s in partial)
+                wait_for(all_closed, timeout=60, step=0.5, what="the server to close slow-header connections")
                 figures["slow_close"] = time.time() - t1
-                print(f"    150 slow clients: 5 fetches in {took:.2f}s; slow-header connections closed after "
-                      f"{figures['slow_close']:.0f}s")
+                print(f"    150 slow clients: 5 fetches in {took:.2f}s with {held} of 50 slow-header connections "
+                      f"still held; those closed after {figures['slow_close']:.0f}s")
             finally:
                 for s in idle + partial:
                     s.close()

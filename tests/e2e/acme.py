@@ -128,7 +128,7 @@ class Client:
                 return c
         raise AssertionError(f"no {ctype} challenge in {authz_json}")
 
-    def poll(self, url, done, timeout=30):
+    def poll(self, url, done, timeout=60):
         """Poll url (POST-as-GET) until done(json) is true."""
         deadline = time.time() + timeout
         while True:
@@ -139,14 +139,14 @@ class Client:
                 raise AssertionError(f"timed out polling {url}: last {r}")
             time.sleep(0.1)
 
-    def poll_authz_final(self, url, timeout=30):
+    def poll_authz_final(self, url, timeout=60):
         return self.poll(url, lambda j: j["status"] != "pending" or
                          all(c["status"] in ("valid", "invalid") for c in j["challenges"] if c["status"] != "pending")
                          and not any(c["status"] == "processing" for c in j["challenges"]) and
                          any(c["status"] in ("valid", "invalid") for c in j["challenges"]) and j["status"] != "pending",
                          timeout)
 
-    def wait_authz(self, url, timeout=30):
+    def wait_authz(self, url, timeout=60):
         """Wait until no challenge of the authorization is processing."""
         return self.poll(url, lambda j: not any(c["status"] == "processing" for c in j["challenges"]), timeout)
 

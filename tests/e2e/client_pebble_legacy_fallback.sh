@@ -11,7 +11,7 @@ set -euo pipefail
 start_challtestsrv
 start_pebble
 HOOK=$(make_dns_hook)
-BLOCKED=$(free_port)   # nothing of Pebble's validates here
+take_port BLOCKED   # nothing of Pebble's validates here
 
 rc=0
 aro_pebble --agree-tos --json --challenges http-01,dns-01 --http-port "$BLOCKED" --hook "$HOOK" \

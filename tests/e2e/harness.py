@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -22,28 +21,61 @@ import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ports  # noqa: E402
+
 SOURCE = os.environ.get("ARO_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 BUILD = os.environ.get("ARO_BUILD_DIR", os.path.join(SOURCE, "build"))
 
 
 def free_port():
-    """A port nothing listens on right now (bind to 0 and release)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port reserved for this process, free for TCP and UDP, never
+    handed out twice, also not to another test running at the same time
+    (ports.py)."""
+    return ports.take_port()
+
+
+class GaveUp(AssertionError):
+    """Raised by a wait_for predicate when waiting longer cannot help
+    (the process it waits for has exited): wait_for re-raises it at once."""
+
+
+# Readiness of the processes a test starts: generous, because a loaded
+# machine (two suites at once on two cores, sanitizers) can take many
+# seconds to start one; polling returns as soon as it is ready, and a
+# process that exits ends the wait at once (GaveUp).
+START_TIMEOUT = float(os.environ.get("ARO_TEST_START_TIMEOUT", "60"))
 
 
 def wait_for(pred, timeout=15.0, step=0.05, what="condition"):
     deadline = time.time() + timeout
+    last = None
     while time.time() < deadline:
         try:
             v = pred()
             if v:
                 return v
-        except Exception:
-            pass
+        except GaveUp:
+            raise
+        except Exception as e:
+            last = e
         time.sleep(step)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}" +
+                         (f" (last error: {type(last).__name__}: {last})" if last else ""))
+
+
+def log_tail(path, lines=40):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError as e:
+        return f"(no log: {e})"
+
+
+def _alive(proc, name, log_path):
+    if proc.poll() is not None:
+        raise GaveUp(f"{name} exited with status {proc.returncode} before it was ready; "
+                     f"last lines of {log_path}:\n{log_tail(log_path)}")
 
 
 class ChallTestSrv:
@@ -62,10 +94,14 @@ class ChallTestSrv:
                 "-https01", "",
                 "-http01", f"127.0.0.1:{self.http_port}" if http01 else "",
                 "-tlsalpn01", f"127.0.0.1:{self.tls_port}" if tlsalpn01 else ""]
-        self.log = open(os.path.join(tmp, f"challtestsrv-{self.mgmt_port}.log"), "w")
+        self.log_path = os.path.join(tmp, f"challtestsrv-{self.mgmt_port}.log")
+        self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(lambda: self._post("/clear-txt", {"host": "_probe.example.com."}) is not None,
-                 what="challtestsrv management API")
+
+        def ready():
+            _alive(self.proc, "pebble-challtestsrv", self.log_path)
+            return self._post("/clear-txt", {"host": "_probe.example.com."}) is not None
+        wait_for(ready, timeout=START_TIMEOUT, what="challtestsrv management API")
 
     @property
     def dns(self):
@@ -147,11 +183,11 @@ class AroServer:
         self.log_path = os.path.join(self.tmp, f"aro-server-{self.port}.log")
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(self._ready, timeout=120 if wrapper else 15, what=f"aro-server on {self.port} (log {self.log_path})")
+        wait_for(self._ready, timeout=START_TIMEOUT * (3 if wrapper else 1),
+                 what=f"aro-server on {self.port} (log {self.log_path})")
 
     def _ready(self):
-        if self.proc.poll() is not None:
-            raise AssertionError(f"aro-server exited with {self.proc.returncode}; log:\n" + open(self.log_path).read())
+        _alive(self.proc, "aro-server", self.log_path)
         ctx = ssl.create_default_context(cafile=self.ca_file)
         with urllib.request.urlopen(self.directory, context=ctx, timeout=2) as r:
             return r.status == 200
@@ -191,10 +227,14 @@ class AroServer:
         return total
 
 
+_failed_cases = [0]   # TestRun.case failures so far in this process
+
+
 class Harness:
     def __init__(self):
         self.tmp = tempfile.mkdtemp(prefix="aro-e2e-")
         self.procs = []
+        self._failed_before = _failed_cases[0]
         atexit.register(self.close)
 
     def __enter__(self):
@@ -202,7 +242,8 @@ class Harness:
 
     def __exit__(self, *exc):
         self.close()
-        if exc[0] is None:
+        # keep the logs when a case inside failed (TestRun catches its exception)
+        if exc[0] is None and _failed_cases[0] == self._failed_before:
             shutil.rmtree(self.tmp, ignore_errors=True)
         else:
             print(f"(test files kept in {self.tmp})", file=sys.stderr)
@@ -242,6 +283,7 @@ class TestRun:
             print(f"PASS {name} ({time.time() - t0:.1f}s)", flush=True)
         except Exception as e:  # report and go on to the next case
             self.failed += 1
+            _failed_cases[0] += 1
             import traceback
             print(f"FAIL {name}: {e}", flush=True)
             traceback.print_exc()
@@ -291,8 +333,11 @@ class Pebble:
         self.proc = subprocess.Popen(["pebble", "-config", cfg, "-dnsserver", cts.dns], stdout=self.log,
                                      stderr=subprocess.STDOUT, env=e, cwd=d, start_new_session=True)
         ctx = ssl.create_default_context(cafile=self.ca_file)
-        wait_for(lambda: urllib.request.urlopen(self.directory, context=ctx, timeout=2).status == 200,
-                 what="pebble")
+
+        def ready():
+            _alive(self.proc, "pebble", self.log_path)
+            return urllib.request.urlopen(self.directory, context=ctx, timeout=2).status == 200
+        wait_for(ready, timeout=START_TIMEOUT, what="pebble")
 
     @property
     def directory(self):

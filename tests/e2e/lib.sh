@@ -58,6 +58,7 @@ e2e_cleanup() {
         kill -9 "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
+    release_ports
     if [ -n "${E2E_KEEP:-}" ]; then
         echo "kept $E2E_TMP" >&2
     else
@@ -68,14 +69,31 @@ e2e_cleanup() {
 trap e2e_cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A random high loopback port that we could bind just now and have not
-# handed out before in this test.
-free_port() {
-    local p i
-    for i in $(seq 1 200); do
-        p=$((20000 + RANDOM % 40000))
-        case "$E2E_PORTS" in *" $p "*) continue ;; esac
-        if "$E2E_PY" - "$p" 2>/dev/null <<'EOF'
+# take_port VAR: set VAR to a loopback port reserved for this test, free for
+# TCP and UDP, never handed out twice, also not to another test running at
+# the same time: the protocol of ports.py (outside the ephemeral range, an
+# exclusive flock on $ARO_PORT_DIR/PORT held until the test ends). It sets a
+# variable instead of printing because $(...) would run it in a subshell,
+# which would drop the lock (and forget the ports already handed out).
+E2E_PORT_DIR=${ARO_PORT_DIR:-${TMPDIR:-/tmp}/aro-test-ports}
+E2E_PORT_FDS=()
+read -r _eph_lo _eph_hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { _eph_lo=32768; _eph_hi=60999; }
+if [ $((_eph_lo - 10000)) -ge $((65535 - _eph_hi)) ]; then
+    E2E_PORT_LO=10000 E2E_PORT_SPAN=$((_eph_lo - 10000))
+else
+    E2E_PORT_LO=$((_eph_hi + 1)) E2E_PORT_SPAN=$((65535 - _eph_hi))
+fi
+take_port() {
+    local __var=$1 p i fd path
+    mkdir -p "$E2E_PORT_DIR"
+    for i in $(seq 1 1000); do
+        p=$((E2E_PORT_LO + (RANDOM * 32768 + RANDOM) % E2E_PORT_SPAN))
+        case " 14000 15000 8053 8055 $E2E_PORTS" in *" $p "*) continue ;; esac
+        path="$E2E_PORT_DIR/$p"
+        exec {fd}<>"$path" 2>/dev/null || continue
+        if flock -n "$fd" &&
+            [ "$(stat -L -c %d:%i "/dev/fd/$fd")" = "$(stat -c %d:%i "$path" 2>/dev/null)" ]; then
+            if "$E2E_PY" - "$p" 2>/dev/null <<'EOF'
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -83,13 +101,28 @@ s.bind(("127.0.0.1", int(sys.argv[1])))
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.bind(("127.0.0.1", int(sys.argv[1])))
 EOF
-        then
-            E2E_PORTS="$E2E_PORTS$p "
-            echo "$p"
-            return 0
+            then
+                E2E_PORTS="$E2E_PORTS$p "
+                E2E_PORT_FDS+=("$fd:$path")
+                printf -v "$__var" '%s' "$p"
+                return 0
+            fi
+            rm -f "$path"   # ours, but something else listens there
         fi
+        exec {fd}>&-
     done
     fail "no free port found"
+}
+
+# Give every reserved port back (the EXIT trap does, once all is stopped).
+release_ports() {
+    local e fd
+    for e in "${E2E_PORT_FDS[@]}"; do
+        fd=${e%%:*}
+        rm -f "${e#*:}"     # while still holding the lock
+        exec {fd}>&- 2>/dev/null || true
+    done
+    E2E_PORT_FDS=()
 }
 
 # wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds.
@@ -103,13 +136,29 @@ wait_until() {
     done
 }
 
+# wait_ready PID CMD...: wait until CMD succeeds, for at most
+# E2E_START_TIMEOUT seconds (default 60: a loaded machine, two suites at
+# once, sanitizers, can take many seconds to start a server; the wait ends
+# as soon as it is ready), and not at all once process PID has exited.
+E2E_START_TIMEOUT=${ARO_TEST_START_TIMEOUT:-60}
+wait_ready() {
+    local pid=$1
+    shift
+    local end=$((SECONDS + E2E_START_TIMEOUT))
+    until "$@" >/dev/null 2>&1; do
+        kill -0 "$pid" 2>/dev/null || { log "process $pid exited before it was ready"; return 1; }
+        [ "$SECONDS" -lt "$end" ] || { log "not ready after ${E2E_START_TIMEOUT}s"; return 1; }
+        sleep 0.1
+    done
+}
+
 # pebble-challtestsrv with every listener on a free loopback port; answers
 # A queries with 127.0.0.1 and no AAAA. Exports CTS_DNS (host:port for
 # -dnsserver / --dns), CTS_MGMT (http://127.0.0.1:PORT), CTS_HTTP01_PORT,
 # CTS_TLSALPN01_PORT.
 start_challtestsrv() {
     local dns mgmt http https alpn
-    dns=$(free_port); mgmt=$(free_port); http=$(free_port); https=$(free_port); alpn=$(free_port)
+    take_port dns; take_port mgmt; take_port http; take_port https; take_port alpn
     pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
         -dns01 "127.0.0.1:$dns" -http01 "127.0.0.1:$http" -https01 "127.0.0.1:$https" \
         -tlsalpn01 "127.0.0.1:$alpn" -management "127.0.0.1:$mgmt" \
@@ -117,8 +166,7 @@ start_challtestsrv() {
     E2E_PIDS+=($!)
     export CTS_DNS="127.0.0.1:$dns" CTS_MGMT="http://127.0.0.1:$mgmt"
     export CTS_HTTP01_PORT=$http CTS_TLSALPN01_PORT=$alpn
-    wait_until 20 curl -s -o /dev/null -X POST -d '{}' "$CTS_MGMT/dns-request-history" ||
-        wait_until 5 curl -s -o /dev/null "$CTS_MGMT/" ||
+    wait_ready "${E2E_PIDS[-1]}" curl -s --max-time 5 -o /dev/null -X POST -d '{}' "$CTS_MGMT/dns-request-history" ||
         fail "pebble-challtestsrv did not start"
     log "challtestsrv: dns $CTS_DNS, management $CTS_MGMT"
 }
@@ -170,7 +218,7 @@ start_pebble() {
     [ -n "${CTS_DNS:-}" ] || fail "start_challtestsrv before start_pebble"
     local d="$E2E_TMP/pebble" listen mgmt http tls
     make_tls_cert "$d"
-    listen=$(free_port); mgmt=$(free_port); http=$(free_port); tls=$(free_port)
+    take_port listen; take_port mgmt; take_port http; take_port tls
     cat >"$d/config.json" <<EOF
 {"pebble": {
   "listenAddress": "127.0.0.1:$listen",
@@ -188,7 +236,7 @@ EOF
     E2E_PIDS+=($!)
     export PEBBLE_DIR_URL="https://127.0.0.1:$listen/dir" PEBBLE_CA="$d/ca.pem"
     export PEBBLE_HTTP_PORT=$http PEBBLE_TLS_PORT=$tls PEBBLE_MGMT_URL="https://127.0.0.1:$mgmt"
-    wait_until 30 curl -sf --cacert "$PEBBLE_CA" "$PEBBLE_DIR_URL" || fail "pebble did not start"
+    wait_ready "${E2E_PIDS[-1]}" curl -sf --max-time 5 --cacert "$PEBBLE_CA" "$PEBBLE_DIR_URL" || fail "pebble did not start"
     log "pebble: $PEBBLE_DIR_URL (http-01 on $http, tls-alpn-01 on $tls)"
 }
 
@@ -199,7 +247,7 @@ start_aro_server() {
     [ -n "${CTS_DNS:-}" ] || fail "start_challtestsrv before start_aro_server"
     [ -x "$ARO_BUILD_DIR/aro-server" ] || fail "aro-server is not built in $ARO_BUILD_DIR"
     local listen mgmt http tls
-    listen=$(free_port); mgmt=$(free_port); http=$(free_port); tls=$(free_port)
+    take_port listen; take_port mgmt; take_port http; take_port tls
     export ARO_DATA="$E2E_TMP/aro-server"
     mkdir -p "$ARO_DATA"
     "$ARO_BUILD_DIR/aro-server" --listen "127.0.0.1:$listen" --manage "127.0.0.1:$mgmt" \
@@ -208,7 +256,7 @@ start_aro_server() {
     E2E_PIDS+=($!)
     export ARO_DIR_URL="https://127.0.0.1:$listen/directory" ARO_CA="$ARO_DATA/https-cert.pem"
     export ARO_MGMT_URL="https://127.0.0.1:$mgmt" ARO_HTTP_PORT=$http ARO_TLS_PORT=$tls
-    wait_until 30 sh -c "[ -f '$ARO_CA' ] && curl -sf --cacert '$ARO_CA' '$ARO_DIR_URL'" ||
+    wait_ready "${E2E_PIDS[-1]}" sh -c "[ -f '$ARO_CA' ] && curl -sf --max-time 5 --cacert '$ARO_CA' '$ARO_DIR_URL'" ||
         fail "aro-server did not start"
     log "aro-server: $ARO_DIR_URL"
 }

@@ -21,7 +21,7 @@ import urllib.request
 import ssl
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BUILD, Harness, TestRun, free_port, stop_process, wait_for  # noqa: E402
+from harness import BUILD, START_TIMEOUT, GaveUp, Harness, TestRun, free_port, stop_process, wait_for  # noqa: E402
 
 NAMES = ["certbot-dropin.example.com", "lego-dropin.example.com"]
 
@@ -82,11 +82,11 @@ class PebbleSetup:
                 "-dnsserver", self.cts.dns]
         self.proc = subprocess.Popen(args, cwd=self.cwd, env=self.env, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(self._ready, what=f"aro-server in Pebble mode (log {self.log_path})")
+        wait_for(self._ready, timeout=START_TIMEOUT, what=f"aro-server in Pebble mode (log {self.log_path})")
 
     def _ready(self):
         if self.proc.poll() is not None:
-            raise AssertionError(f"aro-server exited with {self.proc.returncode}:\n" + open(self.log_path).read())
+            raise GaveUp(f"aro-server exited with {self.proc.returncode}:\n" + open(self.log_path).read())
         return self.get(f"https://127.0.0.1:{self.port}/dir")[0] == 200
 
     def get(self, url):

@@ -161,6 +161,8 @@ def case_restart_between_validation_and_finalize(h):
     # And a restart while an order is processing finishes issuance.
     r = c.new_order("restart.example.com")  # reuses the valid authorization
     assert r.status == 201 and r.json["status"] == "ready", r
+    order2_url = r.url
+    assert order2_url != order_url, r
     srv.restart(config={"faultFinalizeDelayMs": 3000})
     c.nonce = None
     r, _ = c.finalize(r.json, ["restart.example.com"])
@@ -169,8 +171,10 @@ def case_restart_between_validation_and_finalize(h):
     srv.config = {}
     srv.start()
     c.nonce = None
-    o = c.poll(order_url, lambda j: j["status"] == "valid")
-    assert o
+    # the order that was processing at the kill (not the first, long valid)
+    o = c.poll(order2_url, lambda j: j["status"] in ("valid", "invalid")).json
+    assert o["status"] == "valid" and o.get("certificate"), o
+    assert "BEGIN CERTIFICATE" in c.get(o["certificate"]).text
 
 
 CASES = [

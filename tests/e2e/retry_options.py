@@ -194,7 +194,11 @@ def case_ip_identifier_both_ways(h):
 
 
 def case_transient_dns_same_type(h):
-    cts, srv, c = setup(h, config={"retryMinBackoffSeconds": 3})  # room to be "too early" even when slow
+    # A ten-minute backoff makes the first re-enable "too early" however
+    # slow the machine is; a restart with a 1 s backoff then brings
+    # notBefore forward (the offer is computed from the policy, never
+    # stored), so the case does not wait the ten minutes.
+    cts, srv, c = setup(h, config={"retryMinBackoffSeconds": 600})
     name = "transient.example.com"
     order_url, order = order_for(c, name)
     az_url = order["authorizations"][0]
@@ -203,11 +207,17 @@ def case_transient_dns_same_type(h):
     assert failed["error"]["type"].endswith(":unauthorized"), failed
     fresh = choice(az["retry-options"], "dns-01")
     assert fresh["token"] != failed["token"]
-    # Too early: refused with Retry-After, nothing changed.
+    # Too early: refused with Retry-After (at most the backoff), nothing changed.
     before = snapshot(c, az_url, order_url)
     r = c.post(az["retry-options"]["url"], {"challenge": fresh["url"]})
-    assert r.status == 429 and r.problem == "rateLimited" and int(r.headers["Retry-After"]) >= 1, r
+    assert r.status == 429 and r.problem == "rateLimited" and 1 <= int(r.headers["Retry-After"]) <= 600, r
     assert_unchanged(c, before, az_url, order_url)
+    cfg = dict(srv.config)
+    cfg["retryMinBackoffSeconds"] = 1
+    srv.restart(config=cfg)
+    c.nonce = None
+    az = c.get(az_url).json
+    assert choice(az["retry-options"], "dns-01") == fresh, az   # the same offer, earlier
     cts.set_txt(name, c.dns_value(fresh["token"]))
     r, _ = reenable(c, az, "dns-01")
     assert r.status == 200, r
@@ -531,11 +541,19 @@ def case_kill9_while_processing(h):
 
 
 def case_races(h):
-    cts, srv, c = setup(h, config={"validationSleepMs": 1500})
+    cts, srv, c = setup(h)
     order_url, order = order_for(c, "race.example.com")
     az_url = order["authorizations"][0]
     az = respond_and_fail(c, az_url, "http-01")
     ro = az["retry-options"]
+    # The validation the race starts must still be in flight for the rest
+    # of the case (about ten requests): from now on each validation sleeps
+    # 8 s before it starts, room enough on a loaded machine.
+    cfg = dict(srv.config)
+    cfg["validationSleepMs"] = 8000
+    srv.restart(config=cfg)
+    c.nonce = None
+    assert c.get(az_url).json["retry-options"] == ro
     wait_not_before(ro)
     clients = [Client(srv.directory, srv.ca_file, key=c.key) for _ in range(4)]
     for x in clients:
@@ -568,7 +586,10 @@ def case_races(h):
     r = c.post(ro["url"], {"challenge": choice(ro, "tls-alpn-01")["url"] if winner != choice(ro, "tls-alpn-01")["url"] else choice(ro, "dns-01")["url"]})
     assert r.status == 403 and r.problem == "retryNotAllowed", r
     assert_unchanged(c, before, order_url)
-    az = c.wait_authz(az_url).json
+    az = c.get(az_url).json
+    assert [x["url"] for x in az["challenges"] if x["status"] == "processing"] == [winner], \
+        f"the validation was no longer in flight: the checks above raced nothing: {az}"
+    az = c.wait_authz(az_url, timeout=60).json
     assert az["status"] == "invalid" and az["retry-options"]["attemptsRemaining"] == 1, az
 
 
