@@ -237,7 +237,7 @@ def main():
 
         # ---- fairness: one account's hanging validations, another's flow ----
         def fairness():
-            hole = SlowResponder(hold=120)   # accepts, reads, never answers
+            hole = SlowResponder()   # accepts, reads, never answers (up to 120 s)
             fake = types.SimpleNamespace(http_port=hole.port, tls_port=cts.tls_port, dns=cts.dns)
             s2 = h.server(fake, config={"validationTimeoutSeconds": 30})
             try:
