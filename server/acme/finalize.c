@@ -50,7 +50,7 @@ void handle_finalize(server *srv, const http_request *rq, http_response *rs, con
         response_error(rs, "badCSR", 400, "%s", err.msg);
         goto out;
     }
-    if ((p = csr_check(&srv->cfg, &o, &csr, a.key))) {
+    if ((p = csr_check(&srv->cfg, t, &o, &csr))) {
         response_problem(rs, p);
         goto out;
     }

@@ -1,9 +1,14 @@
 #include "rules/csr_policy.h"
 
+#include <openssl/objects.h>
+#include <openssl/x509.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "keys.h"
+#include "rules/key_policy.h"
+#include "store/repo.h"
 #include "strv.h"
 
 static bool names_match_order(const rec_order *o, const csr_info *csr, char *why, size_t whylen)
@@ -25,40 +30,43 @@ static bool names_match_order(const rec_order *o, const csr_info *csr, char *why
     return true;
 }
 
-/* CA/Browser Forum Baseline Requirements 6.1.5 key sizes: RSA 2048-4096 bits (multiple of 8), EC
- * P-256 or P-384. */
-static bool key_allowed(EVP_PKEY *k, char *why, size_t whylen)
+/* Boulder's list (csr.go goodSignatureAlgorithms): no MD5, no SHA-1
+ * (collisions make a CSR signature with them meaningless), no DSA, no
+ * RSASSA-PSS. */
+static bool signature_allowed(const csr_info *csr, char *why, size_t whylen)
 {
-    int id = EVP_PKEY_get_base_id(k);
-    if (id == EVP_PKEY_RSA) {
-        int bits = EVP_PKEY_get_bits(k);
-        if (bits < 2048 || bits > 4096 || bits % 8) {
-            snprintf(why, whylen, "RSA keys must have 2048 to 4096 bits (this one has %d)", bits);
-            return false;
-        }
-        return true;
-    }
-    if (id == EVP_PKEY_EC) {
-        char curve[32] = "";
-        size_t cl = 0;
-        EVP_PKEY_get_utf8_string_param(k, "group", curve, sizeof(curve), &cl);
-        if (strcmp(curve, "prime256v1") == 0 || strcmp(curve, "secp384r1") == 0)
+    static const int allowed[] = {NID_sha256WithRSAEncryption, NID_sha384WithRSAEncryption,
+                                  NID_sha512WithRSAEncryption, NID_ecdsa_with_SHA256,
+                                  NID_ecdsa_with_SHA384,       NID_ecdsa_with_SHA512};
+    int nid = X509_REQ_get_signature_nid(csr->req);
+    for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+        if (nid == allowed[i])
             return true;
-        snprintf(why, whylen, "EC keys must be P-256 or P-384 (not %s)", curve);
-        return false;
-    }
-    snprintf(why, whylen, "the CSR's key type is not accepted (RSA, P-256, P-384)");
+    snprintf(why, whylen,
+             "the CSR is signed with %s; this CA accepts SHA-256, SHA-384 or SHA-512 with RSA or ECDSA",
+             nid != NID_undef ? OBJ_nid2ln(nid) : "an unknown algorithm");
     return false;
 }
 
-acme_problem *csr_check(const server_config *cfg, const rec_order *o, const csr_info *csr,
-                        EVP_PKEY *account_key)
+acme_problem *csr_check(const server_config *cfg, store_txn *t, const rec_order *o, const csr_info *csr)
 {
     (void)cfg;
     char why[256];
-    if (!names_match_order(o, csr, why, sizeof(why)) || !key_allowed(csr->pubkey, why, sizeof(why)))
+    if (!names_match_order(o, csr, why, sizeof(why)) || !signature_allowed(csr, why, sizeof(why)) ||
+        !key_policy_accepts(csr->pubkey, why, sizeof(why)))
         return problem_new("badCSR", 400, "%s", why);
-    if (account_key && key_public_equal(csr->pubkey, account_key))
-        return problem_new("badCSR", 400, "the certificate key must not be the account key");
-    return NULL;
+    /* 11.1: the certificate key must differ from every account key (a
+     * deactivated account's too: its key still names it). */
+    char *thumb = jwk_thumbprint(csr->pubkey);
+    rec_account holder;
+    int rc = thumb ? repo_account_by_key(t, thumb, &holder) : 1;
+    free(thumb);
+    if (rc < 0)
+        return problem_new("serverInternal", 500, "the store failed; nothing was changed");
+    if (rc == 1)
+        return NULL;
+    bool own = strcmp(holder.id, o->account_id) == 0;
+    rec_account_clear(&holder);
+    return problem_new("badCSR", 400, own ? "the certificate key must not be the account key"
+                                          : "the certificate key is another ACME account's key (RFC 8555 11.1)");
 }
