@@ -11,6 +11,7 @@
 #include "jobs/issuance.h"
 #include "rules/csr_policy.h"
 #include "rules/lifecycle.h"
+#include "rules/validity.h"
 #include "store/repo.h"
 
 void handle_finalize(server *srv, const http_request *rq, http_response *rs, const char *id)
@@ -37,6 +38,11 @@ void handle_finalize(server *srv, const http_request *rq, http_response *rs, con
     have_o = true;
     if (auth_owns(&a, o.account_id, "order", rs) < 0)
         goto out;
+    /* 7.1.6: ready only while every authorization is still valid. */
+    if (lifecycle_order_as_of(t, &o, rq->now) < 0) {
+        response_store_error(rs);
+        goto out;
+    }
     order_status st = order_status_at(o.status, o.expires, rq->now), next;
     if (!order_transition(st, ORDER_EV_FINALIZE, &next)) {
         response_error(rs, "orderNotReady", 403, "the order is %s, not ready", order_status_name(st));
@@ -54,6 +60,12 @@ void handle_finalize(server *srv, const http_request *rq, http_response *rs, con
         response_problem(rs, p);
         goto out;
     }
+    /* 7.4: the validity the order asked for must still be possible now. */
+    validity_limits lim = validity_limits_for(&srv->cfg, srv->ca, o.profile);
+    if ((p = validity_check(&lim, o.not_before, o.not_after, rq->now))) {
+        response_problem(rs, p);
+        goto out;
+    }
     int rc = lifecycle_order_finalize(t, &o, csr_b64, rq->now);
     if (rc != 0) {
         if (rc < 0)
@@ -66,7 +78,7 @@ void handle_finalize(server *srv, const http_request *rq, http_response *rs, con
         goto out;
     /* Asynchronous finalization: "processing" now, "valid" when signed.
      * A full queue leaves it for the restart path (the CSR is stored). */
-    issuance_submit(srv, o.id, o.account_id, der, der_len);
+    issuance_submit(srv, rq->base, o.id, o.account_id, der, der_len);
     rs->location = url_for(rq->base, "order", o.id);
     rs->retry_after = srv->cfg.retry_after_order;
 out:

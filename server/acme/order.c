@@ -13,20 +13,14 @@
 #include "rules/limits.h"
 #include "rules/new_order.h"
 #include "rules/offer.h"
+#include "rules/validity.h"
 #include "store/repo.h"
 
-static const profile_cfg *find_profile(const server_config *cfg, const char *name)
-{
-    for (size_t i = 0; i < cfg->nprofiles; i++)
-        if (strcmp(cfg->profiles[i].name, name) == 0)
-            return &cfg->profiles[i];
-    return NULL;
-}
-
-/* The order's members other than its identifiers: validity (7.4),
- * profile (the profiles draft), replaces (RFC 9773 5). 0, or -1 with the
- * problem in rs. */
-static int order_options(server *srv, store_txn *t, const acme_auth *a, rec_order *o, http_response *rs)
+/* The order's members other than its identifiers: validity (7.4,
+ * within what rules/validity.c can fulfil), profile (the profiles
+ * draft), replaces (RFC 9773 5). 0, or -1 with the problem in rs. */
+static int order_options(server *srv, store_txn *t, const acme_auth *a, rec_order *o, time_t now,
+                         http_response *rs)
 {
     acme_problem *p = payload_time(a->payload, "notBefore", &o->not_before);
     if (!p)
@@ -39,11 +33,17 @@ static int order_options(server *srv, store_txn *t, const acme_auth *a, rec_orde
         return -1;
     }
     const char *profile = json_str(a->payload, "profile");
-    if (json_member(a->payload, "profile") && (!profile || !find_profile(&srv->cfg, profile))) {
+    if (json_member(a->payload, "profile") && (!profile || !config_profile(&srv->cfg, profile))) {
         response_error(rs, "invalidProfile", 400, "unknown profile \"%s\"", profile ? profile : "");
         return -1;
     }
     o->profile = xstrdup(profile);
+    validity_limits lim = validity_limits_for(&srv->cfg, srv->ca, o->profile);
+    if ((p = validity_check(&lim, o->not_before, o->not_after, now))) {
+        response_problem(rs, p);
+        problem_free(p);
+        return -1;
+    }
     /* RFC 9773 5: "replaces" names a certificate of this account that no
      * other order has replaced yet. */
     const char *replaces = json_str(a->payload, "replaces");
@@ -134,7 +134,7 @@ void handle_new_order(server *srv, const http_request *rq, http_response *rs)
         response_store_error(rs);
         goto out;
     }
-    if (order_options(srv, t, &a, &o, rs) < 0)
+    if (order_options(srv, t, &a, &o, rq->now, rs) < 0)
         goto out;
     /* Failed-validation limit, shared with responses and re-enables. */
     for (size_t i = 0; i < o.nidentifiers; i++) {
@@ -223,6 +223,10 @@ void handle_order(server *srv, const http_request *rq, http_response *rs, const 
     have = true;
     if (auth_owns(&a, o.account_id, "order", rs) < 0)
         goto out;
+    if (lifecycle_order_as_of(t, &o, rq->now) < 0) {
+        response_store_error(rs);
+        goto out;
+    }
     order_status st = order_status_at(o.status, o.expires, rq->now);
     if (st == ORDER_PENDING || st == ORDER_PROCESSING)
         rs->retry_after = srv->cfg.retry_after_order;

@@ -167,6 +167,10 @@ int ca_issue(ca *c, const csr_info *csr, time_t not_before, time_t not_after, ca
         aro_err_set(err, "certificate would expire before it begins");
         goto out;
     }
+    if (out->not_after > ca_chain_not_after(c)) {
+        aro_err_set(err, "certificate would outlive its issuing chain");
+        goto out;
+    }
     /* CN only when it fits ub-common-name (RFC 5280 Appendix A: 64). */
     const char *cn = csr->ndns && strlen(csr->dns[0]) <= 64 ? csr->dns[0] : NULL;
     x = ca_cert_skeleton(cn, csr->pubkey, out->not_before, out->not_after, out->serial_hex, err);
@@ -208,6 +212,30 @@ void ca_issued_clear(ca_issued *i)
 /* ---- accessors and issuer check ------------------------------------- */
 
 int ca_hierarchies(const ca *c) { return c->nh; }
+
+long ca_leaf_validity(const ca *c) { return c->validity; }
+
+static time_t not_after_of(const X509 *x)
+{
+    struct tm tm;
+    if (!x || ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1)
+        return 0;
+    return timegm(&tm);
+}
+
+time_t ca_chain_not_after(const ca *c)
+{
+    time_t earliest = 0;
+    for (int n = 0; n < c->nh; n++) {
+        const struct hierarchy *h = &c->h[n];
+        for (int i = -1; i < c->nint; i++) {
+            time_t t = not_after_of(i < 0 ? h->root : h->inter[i]);
+            if (!earliest || t < earliest)
+                earliest = t;
+        }
+    }
+    return earliest;
+}
 
 const char *ca_root_pem(const ca *c, int n)
 {

@@ -50,12 +50,20 @@ typedef struct {
  * (DNS and IP), CN the first DNS name when it fits, serverAuth EKU,
  * digitalSignature key usage (plus keyEncipherment for RSA), AKI/SKI,
  * 159-bit random serial, validity from not_before (0 = now, backdated a
- * minute) for validity_seconds unless not_after is set. */
+ * minute) for validity_seconds unless not_after is set. Refused when the
+ * leaf would expire before it begins or outlive its chain
+ * (ca_chain_not_after). */
 int ca_issue(ca *c, const csr_info *csr, time_t not_before, time_t not_after, ca_issued *out,
              aro_err *err);
 void ca_issued_clear(ca_issued *i);
 
 int ca_hierarchies(const ca *c);                 /* 1 + alternate roots */
+/* The leaf validity of the CA (validity_seconds or the default). */
+long ca_leaf_validity(const ca *c);
+/* The earliest notAfter of every CA certificate of every hierarchy: no
+ * leaf may outlive it (RFC 5280 6.1.3: the chain is valid only while
+ * every certificate in it is). */
+time_t ca_chain_not_after(const ca *c);
 const char *ca_root_pem(const ca *c, int n);      /* NULL when n out of range */
 const char *ca_root_key_pem(const ca *c, int n);
 const char *ca_intermediate_pem(const ca *c, int n);    /* the one that signs leaves */

@@ -7,32 +7,66 @@
 #include "acme_crypto.h"
 #include "b64url.h"
 #include "core/metrics.h"
+#include "core/urls.h"
 #include "jobs/pipeline.h"
 #include "rules/lifecycle.h"
 #include "rules/limits.h"
+#include "rules/validity.h"
 #include "store/repo.h"
+#include "va/va.h"
+
+/* CA/Browser Forum Baseline Requirements 3.2.2.8: CAA is checked
+ * within 8 hours before issuance. Validation checked it; an
+ * authorization validated longer ago than this is checked again. */
+#define CAA_RECHECK_AFTER (8 * 3600)
 
 typedef struct {
     char order_id[ID_LEN];
+    char *base;         /* URL prefix: the account URL for CAA accounturi (RFC 8657) */
     unsigned char *csr;
     size_t csr_len;
     bool has_result;    /* false: the order was gone before the work ran */
     ca_issued iss;
-    char *failure;      /* why issuance failed, or NULL */
+    acme_problem *failure; /* why issuance failed, or NULL */
 } issuance_job;
 
-/* The validity the order asked for (7.4 notBefore/notAfter), or its
- * profile's; 0 leaves the CA's default. */
-static void order_validity(const server_config *cfg, const rec_order *o, time_t *nb, time_t *na)
+/* CAA again for each authorization of o validated more than
+ * CAA_RECHECK_AFTER ago, with the method that validated it and the
+ * account URL (RFC 8657). NULL when issuance may go on; else the order's
+ * error (caa, or dns when a lookup failed: CAA fails closed), one
+ * subproblem per identifier refused. */
+static acme_problem *caa_recheck(server *srv, const issuance_job *j, const rec_order *o, time_t now)
 {
-    *nb = *na = 0;
-    if (o->not_before)
-        time_parse_rfc3339(o->not_before, nb);
-    if (o->not_after)
-        time_parse_rfc3339(o->not_after, na);
-    for (size_t i = 0; o->profile && i < cfg->nprofiles; i++)
-        if (strcmp(cfg->profiles[i].name, o->profile) == 0 && cfg->profiles[i].validity_seconds && !*na)
-            *na = (*nb ? *nb : time(NULL)) + cfg->profiles[i].validity_seconds;
+    const server_config *cfg = &srv->cfg;
+    acme_problem *failure = NULL;
+    char *acct_url = account_url(j->base, o->account_id);
+    store_txn *t = cfg->va_always_valid ? NULL : store_begin(srv->st, false);
+    for (size_t i = 0; t && i < o->nauthz; i++) {
+        authz_view v;
+        if (repo_authz_view(t, o->authz_ids[i], &v) != 0)
+            continue; /* gone: nothing validated to check again */
+        const rec_authz *a = &v.authz;
+        for (size_t k = 0; k < v.nlisted && strcmp(a->identifier.type, "dns") == 0; k++) {
+            const rec_chall *c = &v.listed[k];
+            if (c->status != CHALL_VALID || now - c->validated <= CAA_RECHECK_AFTER)
+                continue;
+            acme_problem *p = NULL;
+            if (va_check_caa(&cfg->va, a->identifier.value, a->wildcard, c->type, acct_url,
+                             (const char *const *)cfg->caa_identities, cfg->ncaa_identities, &p) < 0) {
+                if (!failure)
+                    failure = problem_new(p ? problem_short_type(p->type) : "caa", 0,
+                                          "CAA checked again at issuance (the authorization was validated "
+                                          "more than 8 hours ago) forbids issuance");
+                problem_add_sub(failure, p ? p->type : ACME_ERR("caa"), a->identifier.type, a->identifier.value,
+                                p && p->detail ? p->detail : "CAA forbids issuance");
+            }
+            problem_free(p);
+        }
+        authz_view_clear(&v);
+    }
+    store_abort(t);
+    free(acct_url);
+    return failure;
 }
 
 static void issuance_work(server *srv, void *arg)
@@ -51,12 +85,15 @@ static void issuance_work(server *srv, void *arg)
         nanosleep(&ts, NULL);
         metrics_inc(srv->m, "aro_faults_injected_total", "kind=\"delay\"");
     }
-    time_t nb, na;
-    order_validity(&srv->cfg, &o, &nb, &na);
+    time_t nb, na, now = time(NULL);
     csr_info csr = {0};
     aro_err err = {{0}};
-    if (csr_parse_der(j->csr, j->csr_len, &csr, &err) < 0 || ca_issue(srv->ca, &csr, nb, na, &j->iss, &err) < 0)
-        j->failure = xstrdup(err.msg);
+    validity_limits lim = validity_limits_for(&srv->cfg, srv->ca, o.profile);
+    j->failure = caa_recheck(srv, j, &o, now);
+    if (!j->failure &&
+        (validity_of_certificate(&lim, o.not_before, o.not_after, now, &nb, &na, err.msg, sizeof(err.msg)) < 0 ||
+         csr_parse_der(j->csr, j->csr_len, &csr, &err) < 0 || ca_issue(srv->ca, &csr, nb, na, &j->iss, &err) < 0))
+        j->failure = problem_new("serverInternal", 0, "issuance failed: %s", err.msg);
     csr_info_free(&csr);
     rec_order_clear(&o);
 }
@@ -104,8 +141,10 @@ static void issuance_apply(server *srv, void *arg)
         return;
     }
     time_t now = time(NULL);
+    bool failed = j->failure != NULL;
     if (j->failure) {
         rc = lifecycle_order_issue_failed(t, &o, j->failure, now);
+        j->failure = NULL;
     } else {
         rec_cert cert;
         cert_record(&o, &j->iss, &cert);
@@ -119,7 +158,7 @@ static void issuance_apply(server *srv, void *arg)
         store_abort(t); /* 1: no longer processing (issued already): nothing to do */
         return;
     }
-    if (store_commit(t, NULL) == 0 && !j->failure)
+    if (store_commit(t, NULL) == 0 && !failed)
         metrics_inc(srv->m, "aro_certificates_issued_total", NULL);
 }
 
@@ -127,7 +166,8 @@ static void issuance_release(void *arg)
 {
     issuance_job *j = arg;
     ca_issued_clear(&j->iss);
-    free(j->failure);
+    problem_free(j->failure);
+    free(j->base);
     free(j->csr);
     free(j);
 }
@@ -135,10 +175,11 @@ static void issuance_release(void *arg)
 static const job_kind issuance_kind = {
     .name = "issuance", .work = issuance_work, .apply = issuance_apply, .release = issuance_release};
 
-void issuance_submit(server *srv, const char *order_id, const char *account_id, const unsigned char *der,
-                     size_t len)
+void issuance_submit(server *srv, const char *base, const char *order_id, const char *account_id,
+                     const unsigned char *der, size_t len)
 {
     issuance_job *j = xcalloc(1, sizeof(*j));
+    j->base = xstrdup(base);
     snprintf(j->order_id, sizeof(j->order_id), "%s", order_id);
     j->csr = xmalloc(len ? len : 1);
     memcpy(j->csr, der, len);
@@ -146,21 +187,29 @@ void issuance_submit(server *srv, const char *order_id, const char *account_id, 
     pipeline_submit(srv, &issuance_kind, account_id, j);
 }
 
+typedef struct {
+    server *srv;
+    const char *base;
+} resume_ctx;
+
 static void resume_one(const rec_order *o, void *arg)
 {
-    server *srv = arg;
+    resume_ctx *r = arg;
     unsigned char *der = NULL;
     size_t len = 0;
     if (o->csr && b64url_decode(o->csr, strlen(o->csr), &der, &len) == 0)
-        issuance_submit(srv, o->id, o->account_id, der, len);
+        issuance_submit(r->srv, r->base, o->id, o->account_id, der, len);
     free(der);
 }
 
 void issuance_resume_all(server *srv)
 {
+    char *base = xasprintf("https://%s", srv->cfg.listen);
+    resume_ctx r = {.srv = srv, .base = base};
     store_txn *t = store_begin(srv->st, false);
     if (t) {
-        repo_orders_processing(t, resume_one, srv);
+        repo_orders_processing(t, resume_one, &r);
         store_abort(t);
     }
+    free(base);
 }

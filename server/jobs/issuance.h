@@ -1,8 +1,10 @@
 /* Issuance jobs (RFC 8555 7.4, asynchronous finalization): through the
- * job pipeline (jobs/pipeline.c), the work parses the CSR and signs the
- * certificate (ca/), with the validity the order asked for or its profile
- * gives; the result is applied by rules/lifecycle.c (order valid with its
- * certificate, or invalid with serverInternal). */
+ * job pipeline (jobs/pipeline.c), the work checks CAA again for every
+ * authorization validated more than 8 hours ago (CA/B Forum BR 3.2.2.8),
+ * parses the CSR and signs the certificate (ca/), with the validity
+ * rules/validity.c gives; the result is applied by rules/lifecycle.c
+ * (order valid with its certificate, or invalid with the caa problem or
+ * serverInternal). */
 #ifndef ARO_JOBS_ISSUANCE_H
 #define ARO_JOBS_ISSUANCE_H
 
@@ -11,9 +13,10 @@
 #include "core/server.h"
 
 /* Issue for processing order order_id (of account_id) from the CSR's DER,
- * once the caller's transaction is durable. */
-void issuance_submit(server *srv, const char *order_id, const char *account_id, const unsigned char *der,
-                     size_t len);
+ * once the caller's transaction is durable. base: the request's URL
+ * prefix (account URLs for CAA accounturi). */
+void issuance_submit(server *srv, const char *base, const char *order_id, const char *account_id,
+                     const unsigned char *der, size_t len);
 /* At start-up: orders that were processing at the last stop are issued. */
 void issuance_resume_all(server *srv);
 

@@ -204,7 +204,7 @@ static void validation_apply(server *srv, void *arg)
             metrics_inc(srv->m, "aro_validation_results_discarded_total", NULL);
         return;
     }
-    count_validation(srv, done.chall_type, valid);
+    count_validation(srv, done.chall_type, valid && !done.too_late);
     if (done.challs_created)
         metrics_add(srv->m, "aro_challenges_created_total", NULL, done.challs_created);
     if (done.reenabled_ended)

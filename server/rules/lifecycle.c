@@ -427,10 +427,20 @@ int lifecycle_validation_result(const server_config *cfg, store_txn *t, const ch
         return 1;
     }
     rc = 1;
-    /* Stale too: not processing, or the authorization expired meanwhile. */
-    if (c.status != CHALL_PROCESSING || authz_status_at(a.status, a.expires, now) != AUTHZ_PENDING)
-        goto out;
+    if (c.status != CHALL_PROCESSING)
+        goto out; /* stale: not processing */
     bool was_reenabled = a.nfailures > 0;
+    if (authz_status_at(a.status, a.expires, now) == AUTHZ_EXPIRED) {
+        /* Too late: the result cannot revive an expired authorization
+         * (7.1.6: expired is final), and the attempt ends here. */
+        snprintf(out->chall_type, sizeof(out->chall_type), "%s", c.type);
+        out->too_late = true;
+        a.active_chall_id[0] = 0;
+        rc = attempt_abandoned(t, c.id, "the authorization expired") < 0 || repo_authz_save(t, &a) < 0 ? -1 : 0;
+        goto out;
+    }
+    if (authz_status_at(a.status, a.expires, now) != AUTHZ_PENDING)
+        goto out; /* stale: the authorization is no longer pending */
     free(c.record_json);
     c.record_json = res->record_json;
     res->record_json = NULL;
@@ -471,10 +481,51 @@ out:
     return rc;
 }
 
+/* ---- orders as of now ---- */
+
+int lifecycle_order_as_of(store_txn *t, rec_order *o, time_t now)
+{
+    order_status st = order_status_at(o->status, o->expires, now);
+    if (st != ORDER_PENDING && st != ORDER_READY)
+        return 0;
+    authz_status *sts = xcalloc(o->nauthz + 1, sizeof(*sts));
+    rec_authz *azs = xcalloc(o->nauthz + 1, sizeof(*azs));
+    size_t loaded = 0;
+    int ret = 0;
+    while (loaded < o->nauthz) {
+        if (repo_authz_get(t, o->authz_ids[loaded], &azs[loaded]) != 0) {
+            ret = -1;
+            break;
+        }
+        sts[loaded] = authz_status_at(azs[loaded].status, azs[loaded].expires, now);
+        loaded++;
+    }
+    order_event ev;
+    if (ret == 0 && order_event_from_authzs(sts, o->nauthz, &ev) && order_apply(o, ev, now) &&
+        o->status == ORDER_INVALID) {
+        o->invalid_reason = INVALID_AUTHZ_FINAL;
+        for (size_t i = 0; i < o->nauthz; i++) {
+            if (sts[i] == AUTHZ_VALID || sts[i] == AUTHZ_PENDING)
+                continue;
+            acme_problem *cause = problem_new("unauthorized", 0, "the authorization for %s is %s",
+                                              azs[i].identifier.value, authz_status_name(sts[i]));
+            add_failure_subproblem(o, &azs[i], cause);
+            problem_free(cause);
+        }
+    }
+    for (size_t i = 0; i < loaded; i++)
+        rec_authz_clear(&azs[i]);
+    free(azs);
+    free(sts);
+    return ret;
+}
+
 /* ---- finalization ---- */
 
 int lifecycle_order_finalize(store_txn *t, rec_order *o, const char *csr_b64, time_t now)
 {
+    if (lifecycle_order_as_of(t, o, now) < 0)
+        return -1;
     if (!order_apply(o, ORDER_EV_FINALIZE, now))
         return 1;
     o->finalize_at = now;
@@ -505,13 +556,15 @@ int lifecycle_order_issued(store_txn *t, rec_order *o, const rec_cert *cert, tim
     return repo_order_save(t, o);
 }
 
-int lifecycle_order_issue_failed(store_txn *t, rec_order *o, const char *why, time_t now)
+int lifecycle_order_issue_failed(store_txn *t, rec_order *o, acme_problem *why, time_t now)
 {
-    if (!order_apply(o, ORDER_EV_ISSUE_FAILED, now))
+    if (!order_apply(o, ORDER_EV_ISSUE_FAILED, now)) {
+        problem_free(why);
         return 1;
+    }
     o->invalid_reason = INVALID_ISSUANCE;
     problem_free(o->error);
-    o->error = problem_new("serverInternal", 0, "issuance failed: %s", why);
+    o->error = why;
     free(o->csr);
     o->csr = NULL;
     return repo_order_save(t, o);

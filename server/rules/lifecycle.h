@@ -66,6 +66,7 @@ typedef struct {
     unsigned challs_created;    /* fresh challenges made for a same-type offer */
     bool reenabled_ended;       /* a re-enabled authorization reached its end: */
     bool ended_valid;           /*   valid, or invalid with no further offer */
+    bool too_late;              /* the authorization had expired: the challenge ends invalid */
 } validation_applied;
 
 /* The result of attempt seq on challenge chall_id of authorization
@@ -76,23 +77,36 @@ typedef struct {
  * with its fresh challenges made, and the challenge and authorization
  * become what rules/offer.c's offer_after_failure says: invalid (RFC
  * 8555), or the authorization still pending (pending-hold, the
- * experimental failure modes). res's problem and record are taken. 1 when
- * the result is stale (a newer attempt, a deactivation or an expiry came
+ * experimental failure modes). res's problem and record are taken. When
+ * the authorization expired meanwhile, the result is not applied
+ * (expired is final): the challenge ends invalid ("the authorization
+ * expired while this challenge was processing") and too_late is set. 1
+ * when the result is stale (a newer attempt or a deactivation came
  * first): nothing changes. */
 int lifecycle_validation_result(const server_config *cfg, store_txn *t, const char *authz_id,
                                 const char *chall_id, unsigned seq, va_result *res,
                                 char *const *caa_excluded, size_t ncaa_excluded, time_t now,
                                 validation_applied *out);
 
+/* 7.1.6: an order is ready only while every authorization is valid, and
+ * pending only while none has become unusable. Order o as of now, in
+ * memory: a pending or ready order one of whose authorizations has since
+ * expired (nothing is written when time passes) is invalid, its error
+ * naming each such authorization. Nothing is saved: like an expiry, it
+ * is what the order is, whoever asks; a later write of the order keeps
+ * it. */
+int lifecycle_order_as_of(store_txn *t, rec_order *o, time_t now);
+
 /* ---- finalization (7.4) ---- */
 
-/* Ready -> processing, keeping the CSR (base64url DER) so a restart can
- * finish the issuance. */
+/* Ready (as of now, lifecycle_order_as_of) -> processing, keeping the
+ * CSR (base64url DER) so a restart can finish the issuance. */
 int lifecycle_order_finalize(store_txn *t, rec_order *o, const char *csr_b64, time_t now);
 /* Processing -> valid with certificate cert (created here); a certificate
  * the order "replaces" is consumed (RFC 9773 5). */
 int lifecycle_order_issued(store_txn *t, rec_order *o, const rec_cert *cert, time_t now);
-/* Processing -> invalid with serverInternal "issuance failed: why". */
-int lifecycle_order_issue_failed(store_txn *t, rec_order *o, const char *why, time_t now);
+/* Processing -> invalid with error why (taken: the order's error now, or
+ * freed when refused). */
+int lifecycle_order_issue_failed(store_txn *t, rec_order *o, acme_problem *why, time_t now);
 
 #endif

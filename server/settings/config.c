@@ -362,3 +362,11 @@ int config_load_file(server_config *c, const char *path, aro_err *err)
     json_free(root);
     return x.failed ? -1 : 0;
 }
+
+const profile_cfg *config_profile(const server_config *cfg, const char *name)
+{
+    for (size_t i = 0; name && i < cfg->nprofiles; i++)
+        if (strcmp(cfg->profiles[i].name, name) == 0)
+            return &cfg->profiles[i];
+    return NULL;
+}

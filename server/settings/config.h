@@ -134,5 +134,7 @@ int config_load_file(server_config *cfg, const char *path, aro_err *err);
 /* One key of aro's own JSON settings (file names the source in messages). */
 int config_apply_key(server_config *cfg, const char *file, const char *key, yajl_val v, aro_err *err);
 void config_free(server_config *cfg);
+/* The profile of that name, or NULL (name NULL: none). */
+const profile_cfg *config_profile(const server_config *cfg, const char *name);
 
 #endif

@@ -661,7 +661,8 @@ static void test_fail_reenable_issue(void)
     CHECK_INT_EQ(order_finalize("order-2", "Q1NS", T0 + 51), 0);
     CHECK_INT_EQ(get_order("order-2", &o), 0);
     t = wtx();
-    CHECK_INT_EQ(lifecycle_order_issue_failed(t, &o, "CA unavailable", T0 + 52), 0);
+    CHECK_INT_EQ(lifecycle_order_issue_failed(t, &o, problem_new("serverInternal", 0, "issuance failed: CA unavailable"),
+                                              T0 + 52), 0);
     commit(t);
     rec_order_clear(&o);
     CHECK_INT_EQ(get_order("order-2", &o), 0);
@@ -675,7 +676,7 @@ static void test_fail_reenable_issue(void)
     CHECK(o.csr == NULL);
     CHECK(!order_may_come_back(&o, T0 + 53));
     t = wtx();
-    CHECK_INT_EQ(lifecycle_order_issue_failed(t, &o, "again", T0 + 53), 1);
+    CHECK_INT_EQ(lifecycle_order_issue_failed(t, &o, problem_new("serverInternal", 0, "again"), T0 + 53), 1);
     commit(t);
     rec_order_clear(&o);
 
@@ -778,7 +779,8 @@ static void test_deactivation(void)
     CHECK_INT_EQ(reenable(cid_a, cdns, T0 + 10), 1);
 }
 
-/* A result after the authorization expired does not revive it. */
+/* A result after the authorization expired does not revive it: the
+ * challenge ends invalid, saying why, and a later result is stale. */
 static void test_result_after_expiry(void)
 {
     unsigned created = 0;
@@ -802,10 +804,16 @@ static void test_result_after_expiry(void)
     commit(t);
     rec_authz_clear(&a);
 
-    char *before = snapshot(did, "order-d");
     validation_applied out;
     va_result r = success();
-    CHECK_INT_EQ(apply(did, dhttp, 1, &r, T0 + 100, &out), 1);
+    CHECK_INT_EQ(apply(did, dhttp, 1, &r, T0 + 100, &out), 0);
+    CHECK(out.too_late);
+    rec_chall c;
+    CHECK_INT_EQ(get_chall(dhttp, &c), 0);
+    CHECK_INT_EQ(c.status, CHALL_INVALID);
+    CHECK(c.error && strstr(c.error->detail, "expired while this challenge was processing"));
+    rec_chall_clear(&c);
+    char *before = snapshot(did, "order-d");
     r = failure("connection", "late");
     CHECK_INT_EQ(apply(did, dhttp, 1, &r, T0 + 100, &out), 1);
     char *after = snapshot(did, "order-d");
@@ -814,7 +822,9 @@ static void test_result_after_expiry(void)
     free(after);
     CHECK_INT_EQ(get_authz(did, &a), 0);
     CHECK_INT_EQ(authz_status_at(a.status, a.expires, T0 + 100), AUTHZ_EXPIRED);
+    CHECK_INT_EQ(a.expires, T0 + 50);
     CHECK(a.nfailures == 0);
+    CHECK(a.active_chall_id[0] == 0);
     rec_authz_clear(&a);
     /* No failure counted against the limit either. */
     t = rtx();
