@@ -23,10 +23,21 @@
 
 /* The signature algorithms RFC 8555 6.2 allows on requests (the server
  * MUST NOT accept "none" or a MAC there). */
+static const char *const request_algs[] = {"RS256", "ES256", "ES384", "EdDSA"};
+#define NREQUEST_ALGS (sizeof(request_algs) / sizeof(request_algs[0]))
+
+size_t jws_request_algorithms(const char *const **algs)
+{
+    *algs = request_algs;
+    return NREQUEST_ALGS;
+}
+
 static bool alg_allowed_for_request(const char *alg)
 {
-    return strcmp(alg, "RS256") == 0 || strcmp(alg, "ES256") == 0 ||
-           strcmp(alg, "ES384") == 0 || strcmp(alg, "EdDSA") == 0;
+    for (size_t i = 0; i < NREQUEST_ALGS; i++)
+        if (strcmp(alg, request_algs[i]) == 0)
+            return true;
+    return false;
 }
 
 /* ECDSA coordinate size in octets for an alg, 0 if not ECDSA. */

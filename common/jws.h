@@ -49,6 +49,10 @@ typedef struct {
     yajl_val body;          /* the parsed flattened JWS (owned) */
 } jws_msg;
 
+/* The algorithms accepted on ACME requests, in *algs (static); returns
+ * how many. What a badSignatureAlgorithm problem lists (6.2). */
+size_t jws_request_algorithms(const char *const **algs);
+
 /* Parse and check the header rules for mode. On failure err names the
  * reason and the result says which class of failure it was. */
 jws_result jws_parse(const char *body, size_t len, jws_mode mode, jws_msg *out, aro_err *err);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strv.h"
+
 static char *full_type(const char *type)
 {
     if (strchr(type, ':'))
@@ -64,6 +66,10 @@ static void copy_into(acme_problem *dst, const acme_problem *src)
     dst->subproblems = src->nsub ? xcalloc(src->nsub, sizeof(*dst->subproblems)) : NULL;
     for (size_t i = 0; i < src->nsub; i++)
         copy_into(&dst->subproblems[i], &src->subproblems[i]);
+    dst->algorithms = NULL;
+    dst->nalgorithms = 0;
+    for (size_t i = 0; i < src->nalgorithms; i++)
+        strv_push(&dst->algorithms, &dst->nalgorithms, src->algorithms[i]);
 }
 
 acme_problem *problem_copy(const acme_problem *p)
@@ -85,6 +91,7 @@ void problem_clear(acme_problem *p)
     for (size_t i = 0; i < p->nsub; i++)
         problem_clear(&p->subproblems[i]);
     free(p->subproblems);
+    strv_free(p->algorithms, p->nalgorithms);
     memset(p, 0, sizeof(*p));
 }
 
@@ -113,6 +120,13 @@ void problem_write(json_gen *g, const acme_problem *p)
         jg_arr_open(g);
         for (size_t i = 0; i < p->nsub; i++)
             problem_write(g, &p->subproblems[i]);
+        jg_arr_close(g);
+    }
+    if (p->nalgorithms) {
+        jg_key(g, "algorithms");
+        jg_arr_open(g);
+        for (size_t i = 0; i < p->nalgorithms; i++)
+            jg_str(g, p->algorithms[i]);
         jg_arr_close(g);
     }
     jg_obj_close(g);
@@ -147,6 +161,10 @@ static int decode_into(yajl_val v, acme_problem *p)
             if (decode_into(subs->u.array.values[i], &p->subproblems[p->nsub]) == 0)
                 p->nsub++;
     }
+    yajl_val algs = json_member(v, "algorithms");
+    for (size_t i = 0; algs && YAJL_IS_ARRAY(algs) && i < algs->u.array.len; i++)
+        if (YAJL_IS_STRING(algs->u.array.values[i]))
+            strv_push(&p->algorithms, &p->nalgorithms, YAJL_GET_STRING(algs->u.array.values[i]));
     return 0;
 }
 

@@ -23,6 +23,10 @@ typedef struct acme_problem {
     acme_identifier identifier; /* type NULL when absent */
     struct acme_problem *subproblems;
     size_t nsub;
+    /* badSignatureAlgorithm (RFC 8555 6.2): the algorithms the server
+     * accepts; written as "algorithms" when there are any. */
+    char **algorithms;
+    size_t nalgorithms;
 } acme_problem;
 
 /* A new problem with a formatted detail. type is the short name

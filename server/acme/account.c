@@ -102,6 +102,13 @@ void handle_new_account(server *srv, const http_request *rq, http_response *rs)
         response_store_error(rs);
         goto out;
     }
+    if (rc == 0 && acct.status != ACCOUNT_VALID) {
+        /* 7.3.6: requests of a deactivated account get 401 unauthorized;
+         * the key stays bound to it (a new account needs a new key). */
+        response_error(rs, "unauthorized", 401, "the account with this key is %s",
+                       account_status_name(acct.status));
+        goto out;
+    }
     if (rc == 0) {
         /* 7.3.1: a known key returns its account, 200 and Location. */
         rs->location = account_url(rq->base, acct.id);
@@ -204,12 +211,16 @@ void handle_account_orders(server *srv, const http_request *rq, http_response *r
         goto out;
     if (auth_owns(&a, id, "account", rs) < 0)
         goto out;
+    if (!a.post_as_get) {
+        response_error(rs, "malformed", 400, "the orders list is read with POST-as-GET (empty payload)");
+        goto out;
+    }
     /* 7.1.2.1: paged, with Link rel="next". */
     const char *cursor = rq->query && strncmp(rq->query, "cursor=", 7) == 0 ? rq->query + 7 : NULL;
     char **ids = NULL, *next = NULL;
     size_t n = 0;
     t = store_begin(srv->st, false);
-    if (!t || repo_orders_of_account(t, id, cursor, srv->cfg.orders_per_page, &ids, &n, &next) < 0) {
+    if (!t || repo_orders_of_account(t, id, cursor, srv->cfg.orders_per_page, rq->now, &ids, &n, &next) < 0) {
         response_store_error(rs);
         goto out;
     }

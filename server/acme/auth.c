@@ -11,12 +11,25 @@
 #include "core/urls.h"
 #include "rules/limits.h"
 #include "store/repo.h"
+#include "strv.h"
 
 static void count_jws(server *srv, const char *alg, const char *result)
 {
     char labels[96];
     snprintf(labels, sizeof(labels), "alg=\"%s\",result=\"%s\"", alg ? alg : "unknown", result);
     metrics_inc(srv->m, "aro_jws_verifications_total", labels);
+}
+
+/* 6.2: badSignatureAlgorithm "MUST" list the algorithms accepted. */
+static void bad_algorithm(http_response *rs, const char *why)
+{
+    acme_problem *p = problem_new("badSignatureAlgorithm", 400, "%s", why);
+    const char *const *algs;
+    size_t n = jws_request_algorithms(&algs);
+    for (size_t i = 0; i < n; i++)
+        strv_push(&p->algorithms, &p->nalgorithms, algs[i]);
+    response_problem(rs, p);
+    problem_free(p);
 }
 
 static int load_account(server *srv, const char *id, rec_account *out)
@@ -54,7 +67,7 @@ static int authenticate(server *srv, const http_request *rq, auth_key_mode mode,
         goto out;
     }
     if (jr == JWS_ERR_BAD_ALG) {
-        response_error(rs, "badSignatureAlgorithm", 400, "%s", err.msg);
+        bad_algorithm(rs, err.msg);
         if (final)
             count_jws(srv, a->jws.alg, "badAlgorithm");
         goto out;
@@ -128,7 +141,7 @@ static int authenticate(server *srv, const http_request *rq, auth_key_mode mode,
     if (final)
         count_jws(srv, a->jws.alg, jr == JWS_OK ? "valid" : "invalid");
     if (jr == JWS_ERR_BAD_ALG) {
-        response_error(rs, "badSignatureAlgorithm", 400, "%s", err.msg);
+        bad_algorithm(rs, err.msg);
         goto out;
     }
     if (jr != JWS_OK) {

@@ -288,9 +288,10 @@ void handle_authz_retry(server *srv, const http_request *rq, http_response *rs, 
         goto out;
     if (auth_within_failure_limit(srv, t, az->account_id, &az->identifier, rq->now, rs) < 0)
         goto out;
-    if (lifecycle_reenable_conflicts_with_replacement(t, az)) {
+    if (lifecycle_reenable_conflicts_with_replacement(t, az, rq->now)) {
         response_error(rs, "alreadyReplaced", 409,
-                       "an order of this authorization replaces a certificate another order has replaced");
+                       "an order of this authorization replaces a certificate another order has replaced "
+                       "or now replaces");
         goto out;
     }
     /* One transaction: authorization pending, its orders pending again,

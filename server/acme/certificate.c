@@ -15,6 +15,11 @@ void handle_cert(server *srv, const http_request *rq, http_response *rs, const c
     bool have = false;
     if (auth_request(srv, rq, AUTH_KID, &a, rs) < 0)
         goto out;
+    /* 6.3: a certificate is read with POST-as-GET, whose payload is empty. */
+    if (!a.post_as_get) {
+        response_error(rs, "malformed", 400, "certificates are read with POST-as-GET (empty payload)");
+        goto out;
+    }
     t = store_begin(srv->st, false);
     if (auth_found(t ? repo_cert_get(t, serial, &c) : -1, "certificate", rs) < 0)
         goto out;

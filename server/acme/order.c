@@ -16,6 +16,19 @@
 #include "rules/validity.h"
 #include "store/repo.h"
 
+/* RFC 9773 5: the replaced certificate and the new order share at least
+ * one identifier. */
+static bool shares_identifier(const rec_order *o, const rec_cert *c)
+{
+    for (size_t i = 0; i < o->nidentifiers; i++) {
+        const acme_identifier *id = &o->identifiers[i];
+        if (strcmp(id->type, "dns") == 0 ? strv_contains(c->dns, c->ndns, id->value)
+                                         : strv_contains(c->ips, c->nips, id->value))
+            return true;
+    }
+    return false;
+}
+
 /* The order's members other than its identifiers: validity (7.4,
  * within what rules/validity.c can fulfil), profile (the profiles
  * draft), replaces (RFC 9773 5). 0, or -1 with the problem in rs. */
@@ -59,10 +72,13 @@ static int order_options(server *srv, store_txn *t, const acme_auth *a, rec_orde
         return -1;
     }
     int ret = -1;
+    const char *taken;
     if (strcmp(old.account_id, a->acct.id) != 0)
         response_error(rs, "unauthorized", 403, "\"replaces\" names another account's certificate");
-    else if (old.replaced_by[0])
-        response_error(rs, "alreadyReplaced", 409, "the certificate was already replaced by another order");
+    else if (!shares_identifier(o, &old))
+        response_error(rs, "malformed", 400, "\"replaces\" names a certificate for none of the order's identifiers");
+    else if ((taken = lifecycle_replacement_taken(t, &old, "", now)))
+        response_error(rs, "alreadyReplaced", 409, "%s", taken);
     else
         ret = 0;
     rec_cert_clear(&old);

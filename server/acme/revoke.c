@@ -63,8 +63,11 @@ void handle_revoke(server *srv, const http_request *rq, http_response *rs)
         goto out;
     }
     /* RFC 5280 5.3.1 codes a subscriber may use: not 2 (CA compromise),
-     * 7 (unused), 8 (removeFromCRL), 10 (AA compromise). */
-    if (reason < 0 || reason > 10 || reason == 2 || reason == 7 || reason == 8 || reason == 10) {
+     * 7 (unused), 8 (removeFromCRL), 10 (AA compromise); not 6
+     * (certificateHold: the Baseline Requirements 7.2.2 forbid it) nor 9
+     * (privilegeWithdrawn: BR 4.9.1.1 makes it the CA's to decide). */
+    if (reason < 0 || reason > 10 || reason == 2 || reason == 6 || reason == 7 || reason == 8 || reason == 9 ||
+        reason == 10) {
         response_error(rs, "badRevocationReason", 400, "reason %lld is not allowed", reason);
         goto out;
     }

@@ -27,7 +27,15 @@
 #include "jobs/workers.h"
 #include "jobs/writer.h"
 
-#define MAX_BODY (64 * 1024) /* bodies larger than this get 413 (RFC 8555 requests are small) */
+/* RFC 8555 requests are small: a body over ACME_MAX_BODY is answered
+ * with a 413 problem document. h2o answers bodies over H2O_MAX_BODY
+ * itself, with a bare 413, and closes the connection as soon as it knows
+ * (a client still sending then sees a reset): its cap is set high enough
+ * that any body an ordinary client sends by mistake is read in full and
+ * the client reads our problem document; it bounds what one request can
+ * make the server buffer. */
+#define ACME_MAX_BODY (64 * 1024)
+#define H2O_MAX_BODY (8 * 1024 * 1024)
 
 static atomic_int stopping;
 
@@ -265,7 +273,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     if (ci >= 0)
         j->ctype = xstrndup(req->headers.entries[ci].value.base, req->headers.entries[ci].value.len);
     size_t blen = req->entity.base ? req->entity.len : 0;
-    if (blen) {
+    if (blen && blen <= ACME_MAX_BODY) {
         j->body = xmalloc(blen);
         memcpy(j->body, req->entity.base, blen);
     }
@@ -274,6 +282,13 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
                           .now = precise_now()};
     j->rs.retry_after = -1;
     j->req = req;
+    if (blen > ACME_MAX_BODY) {
+        response_error(&j->rs, "malformed", 413, "the request body has %zu bytes; this server accepts at most %d",
+                       blen, ACME_MAX_BODY);
+        send_response(j);
+        job_free(j);
+        return 0;
+    }
     if (runs_inline(j) || !j->receiver) {
         if (j->manage)
             manage_dispatch(j->srv, &j->rq, &j->rs);
@@ -387,7 +402,7 @@ static h2o_globalconf_t *make_config(server *srv, bool manage)
     h2o_globalconf_t *config = xcalloc(1, sizeof(*config));
     h2o_config_init(config);
     config->server_name = h2o_iovec_init(H2O_STRLIT("aro-server"));
-    config->max_request_entity_size = MAX_BODY;
+    config->max_request_entity_size = H2O_MAX_BODY;
     /* Debian's h2o 2.2.5 predates later HTTP/2 fixes: bound what one
      * connection can ask for and how long it may idle. */
     config->http2.max_concurrent_requests_per_connection = 32;

@@ -185,6 +185,8 @@ static int orders_come_back(store_txn *t, const rec_authz *a, time_t now)
                 o.invalid_reason = INVALID_NONE;
                 problem_free(o.error);
                 o.error = NULL;
+                if (o.replaces && repo_cert_claim(t, o.replaces, o.id) < 0)
+                    ret = -1;
             } else {
                 drop_subproblem_of(&o, a);
             }
@@ -198,26 +200,41 @@ static int orders_come_back(store_txn *t, const rec_authz *a, time_t now)
     return ret;
 }
 
-bool lifecycle_reenable_conflicts_with_replacement(store_txn *t, const rec_authz *a)
+const char *lifecycle_replacement_taken(store_txn *t, const rec_cert *c, const char *order_id, time_t now)
+{
+    if (c->replaced_by[0] && strcmp(c->replaced_by, order_id) != 0)
+        return "the certificate was already replaced by another order";
+    if (!c->claimed_by[0] || strcmp(c->claimed_by, order_id) == 0)
+        return NULL;
+    rec_order other;
+    if (repo_order_get(t, c->claimed_by, &other) != 0)
+        return NULL; /* the claiming order is gone */
+    bool live = lifecycle_order_as_of(t, &other, now) == 0 &&
+                order_status_at(other.status, other.expires, now) != ORDER_INVALID;
+    rec_order_clear(&other);
+    return live ? "another order that is not invalid already replaces the certificate" : NULL;
+}
+
+bool lifecycle_reenable_conflicts_with_replacement(store_txn *t, const rec_authz *a, time_t now)
 {
     char **ids;
     size_t n;
-    bool consumed = false;
+    bool taken = false;
     if (repo_orders_using_authz(t, a, &ids, &n) < 0)
         return false;
-    for (size_t i = 0; i < n && !consumed; i++) {
+    for (size_t i = 0; i < n && !taken; i++) {
         rec_order o;
         if (repo_order_get(t, ids[i], &o) != 0)
             continue;
         rec_cert c;
-        if (o.status == ORDER_INVALID && o.replaces && repo_cert_by_ari_id(t, o.replaces, &c) == 0) {
-            consumed = c.replaced_by[0] && strcmp(c.replaced_by, o.id) != 0;
+        if (order_may_come_back(&o, now) && o.replaces && repo_cert_by_ari_id(t, o.replaces, &c) == 0) {
+            taken = lifecycle_replacement_taken(t, &c, o.id, now) != NULL;
             rec_cert_clear(&c);
         }
         rec_order_clear(&o);
     }
     strv_free(ids, n);
-    return consumed;
+    return taken;
 }
 
 /* ---- creation ---- */
@@ -243,6 +260,8 @@ int lifecycle_order_create(store_txn *t, rec_order *o, const authz_status *statu
     order_event ev;
     if (order_event_from_authzs(statuses, n, &ev))
         order_apply(o, ev, o->created);
+    if (o->replaces && repo_cert_claim(t, o->replaces, o->id) < 0)
+        return -1;
     return repo_order_create(t, o);
 }
 

@@ -36,7 +36,8 @@ int lifecycle_authz_create(const server_config *cfg, store_txn *t, rec_authz *a,
                            unsigned *challs_created);
 /* A new order over its authorizations (statuses: theirs as of now, in
  * the order's order): pending, or ready at once when every one is a
- * reused valid authorization. */
+ * reused valid authorization. It claims the certificate it "replaces"
+ * (checked by the caller with lifecycle_replacement_taken). */
 int lifecycle_order_create(store_txn *t, rec_order *o, const authz_status *statuses, size_t n);
 
 /* ---- challenges and authorizations (7.5) ---- */
@@ -49,16 +50,25 @@ int lifecycle_challenge_respond(store_txn *t, rec_authz *a, rec_chall *c, time_t
 /* retry-options: invalid authorization a goes back to pending with the
  * chosen pending challenge c processing (a fresh one joins the listed
  * challenges), and every order invalid only because of its failed
- * authorizations, none still unusable, goes back to pending. The caller
- * has checked the offer (rules/offer.c). */
+ * authorizations, none still unusable, goes back to pending (and claims
+ * again the certificate it replaces). The caller has checked the offer
+ * (rules/offer.c) and lifecycle_reenable_conflicts_with_replacement. */
 int lifecycle_reenable(store_txn *t, rec_authz *a, rec_chall *c, time_t now);
 /* 7.5.2: deactivated; any retry offer withdrawn; a challenge being
  * validated ends invalid (unauthorized: "the authorization was
  * deactivated") and its result will be discarded; its orders follow. */
 int lifecycle_authz_deactivate(store_txn *t, rec_authz *a, time_t now);
-/* Would re-enabling a restore an order whose ARI "replaces" another order
- * has consumed meanwhile (RFC 9773 5)? Then the re-enable is refused. */
-bool lifecycle_reenable_conflicts_with_replacement(store_txn *t, const rec_authz *a);
+/* Would re-enabling a restore an order whose ARI "replaces" names a
+ * certificate another order has replaced or now claims
+ * (lifecycle_replacement_taken)? Then the re-enable is refused. */
+bool lifecycle_reenable_conflicts_with_replacement(store_txn *t, const rec_authz *a, time_t now);
+
+/* RFC 9773 5: may order order_id ("" for a new order) replace certificate
+ * c? NULL when it may; else why not: c was replaced already, or another
+ * order that is not invalid as of now (lifecycle_order_as_of) claims it.
+ * A certificate is claimed by at most one live order; an order that
+ * becomes invalid lets go of its claim without a write. */
+const char *lifecycle_replacement_taken(store_txn *t, const rec_cert *c, const char *order_id, time_t now);
 
 /* What applying a validation result did, for the counters. */
 typedef struct {

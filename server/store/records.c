@@ -368,6 +368,8 @@ char *rec_cert_to_json(const rec_cert *r)
     jg_kv_int(g, "reason", r->reason);
     jg_kv_int(g, "revokedAt", r->revoked_at);
     jg_kv_str(g, "replacedBy", r->replaced_by);
+    if (r->claimed_by[0])
+        jg_kv_str(g, "claimedBy", r->claimed_by);
     jg_obj_close(g);
     return jg_finish(g, NULL);
 }
@@ -393,6 +395,7 @@ int rec_cert_from_json(const char *s, size_t len, rec_cert *r)
     r->reason = get_int(v, "reason");
     r->revoked_at = get_int(v, "revokedAt");
     get_fixed(v, "replacedBy", r->replaced_by, sizeof(r->replaced_by));
+    get_fixed(v, "claimedBy", r->claimed_by, sizeof(r->claimed_by));
     json_free(v);
     return 0;
 }

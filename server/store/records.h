@@ -140,6 +140,8 @@ typedef struct {
     int reason;
     time_t revoked_at;
     char replaced_by[ID_LEN];       /* order that consumed it via "replaces" */
+    char claimed_by[ID_LEN];        /* newest order that "replaces" it (a claim while that order
+                                     * is not invalid: RFC 9773 5), "" if none */
 } rec_cert;
 
 char *rec_account_to_json(const rec_account *r);

@@ -260,7 +260,40 @@ static int collect_tail(const char *key, size_t klen, const char *val, size_t vl
     return 0;
 }
 
-int repo_orders_of_account(store_txn *t, const char *account_id, const char *cursor, int max,
+/* The account's orders: only those not invalid at now, within a budget
+ * of index entries looked at per page. */
+typedef struct {
+    key_tail_collector c;
+    store_txn *t;
+    time_t now;
+    int budget;
+} live_order_collector;
+
+static int collect_live_order(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    live_order_collector *l = arg;
+    if (l->c.left == 0 || l->budget == 0) {
+        l->c.more = true;
+        return 1;
+    }
+    l->budget--;
+    const char *slash = memrchr(key, '/', klen);
+    char *id = xstrndup(slash + 1, klen - (size_t)(slash + 1 - key));
+    rec_order o;
+    bool live = false;
+    if (repo_order_get(l->t, id, &o) == 0) {
+        live = order_status_at(o.status, o.expires, l->now) != ORDER_INVALID;
+        rec_order_clear(&o);
+    }
+    free(id);
+    if (live)
+        return collect_tail(key, klen, val, vlen, &l->c);
+    free(l->c.last); /* skipped, but the next page starts after it */
+    l->c.last = xstrndup(key + l->c.prefix_len, klen - l->c.prefix_len);
+    return 0;
+}
+
+int repo_orders_of_account(store_txn *t, const char *account_id, const char *cursor, int max, time_t now,
                            char ***ids, size_t *n, char **next)
 {
     *ids = NULL;
@@ -268,13 +301,14 @@ int repo_orders_of_account(store_txn *t, const char *account_id, const char *cur
     *next = NULL;
     char *prefix = xasprintf("%s/", account_id);
     char *after = cursor ? xasprintf("%s%s", prefix, cursor) : NULL;
-    key_tail_collector c = {.prefix_len = strlen(prefix), .left = max, .ids = ids, .n = n};
-    int rc = store_scan(t, TBL_ACCOUNT_ORDERS, prefix, after, collect_tail, &c);
-    /* The cursor is the key of the last order on this page. */
-    if (rc == 0 && c.more)
-        *next = c.last;
+    live_order_collector l = {.c = {.prefix_len = strlen(prefix), .left = max, .ids = ids, .n = n},
+                              .t = t, .now = now, .budget = 8 * max};
+    int rc = store_scan(t, TBL_ACCOUNT_ORDERS, prefix, after, collect_live_order, &l);
+    /* The cursor is the key of the last order looked at on this page. */
+    if (rc == 0 && l.c.more)
+        *next = l.c.last;
     else
-        free(c.last);
+        free(l.c.last);
     free(prefix);
     free(after);
     return rc;
@@ -488,6 +522,18 @@ int repo_cert_create(store_txn *t, const rec_cert *c)
     if (repo_cert_save(t, c) < 0 || (c->ari_id && put_str(t, TBL_CERT_ARI, c->ari_id, c->serial) < 0))
         return -1;
     return 0;
+}
+
+int repo_cert_claim(store_txn *t, const char *ari_id, const char *order_id)
+{
+    rec_cert c;
+    int rc = repo_cert_by_ari_id(t, ari_id, &c);
+    if (rc != 0)
+        return rc;
+    snprintf(c.claimed_by, sizeof(c.claimed_by), "%s", order_id);
+    rc = repo_cert_save(t, &c);
+    rec_cert_clear(&c);
+    return rc;
 }
 
 /* ---- failed validations ---- */

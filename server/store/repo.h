@@ -39,10 +39,14 @@ int repo_order_save(store_txn *t, const rec_order *o);
  * from each of its authorizations, O(1) per authorization however many
  * orders share it. */
 int repo_order_create(store_txn *t, const rec_order *o);
-/* One page of the account's orders, oldest first: up to max order ids
- * after the opaque cursor (NULL: from the start); *next is the cursor of
- * the following page, NULL when this is the last. */
-int repo_orders_of_account(store_txn *t, const char *account_id, const char *cursor, int max,
+/* One page of the account's orders that are not invalid at now
+ * (7.1.2.1: the list SHOULD NOT include invalid orders; expired ones are
+ * invalid), oldest first: up to max order ids after the opaque cursor
+ * (NULL: from the start); *next is the cursor of the following page,
+ * NULL when this is the last. A page looks at no more than 8 * max
+ * orders, so a page can hold fewer than max (even none) and still have
+ * a next one. */
+int repo_orders_of_account(store_txn *t, const char *account_id, const char *cursor, int max, time_t now,
                            char ***ids, size_t *n, char **next);
 /* The orders that use authorization a (reuse shares one among several). */
 int repo_orders_using_authz(store_txn *t, const rec_authz *a, char ***ids, size_t *n);
@@ -100,6 +104,10 @@ int repo_cert_by_ari_id(store_txn *t, const char *ari_id, rec_cert *out);
 /* A new certificate, findable by its serial and its CertID. */
 int repo_cert_create(store_txn *t, const rec_cert *c);
 int repo_cert_save(store_txn *t, const rec_cert *c);
+/* RFC 9773 5: order_id is now the order that replaces the certificate
+ * with this CertID (its claim: rec_cert.claimed_by). 1 when there is no
+ * such certificate. */
+int repo_cert_claim(store_txn *t, const char *ari_id, const char *order_id);
 
 /* ---- failed validations (the failed-validation limit) ---- */
 

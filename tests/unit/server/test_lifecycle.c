@@ -1004,7 +1004,7 @@ static void test_reenable_conflict(void)
     CHECK_INT_EQ(apply(k, khttp, 1, &r, T0 + 2, &out), 0);
     store_txn *t = rtx();
     CHECK_INT_EQ(repo_authz_get(t, k, &a), 0);
-    CHECK(lifecycle_reenable_conflicts_with_replacement(t, &a));
+    CHECK(lifecycle_reenable_conflicts_with_replacement(t, &a, T0 + 3));
     rec_authz_clear(&a);
     store_abort(t);
 
@@ -1022,7 +1022,7 @@ static void test_reenable_conflict(void)
     CHECK_INT_EQ(apply(l, lhttp, 1, &r, T0 + 2, &out), 0);
     t = rtx();
     CHECK_INT_EQ(repo_authz_get(t, l, &a), 0);
-    CHECK(!lifecycle_reenable_conflicts_with_replacement(t, &a));
+    CHECK(!lifecycle_reenable_conflicts_with_replacement(t, &a, T0 + 3));
     rec_authz_clear(&a);
     store_abort(t);
 }

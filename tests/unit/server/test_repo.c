@@ -128,7 +128,7 @@ static void test_orders_of_account(void)
     t = store_begin(st, false);
     char **ids = NULL, *next = NULL;
     size_t n = 0;
-    CHECK_INT_EQ(repo_orders_of_account(t, "acct-p", NULL, 3, &ids, &n, &next), 0);
+    CHECK_INT_EQ(repo_orders_of_account(t, "acct-p", NULL, 3, T0, &ids, &n, &next), 0);
     CHECK_INT_EQ(n, 3);
     for (size_t i = 0; i < n && i < 3; i++)
         CHECK_STR_EQ(ids[i], names[i]);
@@ -136,7 +136,7 @@ static void test_orders_of_account(void)
     strv_free(ids, n);
 
     char *cursor = next;
-    CHECK_INT_EQ(repo_orders_of_account(t, "acct-p", cursor, 3, &ids, &n, &next), 0);
+    CHECK_INT_EQ(repo_orders_of_account(t, "acct-p", cursor, 3, T0, &ids, &n, &next), 0);
     CHECK_INT_EQ(n, 3);
     for (size_t i = 0; i < n && i < 3; i++)
         CHECK_STR_EQ(ids[i], names[3 + i]);
@@ -146,7 +146,7 @@ static void test_orders_of_account(void)
     free(cursor);
 
     cursor = next;
-    CHECK_INT_EQ(repo_orders_of_account(t, "acct-p", cursor, 3, &ids, &n, &next), 0);
+    CHECK_INT_EQ(repo_orders_of_account(t, "acct-p", cursor, 3, T0, &ids, &n, &next), 0);
     CHECK_INT_EQ(n, 1);
     if (n == 1)
         CHECK_STR_EQ(ids[0], "cc-last");
@@ -156,29 +156,88 @@ static void test_orders_of_account(void)
     free(next);
 
     /* One page holding them all; exactly a full last page has no next. */
-    CHECK_INT_EQ(repo_orders_of_account(t, "acct-p", NULL, 7, &ids, &n, &next), 0);
+    CHECK_INT_EQ(repo_orders_of_account(t, "acct-p", NULL, 7, T0, &ids, &n, &next), 0);
     CHECK_INT_EQ(n, 7);
     CHECK(next == NULL);
     strv_free(ids, n);
     free(next);
-    CHECK_INT_EQ(repo_orders_of_account(t, "acct-p", NULL, 50, &ids, &n, &next), 0);
+    CHECK_INT_EQ(repo_orders_of_account(t, "acct-p", NULL, 50, T0, &ids, &n, &next), 0);
     CHECK_INT_EQ(n, 7);
     CHECK(next == NULL);
     strv_free(ids, n);
     free(next);
 
     /* The other account sees only its own; an unknown one none. */
-    CHECK_INT_EQ(repo_orders_of_account(t, "acct-q", NULL, 3, &ids, &n, &next), 0);
+    CHECK_INT_EQ(repo_orders_of_account(t, "acct-q", NULL, 3, T0, &ids, &n, &next), 0);
     CHECK_INT_EQ(n, 1);
     if (n == 1)
         CHECK_STR_EQ(ids[0], "other-acct");
     CHECK(next == NULL);
     strv_free(ids, n);
     free(next);
-    CHECK_INT_EQ(repo_orders_of_account(t, "acct-none", NULL, 3, &ids, &n, &next), 0);
+    CHECK_INT_EQ(repo_orders_of_account(t, "acct-none", NULL, 3, T0, &ids, &n, &next), 0);
     CHECK_INT_EQ(n, 0);
     CHECK(next == NULL);
     strv_free(ids, n);
+    free(next);
+    store_abort(t);
+}
+
+/* 7.1.2.1: invalid orders (stored so, or expired by now) are left out;
+ * a page looks at no more than 8 * max orders and then has a next page
+ * even if it found none. */
+static void test_orders_of_account_leave_out_invalid(void)
+{
+    store_txn *t = store_begin(st, true);
+    make_order(t, "s-live", "acct-s", T0 + 1, NULL, 0);
+    rec_order o = {0};
+    snprintf(o.id, sizeof(o.id), "s-invalid");
+    snprintf(o.account_id, sizeof(o.account_id), "acct-s");
+    o.status = ORDER_INVALID;
+    o.created = T0 + 2;
+    o.expires = T0 + 3600;
+    CHECK_INT_EQ(repo_order_create(t, &o), 0);
+    make_order(t, "s-expired", "acct-s", T0 - 7200, NULL, 0); /* expired at T0 - 3600 */
+    for (int i = 0; i < 9; i++) {
+        snprintf(o.id, sizeof(o.id), "s-bad-%d", i);
+        o.created = T0 + 10 + i;
+        CHECK_INT_EQ(repo_order_create(t, &o), 0);
+    }
+    make_order(t, "s-live-2", "acct-s", T0 + 30, NULL, 0);
+    commit(t);
+
+    t = store_begin(st, false);
+    char **ids = NULL, *next = NULL;
+    size_t n = 0;
+    CHECK_INT_EQ(repo_orders_of_account(t, "acct-s", NULL, 50, T0, &ids, &n, &next), 0);
+    CHECK_INT_EQ(n, 2);
+    if (n == 2) {
+        CHECK_STR_EQ(ids[0], "s-live");
+        CHECK_STR_EQ(ids[1], "s-live-2");
+    }
+    CHECK(next == NULL);
+    strv_free(ids, n);
+    free(next);
+    /* Pages of one: the first finds s-live; the second looks at 8 invalid
+     * ones and stops, with a cursor; the third finds s-live-2. */
+    CHECK_INT_EQ(repo_orders_of_account(t, "acct-s", NULL, 1, T0, &ids, &n, &next), 0);
+    CHECK_INT_EQ(n, 1);
+    CHECK(next != NULL);
+    strv_free(ids, n);
+    char *cursor = next;
+    CHECK_INT_EQ(repo_orders_of_account(t, "acct-s", cursor, 1, T0, &ids, &n, &next), 0);
+    CHECK_INT_EQ(n, 0);
+    CHECK(next != NULL);
+    strv_free(ids, n);
+    free(cursor);
+    cursor = next;
+    CHECK_INT_EQ(repo_orders_of_account(t, "acct-s", cursor, 1, T0, &ids, &n, &next), 0);
+    CHECK_INT_EQ(n, 1);
+    if (n == 1)
+        CHECK_STR_EQ(ids[0], "s-live-2");
+    CHECK(next == NULL);
+    strv_free(ids, n);
+    free(cursor);
     free(next);
     store_abort(t);
 }
@@ -536,6 +595,7 @@ int main(void)
     }
     test_accounts();
     test_orders_of_account();
+    test_orders_of_account_leave_out_invalid();
     test_orders_using_authz();
     test_orders_processing();
     test_authz_valid_for();
