@@ -22,6 +22,15 @@ def b64u(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def ari_cert_id(pem):
+    """RFC 9773 4.1 CertID of a PEM certificate (its first)."""
+    cert = x509.load_pem_x509_certificate(pem.encode())
+    aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+    serial = cert.serial_number
+    raw = serial.to_bytes((serial.bit_length() + 8) // 8, "big")  # DER: leading zero if high bit
+    return f"{b64u(aki)}.{b64u(raw)}"
+
+
 class Response:
     def __init__(self, r):
         self.status = r.status_code

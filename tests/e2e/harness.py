@@ -205,6 +205,36 @@ class AroServer:
             self.config = dict(config)
         self.start()
 
+    def edit_store(self, edit):
+        """Stop the server, rewrite its stored records (edit(text) -> text,
+        called with every key and value of every table, records being
+        JSON), and start it again: how tests move a time into the past,
+        since the server accepts no lifetime under a minute. Returns how
+        many records edit changed. Clients must fetch fresh nonces after
+        (the restarted server has a new nonce key)."""
+        mdb_dump, mdb_load = shutil.which("mdb_dump"), shutil.which("mdb_load")
+        self.stop()
+        store = os.path.join(self.data, "store")
+        # Hex format: mdb_load of Debian's lmdb 0.9 misreads its own -p output.
+        dump = subprocess.run([mdb_dump, "-a", store], capture_output=True, check=True, timeout=30).stdout.decode()
+        lines, changed = dump.split("\n"), 0
+        for i, line in enumerate(lines):
+            if not line.startswith(" "):
+                continue
+            text = bytes.fromhex(line[1:]).decode("utf-8", "replace")
+            new = edit(text)
+            if new != text:
+                lines[i] = " " + new.encode().hex()
+                changed += 1
+        fresh = store + ".new"
+        os.makedirs(fresh)
+        subprocess.run([mdb_load, "-f", "/dev/stdin", fresh], input="\n".join(lines).encode(), check=True,
+                       timeout=30, capture_output=True)
+        shutil.rmtree(store)
+        os.rename(fresh, store)
+        self.start()
+        return changed
+
     def metrics(self):
         ctx = ssl.create_default_context(cafile=self.ca_file)
         with urllib.request.urlopen(f"https://127.0.0.1:{self.manage}/metrics", context=ctx, timeout=5) as r:

@@ -11,7 +11,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from acme import Client, b64u  # noqa: E402
+from acme import Client, ari_cert_id  # noqa: E402
 from harness import Harness, TestRun, wait_for  # noqa: E402
 from tlsalpn_responder import Responder  # noqa: E402
 
@@ -393,15 +393,6 @@ def case_deadline(h):
     assert "retry-options" not in az, az
     r = c.post(az_url + "/retry", {"challenge": c.challenge_of(az, "dns-01")["url"]})
     assert r.status == 403 and r.problem == "retryNotAllowed" and "expires" in r.json["detail"], r
-
-
-def ari_cert_id(pem):
-    from cryptography import x509
-    cert = x509.load_pem_x509_certificate(pem.encode())
-    aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
-    serial = cert.serial_number
-    raw = serial.to_bytes((serial.bit_length() + 8) // 8, "big")  # DER: leading zero if high bit
-    return f"{b64u(aki)}.{b64u(raw)}"
 
 
 def case_replaces_consumed(h):
