@@ -1,6 +1,7 @@
 /* Issuance jobs (RFC 8555 7.4, asynchronous finalization): through the
  * job pipeline (jobs/pipeline.c), the work checks CAA again for every
- * authorization validated more than 8 hours ago (CA/B Forum BR 3.2.2.8),
+ * authorization validated more than 7 hours ago (CA/B Forum BR 3.2.2.8:
+ * within 8 hours before issuance),
  * parses the CSR and signs the certificate (ca/), with the validity
  * rules/validity.c gives; the result is applied by rules/lifecycle.c
  * (order valid with its certificate, or invalid with the caa problem or
