@@ -334,13 +334,8 @@ void acme_retry_options_write(json_gen *g, const acme_retry_options *r)
             acme_challenge_write(g, &r->challenges[i]);
         jg_arr_close(g);
     }
-    if (r->authorizations) {
-        jg_key(g, "authorizations");
-        jg_arr_open(g);
-        for (size_t i = 0; i < r->nauthorizations; i++)
-            jg_str(g, r->authorizations[i]);
-        jg_arr_close(g);
-    }
+    if (r->authorizations)
+        jg_kv_strv(g, "authorizations", r->authorizations, r->nauthorizations);
     if (r->not_before)
         write_time(g, "notBefore", r->not_before);
     if (r->expires)

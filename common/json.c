@@ -540,6 +540,15 @@ void jg_kv_bool(json_gen *g, const char *key, bool v)
     jg_bool(g, v);
 }
 
+void jg_kv_strv(json_gen *g, const char *key, char *const *v, size_t n)
+{
+    jg_key(g, key);
+    jg_arr_open(g);
+    for (size_t i = 0; i < n; i++)
+        jg_str(g, v[i]);
+    jg_arr_close(g);
+}
+
 char *jg_finish(json_gen *g, size_t *len)
 {
     char *out = NULL;

@@ -57,6 +57,8 @@ void jg_value(json_gen *g, yajl_val v);      /* emit a parsed tree */
 void jg_kv_str(json_gen *g, const char *key, const char *v);
 void jg_kv_int(json_gen *g, const char *key, long long v);
 void jg_kv_bool(json_gen *g, const char *key, bool v);
+/* key: an array of the n strings of v. */
+void jg_kv_strv(json_gen *g, const char *key, char *const *v, size_t n);
 /* Returns the malloc'd, NUL-terminated document and frees g; NULL if any
  * call failed (invalid UTF-8, unbalanced nesting). */
 char *jg_finish(json_gen *g, size_t *len);

@@ -122,13 +122,8 @@ void problem_write(json_gen *g, const acme_problem *p)
             problem_write(g, &p->subproblems[i]);
         jg_arr_close(g);
     }
-    if (p->nalgorithms) {
-        jg_key(g, "algorithms");
-        jg_arr_open(g);
-        for (size_t i = 0; i < p->nalgorithms; i++)
-            jg_str(g, p->algorithms[i]);
-        jg_arr_close(g);
-    }
+    if (p->nalgorithms)
+        jg_kv_strv(g, "algorithms", p->algorithms, p->nalgorithms);
     jg_obj_close(g);
 }
 

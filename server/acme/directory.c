@@ -34,13 +34,8 @@ void handle_directory(server *srv, const http_request *rq, http_response *rs)
     jg_obj_open(g);
     jg_kv_str(g, "termsOfService", cfg->terms_of_service);
     jg_kv_str(g, "website", cfg->website);
-    if (cfg->ncaa_identities) {
-        jg_key(g, "caaIdentities");
-        jg_arr_open(g);
-        for (size_t i = 0; i < cfg->ncaa_identities; i++)
-            jg_str(g, cfg->caa_identities[i]);
-        jg_arr_close(g);
-    }
+    if (cfg->ncaa_identities)
+        jg_kv_strv(g, "caaIdentities", cfg->caa_identities, cfg->ncaa_identities);
     jg_kv_bool(g, "externalAccountRequired", cfg->eab_required);
     if (cfg->nprofiles) {
         jg_key(g, "profiles");

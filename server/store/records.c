@@ -7,15 +7,6 @@
 
 /* ---- encode helpers ---- */
 
-static void put_strv(json_gen *g, const char *key, char *const *v, size_t n)
-{
-    jg_key(g, key);
-    jg_arr_open(g);
-    for (size_t i = 0; i < n; i++)
-        jg_str(g, v[i]);
-    jg_arr_close(g);
-}
-
 static void put_problem(json_gen *g, const char *key, const acme_problem *p)
 {
     if (!p)
@@ -76,7 +67,7 @@ char *rec_account_to_json(const rec_account *r)
     jg_kv_str(g, "thumbprint", r->thumbprint);
     jg_kv_str(g, "jwk", r->jwk);
     jg_kv_str(g, "status", account_status_name(r->status));
-    put_strv(g, "contact", r->contact, r->ncontact);
+    jg_kv_strv(g, "contact", r->contact, r->ncontact);
     jg_kv_bool(g, "tos", r->tos_agreed);
     jg_kv_str(g, "eabKid", r->eab_kid);
     jg_kv_int(g, "created", r->created);
@@ -135,7 +126,7 @@ char *rec_order_to_json(const rec_order *r)
     jg_arr_close(g);
     jg_kv_str(g, "notBefore", r->not_before);
     jg_kv_str(g, "notAfter", r->not_after);
-    put_strv(g, "authzs", r->authz_ids, r->nauthz);
+    jg_kv_strv(g, "authzs", r->authz_ids, r->nauthz);
     jg_kv_str(g, "profile", r->profile);
     jg_kv_str(g, "replaces", r->replaces);
     put_problem(g, "error", r->error);
@@ -214,7 +205,7 @@ char *rec_authz_to_json(const rec_authz *r)
     jg_kv_bool(g, "wildcard", r->wildcard);
     jg_kv_int(g, "created", r->created);
     jg_kv_int(g, "expires", r->expires);
-    put_strv(g, "challs", r->chall_ids, r->nchall);
+    jg_kv_strv(g, "challs", r->chall_ids, r->nchall);
     jg_kv_int(g, "attempts", r->attempts);
     jg_kv_int(g, "attemptSeq", r->attempt_seq);
     jg_kv_str(g, "active", r->active_chall_id);
@@ -236,13 +227,13 @@ char *rec_authz_to_json(const rec_authz *r)
     jg_arr_close(g);
     jg_kv_bool(g, "offerMade", r->offer_made);
     jg_kv_str(g, "noOfferReason", r->no_offer_reason);
-    put_strv(g, "offerChalls", r->offer_chall_ids, r->noffer);
+    jg_kv_strv(g, "offerChalls", r->offer_chall_ids, r->noffer);
     if (r->ncaa_excluded)
-        put_strv(g, "caaExcluded", r->caa_excluded, r->ncaa_excluded);
+        jg_kv_strv(g, "caaExcluded", r->caa_excluded, r->ncaa_excluded);
     if (r->hold)
         jg_kv_bool(g, "hold", true);
     if (r->nlegacy_orders)
-        put_strv(g, "orders", r->legacy_order_ids, r->nlegacy_orders);
+        jg_kv_strv(g, "orders", r->legacy_order_ids, r->nlegacy_orders);
     jg_obj_close(g);
     return jg_finish(g, NULL);
 }
@@ -358,11 +349,11 @@ char *rec_cert_to_json(const rec_cert *r)
     jg_kv_str(g, "serial", r->serial);
     jg_kv_str(g, "account", r->account_id);
     jg_kv_str(g, "order", r->order_id);
-    put_strv(g, "chains", r->chains, (size_t)r->nchains);
+    jg_kv_strv(g, "chains", r->chains, (size_t)r->nchains);
     jg_kv_int(g, "notBefore", r->not_before);
     jg_kv_int(g, "notAfter", r->not_after);
-    put_strv(g, "dns", r->dns, r->ndns);
-    put_strv(g, "ips", r->ips, r->nips);
+    jg_kv_strv(g, "dns", r->dns, r->ndns);
+    jg_kv_strv(g, "ips", r->ips, r->nips);
     jg_kv_str(g, "ari", r->ari_id);
     jg_kv_bool(g, "revoked", r->revoked);
     jg_kv_int(g, "reason", r->reason);

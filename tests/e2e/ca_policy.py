@@ -16,9 +16,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import weak_keys  # noqa: E402
 from acme import ari_cert_id, b64u  # noqa: E402
 from cryptography import x509  # noqa: E402
-from harness import Harness, TestRun  # noqa: E402
+from harness import run_cases  # noqa: E402
 from hostile import MDB_DUMP, store_dump, utc  # noqa: E402
-from retry_options import finish_order, order_for, reenable, respond_and_fail, setup  # noqa: E402
+from retry_options import finish_order, order_for, reenable, respond_and_fail, respond_served, setup  # noqa: E402
 
 
 def validate_dns(cts, c, order):
@@ -165,11 +165,7 @@ def case_late_result_after_expiry(h):
     name = "late-result.example.com"
     url, o = order_for(c, name)
     az_url = o["authorizations"][0]
-    az = c.get(az_url).json
-    ch = c.challenge_of(az, "http-01")
-    cts.add_http01(ch["token"], c.key_authz(ch["token"]))
-    assert c.post(ch["url"], {}).status == 200
-    assert c.get(ch["url"]).json["status"] == "processing"
+    ch = respond_served(cts, c, az_url)
     aid, past = az_url.rsplit("/", 1)[1], int(time.time()) - 600
     srv.config["validationSleepMs"] = 0
     assert srv.edit_store(lambda t: re.sub(r'"expires":\d+', f'"expires":{past}', t)
@@ -191,9 +187,7 @@ def case_deactivated_while_validating(h):
     cts, srv, c = setup(h, config={"validationSleepMs": 1500}, http01=True)
     url, o = order_for(c, "deact-validating.example.com")
     az_url = o["authorizations"][0]
-    ch = c.challenge_of(c.get(az_url).json, "http-01")
-    cts.add_http01(ch["token"], c.key_authz(ch["token"]))
-    assert c.post(ch["url"], {}).status == 200
+    ch = respond_served(cts, c, az_url)
     r = c.post(az_url, {"status": "deactivated"})
     assert r.status == 200 and r.json["status"] == "deactivated", r
     chall = c.get(ch["url"]).json
@@ -262,14 +256,7 @@ def main():
     if not MDB_DUMP:
         print("mdb_dump/mdb_load (lmdb-utils) missing: skipped")
         sys.exit(77)
-    only = sys.argv[1:]
-    run = TestRun()
-    for name, fn in CASES:
-        if only and not any(o in fn.__name__ for o in only):
-            continue
-        with Harness() as h:
-            run.case(name, fn, h)
-    run.finish()
+    run_cases(CASES)
 
 
 if __name__ == "__main__":

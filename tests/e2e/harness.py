@@ -298,6 +298,20 @@ class Harness:
         self.procs = []
 
 
+def run_cases(cases):
+    """Run (name, fn) cases, each with a Harness of its own, or only those
+    whose function name contains an argument of the command line; exit
+    with the TestRun's status."""
+    only = sys.argv[1:]
+    run = TestRun()
+    for name, fn in cases:
+        if only and not any(o in fn.__name__ for o in only):
+            continue
+        with Harness() as h:
+            run.case(name, fn, h)
+    run.finish()
+
+
 class TestRun:
     """Named checks with a closing 'N passed, N failed' line."""
 

@@ -12,7 +12,7 @@ import textwrap
 
 sys.path.insert(0, os.path.dirname(__file__))
 from acme import Client  # noqa: E402
-from harness import Harness, TestRun, free_port  # noqa: E402
+from harness import free_port, run_cases  # noqa: E402
 
 
 def run(args, env=None, timeout=120, cwd=None):
@@ -188,14 +188,7 @@ CASES = [
 
 
 def main():
-    only = sys.argv[1:]
-    run_ = TestRun()
-    for name, fn in CASES:
-        if only and not any(o in fn.__name__ for o in only):
-            continue
-        with Harness() as h:
-            run_.case(name, fn, h)
-    run_.finish()
+    run_cases(CASES)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from acme import Client, ari_cert_id  # noqa: E402
-from harness import Harness, TestRun, wait_for  # noqa: E402
+from harness import run_cases, wait_for  # noqa: E402
 from tlsalpn_responder import Responder  # noqa: E402
 
 # Short backoff so tests wait a second, not five; a limit that does not get
@@ -45,6 +45,16 @@ def respond_and_fail(c, authz_url, ctype):
     az = c.wait_authz(authz_url).json
     assert az["status"] == "invalid", az
     return az
+
+
+def respond_served(cts, c, authz_url):
+    """Answer http-01 with its key authorization served: the challenge,
+    processing."""
+    ch = c.challenge_of(c.get(authz_url).json, "http-01")
+    cts.add_http01(ch["token"], c.key_authz(ch["token"]))
+    r = c.post(ch["url"], {})
+    assert r.status == 200 and r.json["status"] == "processing", r
+    return ch
 
 
 def wait_not_before(ro):
@@ -503,11 +513,7 @@ def case_kill9_while_processing(h):
     name = "crash.example.com"
     order_url, order = order_for(c, name)
     az_url = order["authorizations"][0]
-    az = c.get(az_url).json
-    http = c.challenge_of(az, "http-01")
-    cts.add_http01(http["token"], c.key_authz(http["token"]))
-    r = c.post(http["url"], {})
-    assert r.status == 200 and r.json["status"] == "processing", r
+    respond_served(cts, c, az_url)
     srv.stop(sig=signal.SIGKILL)
     srv.start()
     c.nonce = None
@@ -627,14 +633,7 @@ CASES = [
 
 
 def main():
-    only = sys.argv[1:]
-    run = TestRun()
-    for name, fn in CASES:
-        if only and not any(o in fn.__name__ for o in only):
-            continue
-        with Harness() as h:
-            run.case(name, fn, h)
-    run.finish()
+    run_cases(CASES)
 
 
 if __name__ == "__main__":

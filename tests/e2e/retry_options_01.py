@@ -21,7 +21,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from acme import Client  # noqa: E402
-from harness import Harness, TestRun, wait_for  # noqa: E402
+from harness import run_cases, wait_for  # noqa: E402
 from hostile import store_dump  # noqa: E402
 from retry_options import (BASE_CFG, choice, finish_order, order_for, respond_and_fail, setup,  # noqa: E402
                            wait_not_before)
@@ -311,14 +311,7 @@ CASES = [
 
 
 def main():
-    only = sys.argv[1:]
-    run = TestRun()
-    for name, fn in CASES:
-        if only and not any(o in fn.__name__ for o in only):
-            continue
-        with Harness() as h:
-            run.case(name, fn, h)
-    run.finish()
+    run_cases(CASES)
 
 
 if __name__ == "__main__":

@@ -111,6 +111,23 @@ static void make_order(store_txn *t, const char *id, const char *account, time_t
     rec_order_clear(&o);
 }
 
+/* One page of the account's orders as of T0 is want (nwant ids, in
+ * order), with a next page or not; returns its cursor, the caller's to
+ * free. */
+static char *page_is(store_txn *t, const char *account, const char *cursor, int max, const char *const *want,
+                     size_t nwant, bool more)
+{
+    char **ids = NULL, *next = NULL;
+    size_t n = 0;
+    CHECK_INT_EQ(repo_orders_of_account(t, account, cursor, max, T0, &ids, &n, &next), 0);
+    CHECK_INT_EQ(n, nwant);
+    for (size_t i = 0; i < n && i < nwant; i++)
+        CHECK_STR_EQ(ids[i], want[i]);
+    CHECK((next != NULL) == more);
+    strv_free(ids, n);
+    return next;
+}
+
 static void test_orders_of_account(void)
 {
     /* Seven orders created out of order (ids unrelated to time), one of
@@ -126,60 +143,20 @@ static void test_orders_of_account(void)
     commit(t);
 
     t = store_begin(st, false);
-    char **ids = NULL, *next = NULL;
-    size_t n = 0;
-    CHECK_INT_EQ(repo_orders_of_account(t, "acct-p", NULL, 3, T0, &ids, &n, &next), 0);
-    CHECK_INT_EQ(n, 3);
-    for (size_t i = 0; i < n && i < 3; i++)
-        CHECK_STR_EQ(ids[i], names[i]);
-    CHECK(next != NULL);
-    strv_free(ids, n);
-
-    char *cursor = next;
-    CHECK_INT_EQ(repo_orders_of_account(t, "acct-p", cursor, 3, T0, &ids, &n, &next), 0);
-    CHECK_INT_EQ(n, 3);
-    for (size_t i = 0; i < n && i < 3; i++)
-        CHECK_STR_EQ(ids[i], names[3 + i]);
-    CHECK(next != NULL);
+    char *cursor = page_is(t, "acct-p", NULL, 3, names, 3, true);
+    char *next = page_is(t, "acct-p", cursor, 3, names + 3, 3, true);
     CHECK(!cursor || !next || strcmp(cursor, next) != 0); /* the cursors chain */
-    strv_free(ids, n);
     free(cursor);
-
     cursor = next;
-    CHECK_INT_EQ(repo_orders_of_account(t, "acct-p", cursor, 3, T0, &ids, &n, &next), 0);
-    CHECK_INT_EQ(n, 1);
-    if (n == 1)
-        CHECK_STR_EQ(ids[0], "cc-last");
-    CHECK(next == NULL); /* the last page */
-    strv_free(ids, n);
+    free(page_is(t, "acct-p", cursor, 3, names + 6, 1, false)); /* the last page */
     free(cursor);
-    free(next);
-
     /* One page holding them all; exactly a full last page has no next. */
-    CHECK_INT_EQ(repo_orders_of_account(t, "acct-p", NULL, 7, T0, &ids, &n, &next), 0);
-    CHECK_INT_EQ(n, 7);
-    CHECK(next == NULL);
-    strv_free(ids, n);
-    free(next);
-    CHECK_INT_EQ(repo_orders_of_account(t, "acct-p", NULL, 50, T0, &ids, &n, &next), 0);
-    CHECK_INT_EQ(n, 7);
-    CHECK(next == NULL);
-    strv_free(ids, n);
-    free(next);
-
+    free(page_is(t, "acct-p", NULL, 7, names, 7, false));
+    free(page_is(t, "acct-p", NULL, 50, names, 7, false));
     /* The other account sees only its own; an unknown one none. */
-    CHECK_INT_EQ(repo_orders_of_account(t, "acct-q", NULL, 3, T0, &ids, &n, &next), 0);
-    CHECK_INT_EQ(n, 1);
-    if (n == 1)
-        CHECK_STR_EQ(ids[0], "other-acct");
-    CHECK(next == NULL);
-    strv_free(ids, n);
-    free(next);
-    CHECK_INT_EQ(repo_orders_of_account(t, "acct-none", NULL, 3, T0, &ids, &n, &next), 0);
-    CHECK_INT_EQ(n, 0);
-    CHECK(next == NULL);
-    strv_free(ids, n);
-    free(next);
+    const char *other[] = {"other-acct"};
+    free(page_is(t, "acct-q", NULL, 3, other, 1, false));
+    free(page_is(t, "acct-none", NULL, 3, NULL, 0, false));
     store_abort(t);
 }
 
@@ -207,37 +184,14 @@ static void test_orders_of_account_leave_out_invalid(void)
     commit(t);
 
     t = store_begin(st, false);
-    char **ids = NULL, *next = NULL;
-    size_t n = 0;
-    CHECK_INT_EQ(repo_orders_of_account(t, "acct-s", NULL, 50, T0, &ids, &n, &next), 0);
-    CHECK_INT_EQ(n, 2);
-    if (n == 2) {
-        CHECK_STR_EQ(ids[0], "s-live");
-        CHECK_STR_EQ(ids[1], "s-live-2");
-    }
-    CHECK(next == NULL);
-    strv_free(ids, n);
-    free(next);
+    const char *live[] = {"s-live", "s-live-2"};
+    free(page_is(t, "acct-s", NULL, 50, live, 2, false));
     /* Pages of one: the first finds s-live; the second looks at 8 invalid
      * ones and stops, with a cursor; the third finds s-live-2. */
-    CHECK_INT_EQ(repo_orders_of_account(t, "acct-s", NULL, 1, T0, &ids, &n, &next), 0);
-    CHECK_INT_EQ(n, 1);
-    CHECK(next != NULL);
-    strv_free(ids, n);
-    char *cursor = next;
-    CHECK_INT_EQ(repo_orders_of_account(t, "acct-s", cursor, 1, T0, &ids, &n, &next), 0);
-    CHECK_INT_EQ(n, 0);
-    CHECK(next != NULL);
-    strv_free(ids, n);
+    char *cursor = page_is(t, "acct-s", NULL, 1, live, 1, true);
+    char *next = page_is(t, "acct-s", cursor, 1, NULL, 0, true);
     free(cursor);
-    cursor = next;
-    CHECK_INT_EQ(repo_orders_of_account(t, "acct-s", cursor, 1, T0, &ids, &n, &next), 0);
-    CHECK_INT_EQ(n, 1);
-    if (n == 1)
-        CHECK_STR_EQ(ids[0], "s-live-2");
-    CHECK(next == NULL);
-    strv_free(ids, n);
-    free(cursor);
+    free(page_is(t, "acct-s", next, 1, live + 1, 1, false));
     free(next);
     store_abort(t);
 }
