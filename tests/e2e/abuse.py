@@ -34,7 +34,7 @@ Without it (the default, so the responders can be reached on loopback):
     8.2 asks servers to rate-limit retries): the next order, response or
     re-enable gets rateLimited with Retry-After; re-enables per
     authorization stop with the attempts (retryNotAllowed);
-  * request bodies over 64 KiB get 413, deep nesting malformed; HTTP/2
+  * request bodies over 64 KiB get a 413 problem, deep nesting malformed; HTTP/2
     advertises a bounded SETTINGS_MAX_CONCURRENT_STREAMS and a client
     opening many more streams is served without errors; idle and
     slow-header connections do not keep others from being served, and
@@ -469,8 +469,9 @@ def main():
         run.case("re-enables per authorization stop with the attempts", reenable_limit)
 
         # ---- request limits (h2o) ----
-        run.case("body over 64 KiB: 413", lambda: _assert_status(
-            raw_post(srv, "/acme/new-order", b"", {"Content-Length": str(1 << 20)}), 413))
+        run.case("body over 64 KiB, sent in full: 413 malformed", lambda: _assert_problem(
+            raw_post(srv, "/acme/new-order", b"A" * (1 << 20), {"Content-Length": str(1 << 20)}), 413,
+            "malformed"))
         run.case("deep nesting: malformed", lambda: _assert_problem(
             raw_post(srv, "/acme/new-order", ("[" * 10000 + "]" * 10000).encode(),
                      {"Content-Length": "20000"}), 400, "malformed"))
