@@ -103,6 +103,25 @@ static int isqrt(BIGNUM *out, const BIGNUM *n, BN_CTX *ctx)
     return ok;
 }
 
+/* Squares modulo 64, 63, 65 and 11 take few values: a number whose
+ * residues are not all squares is no square, without a square root (all
+ * but about 1 in 150 numbers are ruled out so). */
+static const unsigned square_moduli[] = {64, 63, 65, 11};
+
+static bool may_be_square(const BIGNUM *x)
+{
+    BN_ULONG r = BN_mod_word(x, 64UL * 63 * 65 * 11);
+    for (size_t i = 0; i < sizeof(square_moduli) / sizeof(square_moduli[0]); i++) {
+        unsigned m = square_moduli[i], want = (unsigned)(r % m);
+        bool found = false;
+        for (unsigned y = 0; y < m && !found; y++)
+            found = y * y % m == want;
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
 /* Fermat's factorization for rounds rounds: with a from ceil(sqrt(n)),
  * a^2 - n a perfect square b^2 means n = (a - b)(a + b). 1 when found, 0
  * when not, -1 on error. */
@@ -119,13 +138,15 @@ static int fermat_factors(const BIGNUM *n, int rounds, BN_CTX *ctx)
         goto out;
     found = 0;
     for (int i = 0; i < rounds && found == 0; i++) {
-        if (!isqrt(b, b2, ctx) || !BN_sqr(sq, b, ctx)) {
-            found = -1;
-            break;
-        }
-        if (BN_cmp(sq, b2) == 0) {
-            found = 1;
-            break;
+        if (may_be_square(b2)) {
+            if (!isqrt(b, b2, ctx) || !BN_sqr(sq, b, ctx)) {
+                found = -1;
+                break;
+            }
+            if (BN_cmp(sq, b2) == 0) {
+                found = 1;
+                break;
+            }
         }
         /* (a + 1)^2 - n = b2 + 2a + 1 */
         if (!BN_add(b2, b2, a) || !BN_add(b2, b2, a) || !BN_add_word(b2, 1) || !BN_add_word(a, 1))
