@@ -10,7 +10,7 @@
 // Solvers: http-01 and tls-alpn-01 listen on 127.0.0.1 (the ports given);
 // dns-01 sets the TXT record through pebble-challtestsrv's management API.
 // The last line of stdout is one JSON object: "result" ("issued" or
-// "failed"), the newOrder requests it sent ("orders"), the retry offers acmez
+// "failed"), the newOrder requests it sent ("new_orders"), the retry offers acmez
 // took ("offers_taken": the authorization's status, "pending" when held or
 // "invalid" for a re-enable, and the challenge type), and the chain it stored
 // ("chain": the subject of each certificate; "duplicates": certificates that
@@ -47,7 +47,7 @@ import (
 type report struct {
 	Result      string              `json:"result"`
 	Error       string              `json:"error,omitempty"`
-	Orders      int                 `json:"orders"`
+	Orders      int                 `json:"new_orders"`
 	OffersTaken []map[string]string `json:"offers_taken"`
 	Chain       []string            `json:"chain"`
 	Duplicates  int                 `json:"duplicates"`
