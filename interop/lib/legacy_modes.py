@@ -16,10 +16,10 @@ CLIENTS = ["certbot", "lego", "uacme", "dehydrated", "caddy"]
 LIFETIME = {"authzPendingLifetimeSeconds": 60, "orderLifetimeSeconds": 60}
 MODES = [
     ("rfc8555", "plain RFC 8555", {}),
-    ("erratum", "erratum 6317: \"pending\" until every challenge failed",
+    ("erratum", "erratum 6317's reading, \"pending\" until every challenge has failed",
      {"failureMode": "erratum"}),
-    ("processing", "failed challenge stays \"processing\"", {"failureMode": "processing"}),
-    ("server-retries", "RFC 8555 8.2 server-side retries (2, 1 s apart)",
+    ("processing", "a failed challenge that stays \"processing\"", {"failureMode": "processing"}),
+    ("server-retries", "RFC 8555 8.2 server-side retries, 2 of them 1 s apart",
      {"serverRetries": 2, "serverRetryDelayMs": 1000}),
 ]
 MODE_TITLE = {m: t for m, t, _ in MODES}
@@ -27,7 +27,7 @@ CLIENT_PACKAGE = {"certbot": "certbot", "lego": "lego", "uacme": "uacme",
                   "dehydrated": "dehydrated", "caddy": "caddy"}
 # each client's own limits, read from its source as Debian ships it
 OWN_TIMEOUTS = {
-    "certbot": "polls the authorizations at most 30 times, Retry-After apart (3 s without one); "
+    "certbot": "polls the authorizations at most 30 times, Retry-After apart (3 s without one), "
                "then gives up",
     "lego": "polls the authorization with exponential backoff for at most 100 times the challenge "
             "response's Retry-After (5 s without one)",
@@ -118,6 +118,8 @@ def write_markdown(path, rows, versions, bound, date, commit):
              date, commit), ""]
     L += notes(bound) + [""]
     L += table(rows, versions) + [""]
+    for line in summary(rows):
+        L += [line, ""]
     L += ["## What ended each run", "",
           "| Client | Server mode | Ended by | Polls (authz, challenge, order) | Orders | Log |",
           "|:---|:---|:---|---:|---:|:---|"]
@@ -136,6 +138,33 @@ def write_markdown(path, rows, versions, bound, date, commit):
         f.write("\n".join(L))
 
 
+VERB = {"finishes": ("finishes", "finish"), "fails": ("fails", "fail"),
+        "polls, then fails": ("polls, then fails", "poll, then fail"),
+        "hangs": ("hangs until killed", "hang until killed")}
+
+
+def summary(rows):
+    """One sentence per departure: which clients ended how, and in how long
+    against plain RFC 8555."""
+    by = {(r["client"], r["mode"]): r for r in rows}
+    out = []
+    for m, title, _ in MODES[1:]:
+        kinds = {}
+        for c in CLIENTS:
+            if (c, m) in by:
+                kinds.setdefault(by[(c, m)]["outcome"].split(" (")[0], []).append(c)
+        parts = []
+        for kind, cs in kinds.items():
+            verb = VERB.get(kind, (kind, kind))[len(cs) > 1]
+            secs = ", ".join("%d s" % round(by[(c, m)]["seconds"]) for c in cs)
+            base = ", ".join("%d s" % round(by[(c, "rfc8555")]["seconds"]) for c in cs
+                             if (c, "rfc8555") in by)
+            parts.append("%s %s (%s; plain RFC 8555: %s)" % (" and ".join(
+                [", ".join(cs[:-1]), cs[-1]] if len(cs) > 1 else cs), verb, secs, base))
+        out.append("`%s` (%s): %s." % (m, title, "; ".join(parts)))
+    return out
+
+
 def fill_draft(path, rows, versions, bound):
     """Replace the text between the draft's legacy-modes markers with the table."""
     with open(path) as f:
@@ -143,13 +172,15 @@ def fill_draft(path, rows, versions, bound):
     begin, end = "<!-- legacy-modes:begin -->", "<!-- legacy-modes:end -->"
     if begin not in text or end not in text:
         return False
-    own = "; ".join("%s %s" % (c, OWN_TIMEOUTS[c]) for c in CLIENTS)
     body = ["", *table(rows, versions),
             "{: title=\"Legacy clients with a first challenge that fails\"}", "",
-            *notes(bound), "",
-            "The clients' own limits, from their source as Debian ships it: %s. The runs, "
-            "their logs and what ended each are in the aro project's "
-            "interop/results/legacy-modes.md." % own, ""]
+            *notes(bound), ""]
+    for line in summary(rows):
+        body += [line, ""]
+    body += ["The clients' own limits, from their source as Debian ships it:", ""]
+    body += ["* %s: %s." % (c, OWN_TIMEOUTS[c]) for c in CLIENTS]
+    body += ["", "The runs, their logs and what ended each are in the aro project's "
+             "interop/results/legacy-modes.md.", ""]
     new = re.sub(re.escape(begin) + ".*?" + re.escape(end),
                  lambda m: begin + "\n".join(body) + end, text, flags=re.S)
     with open(path, "w") as f:
