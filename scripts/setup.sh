@@ -15,6 +15,10 @@ PACKAGES=(
   clang libclang-rt-14-dev valgrind
   # real peers: ACME servers and clients
   pebble certbot lego uacme dehydrated python3-acme python3-josepy python3-requests
+  # Caddy (its acmez/certmagic) and the patched acmez of interop/acmez, built
+  # offline in GOPATH mode from Debian's Go packages (the quick interop subset
+  # runs both)
+  caddy golang-go golang-github-mholt-acmez-dev patch
   # the Internet-Draft
   ruby-kramdown-rfc2629 libxml2-utils
   # benchmarks

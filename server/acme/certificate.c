@@ -30,11 +30,10 @@ void handle_cert(server *srv, const http_request *rq, http_response *rs, const c
         response_error(rs, "malformed", 404, "no such alternate chain");
         goto out;
     }
-    /* 7.4.2: Link rel="up" to the issuer's certificate, rel="alternate"
-     * for every other chain. */
-    char *up = issuer_url(rq->base, alt);
-    response_link(rs, up, "up");
-    free(up);
+    /* 7.4.2: rel="alternate" for every other chain. No rel="up": that
+     * relation is for formats that carry a single certificate, and this
+     * PEM already holds the whole chain; clients that follow "up" (acmez)
+     * would append the issuer a second time. Pebble and Boulder send none. */
     for (int i = 0; i < c.nchains; i++) {
         if (i == alt)
             continue;
@@ -50,8 +49,9 @@ out:
     auth_clear(&a);
 }
 
-/* The issuing intermediate of hierarchy n, the target of Link rel="up" on
- * certificate responses (7.4.2). Public, so GET as well as POST-as-GET. */
+/* The issuing intermediate of hierarchy n by itself, at a stable URL that
+ * no response links to (the chains carry it). Public, so GET as well as
+ * POST-as-GET. */
 void handle_issuer(server *srv, const http_request *rq, http_response *rs, int n)
 {
     const char *pem = ca_intermediate_pem(srv->ca, n);

@@ -1,6 +1,6 @@
-/* Certificate download (RFC 8555 7.4.2): the PEM chain with Link
- * rel="up" to the issuer's certificate and rel="alternate" for every other
- * chain; and the issuer certificates themselves (public). */
+/* Certificate download (RFC 8555 7.4.2): the full PEM chain (leaf first,
+ * no Link rel="up": the chain is in the body) with rel="alternate" for
+ * every other chain; and the issuer certificates themselves (public). */
 #ifndef ARO_ACME_CERTIFICATE_H
 #define ARO_ACME_CERTIFICATE_H
 

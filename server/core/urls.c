@@ -23,7 +23,6 @@ char *cert_url(const char *base, const char *serial, int alt)
     return alt ? xasprintf("%s/acme/cert/%s/%d", base, serial, alt) : url_for(base, "cert", serial);
 }
 
-char *issuer_url(const char *base, int n) { return xasprintf("%s/acme/issuer/%d", base, n); }
 
 char *id_from_path(const char *path, const char *kind, const char *suffix)
 {

@@ -28,8 +28,6 @@ char *account_url(const char *base, const char *id);
 /* A certificate's chain: alt 0 the default one, else alternate chain alt
  * (7.4.2 Link rel="alternate"). */
 char *cert_url(const char *base, const char *serial, int alt);
-/* The issuing intermediate of hierarchy n (7.4.2 Link rel="up"). */
-char *issuer_url(const char *base, int n);
 
 /* The id at the end of a path like "/acme/authz/ID" (kind "authz"), with
  * an optional suffix ("/retry"); malloc'd, NULL when the path does not

@@ -89,8 +89,12 @@ def finish_order(c, order_url, names, ip=False):
     cert = c.get(o["certificate"])
     assert cert.status == 200 and "BEGIN CERTIFICATE" in cert.text, cert
     assert cert.headers["Content-Type"] == "application/pem-certificate-chain", cert.headers
-    up = [l.split(";")[0].strip(" <>") for l in cert.headers.get("Link", "").split(",") if 'rel="up"' in l]
-    assert up and "BEGIN CERTIFICATE" in c.get(up[0]).text, cert.headers  # 7.4.2
+    # 7.4.2: the PEM is the whole chain (leaf, then its issuer), each certificate
+    # once, and no rel="up", which is for formats that carry one certificate:
+    # a client that follows it (acmez) would append the issuer a second time
+    pems = ["-----BEGIN CERTIFICATE-----" + b for b in cert.text.split("-----BEGIN CERTIFICATE-----")[1:]]
+    assert len(pems) >= 2 and len(set(pems)) == len(pems), cert.text
+    assert 'rel="up"' not in cert.headers.get("Link", ""), cert.headers
     return o
 
 
