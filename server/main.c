@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "settings/cmdline.h"
+#include "acme/key_cache.h"
 #include "jobs/issuance.h"
 #include "jobs/validation.h"
 #include "front/http.h"
@@ -107,6 +108,7 @@ int main(int argc, char **argv)
         goto out;
     }
     srv.nonces = nonce_pool_new();
+    srv.keys = key_cache_new(8192);
     srv.m = metrics_new();
     /* Series that scripts read exist from the start, at zero. */
     static const char *const zero[] = {"aro_orders_created_total", "aro_authorizations_created_total",
@@ -153,6 +155,7 @@ out:
     worker_pool_free(srv.request_workers);
     worker_pool_free(srv.workers);
     nonce_pool_free(srv.nonces);
+    key_cache_free(srv.keys);
     mpic_close(srv.mpic);
     metrics_free(srv.m);
     store_close(srv.st);

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "keys.h"
+#include "acme/key_cache.h"
 #include "acme/nonce.h"
 #include "random.h"
 #include "core/metrics.h"
@@ -129,9 +130,7 @@ static int authenticate(server *srv, const http_request *rq, auth_key_mode mode,
             response_error(rs, "unauthorized", 401, "account is %s", account_status_name(a->acct.status));
             goto out;
         }
-        yajl_val jwk = json_parse(a->acct.jwk, strlen(a->acct.jwk), &err);
-        a->key = jwk ? jwk_import(jwk, &err) : NULL;
-        json_free(jwk);
+        a->key = key_cache_get(srv->keys, a->acct.thumbprint, a->acct.jwk, &err);
         if (!a->key) {
             response_error(rs, "serverInternal", 500, "stored account key unusable");
             goto out;

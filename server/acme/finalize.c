@@ -78,7 +78,7 @@ void handle_finalize(server *srv, const http_request *rq, http_response *rs, con
         goto out;
     /* Asynchronous finalization: "processing" now, "valid" when signed.
      * A full queue leaves it for the restart path (the CSR is stored). */
-    issuance_submit(srv, rq->base, o.id, o.account_id, der, der_len);
+    issuance_submit(srv, rq->base, o.id, o.account_id, der, der_len, &csr);
     rs->location = url_for(rq->base, "order", o.id);
     rs->retry_after = srv->cfg.retry_after_order;
 out:

@@ -143,6 +143,7 @@ static int leaf_extensions(const ca *c, X509 *x, const csr_info *csr, bool empty
 static void issued_fill(const ca *c, X509 *leaf, ca_issued *out)
 {
     out->leaf_pem = x509_to_pem(leaf);
+    out->ari_id = acme_ari_cert_id(leaf);
     out->nchains = c->nh;
     out->chain_pem = xcalloc((size_t)c->nh, sizeof *out->chain_pem);
     for (int n = 0; n < c->nh; n++)
@@ -173,8 +174,9 @@ int ca_issue(ca *c, const csr_info *csr, time_t not_before, time_t not_after, ca
     }
     /* CN only when it fits ub-common-name (RFC 5280 Appendix A: 64). */
     const char *cn = csr->ndns && strlen(csr->dns[0]) <= 64 ? csr->dns[0] : NULL;
-    x = ca_cert_skeleton(cn, csr->pubkey, out->not_before, out->not_after, out->serial_hex, err);
-    if (!x)
+    x = ca_cert_skeleton(cn, csr->req ? NULL : csr->pubkey, out->not_before, out->not_after, out->serial_hex,
+                         err);
+    if (!x || (csr->req && ca_copy_spki(x, csr->req, err) < 0))
         goto out;
     if (!(iname = d2i_X509_NAME(NULL, &p, c->issuer_name_len)) || !X509_set_issuer_name(x, iname)) {
         ca_ossl_fail(err, "cannot set issuer name");
@@ -203,6 +205,7 @@ void ca_issued_clear(ca_issued *i)
     if (!i)
         return;
     free(i->leaf_pem);
+    free(i->ari_id);
     for (int n = 0; i->chain_pem && n < i->nchains; n++)
         free(i->chain_pem[n]);
     free(i->chain_pem);

@@ -44,6 +44,7 @@ typedef struct {
     char **chain_pem;           /* per hierarchy: leaf + intermediates (no root), PEM */
     int nchains;                /* 1 + alternate roots */
     time_t not_before, not_after;
+    char *ari_id;               /* RFC 9773 CertID of the leaf, or NULL */
 } ca_issued;
 
 /* Issue a leaf for the CSR's names and public key: SAN with every name

@@ -24,6 +24,7 @@ typedef struct server {
     struct writer *writer;        /* ACME requests in group-committed batches (default) */
     metrics *m;
     mpic *mpic;             /* remote validation perspectives (server/mpic/); NULL when off */
+    struct key_cache *keys; /* parsed account keys (acme/key_cache.c) */
 } server;
 
 #endif

@@ -27,6 +27,7 @@ typedef struct {
     char *base;         /* URL prefix: the account URL for CAA accounturi (RFC 8657) */
     unsigned char *csr;
     size_t csr_len;
+    csr_info parsed;    /* the CSR as finalize parsed it; unparsed (req NULL) after a restart */
     bool has_result;    /* false: the order was gone before the work ran */
     ca_issued iss;
     acme_problem *failure; /* why issuance failed, or NULL */
@@ -88,15 +89,14 @@ static void issuance_work(server *srv, void *arg)
         metrics_inc(srv->m, "aro_faults_injected_total", "kind=\"delay\"");
     }
     time_t nb, na, now = time(NULL);
-    csr_info csr = {0};
     aro_err err = {{0}};
     validity_limits lim = validity_limits_for(&srv->cfg, srv->ca, o.profile);
     j->failure = caa_recheck(srv, j, &o, now);
     if (!j->failure &&
         (validity_of_certificate(&lim, o.not_before, o.not_after, now, &nb, &na, err.msg, sizeof(err.msg)) < 0 ||
-         csr_parse_der(j->csr, j->csr_len, &csr, &err) < 0 || ca_issue(srv->ca, &csr, nb, na, &j->iss, &err) < 0))
+         (!j->parsed.req && csr_parse_der(j->csr, j->csr_len, &j->parsed, &err) < 0) ||
+         ca_issue(srv->ca, &j->parsed, nb, na, &j->iss, &err) < 0))
         j->failure = problem_new("serverInternal", 0, "issuance failed: %s", err.msg);
-    csr_info_free(&csr);
     rec_order_clear(&o);
 }
 
@@ -119,13 +119,7 @@ static void cert_record(const rec_order *o, const ca_issued *iss, rec_cert *cert
         else
             strv_push(&cert->ips, &cert->nips, o->identifiers[i].value);
     }
-    X509 **chain = NULL;
-    aro_err err;
-    int n = x509_chain_from_pem(iss->leaf_pem, strlen(iss->leaf_pem), &chain, &err);
-    cert->ari_id = n > 0 ? acme_ari_cert_id(chain[0]) : NULL;
-    for (int i = 0; i < n; i++)
-        X509_free(chain[i]);
-    free(chain);
+    cert->ari_id = xstrdup(iss->ari_id);
 }
 
 static void issuance_apply(server *srv, void *arg)
@@ -171,6 +165,7 @@ static void issuance_release(void *arg)
     problem_free(j->failure);
     free(j->base);
     free(j->csr);
+    csr_info_free(&j->parsed);
     free(j);
 }
 
@@ -178,9 +173,13 @@ static const job_kind issuance_kind = {
     .name = "issuance", .work = issuance_work, .apply = issuance_apply, .release = issuance_release};
 
 void issuance_submit(server *srv, const char *base, const char *order_id, const char *account_id,
-                     const unsigned char *der, size_t len)
+                     const unsigned char *der, size_t len, csr_info *parsed)
 {
     issuance_job *j = xcalloc(1, sizeof(*j));
+    if (parsed) {
+        j->parsed = *parsed; /* taken: parsing a CSR costs more than signing it */
+        memset(parsed, 0, sizeof(*parsed));
+    }
     j->base = xstrdup(base);
     snprintf(j->order_id, sizeof(j->order_id), "%s", order_id);
     j->csr = xmalloc(len ? len : 1);
@@ -200,7 +199,7 @@ static void resume_one(const rec_order *o, void *arg)
     unsigned char *der = NULL;
     size_t len = 0;
     if (o->csr && b64url_decode(o->csr, strlen(o->csr), &der, &len) == 0)
-        issuance_submit(r->srv, r->base, o->id, o->account_id, der, len);
+        issuance_submit(r->srv, r->base, o->id, o->account_id, der, len, NULL);
     free(der);
 }
 

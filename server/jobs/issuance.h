@@ -11,13 +11,15 @@
 
 #include <stddef.h>
 
+#include "acme_crypto.h"
 #include "core/server.h"
 
 /* Issue for processing order order_id (of account_id) from the CSR's DER,
  * once the caller's transaction is durable. base: the request's URL
- * prefix (account URLs for CAA accounturi). */
+ * prefix (account URLs for CAA accounturi). parsed: the CSR already
+ * parsed from der (taken and zeroed), or NULL to parse it in the job. */
 void issuance_submit(server *srv, const char *base, const char *order_id, const char *account_id,
-                     const unsigned char *der, size_t len);
+                     const unsigned char *der, size_t len, csr_info *parsed);
 /* At start-up: orders that were processing at the last stop are issued. */
 void issuance_resume_all(server *srv);
 

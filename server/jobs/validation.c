@@ -8,7 +8,6 @@
 #include "core/metrics.h"
 #include "core/urls.h"
 #include "jobs/pipeline.h"
-#include "keys.h"
 #include "mpic/mpic.h"
 #include "random.h"
 #include "rules/lifecycle.h"
@@ -115,15 +114,10 @@ static bool caa_refused(const va_result *res)
 static void validate(server *srv, validation_job *j, const attempt_records *r, va_result *res)
 {
     const server_config *cfg = &srv->cfg;
-    aro_err err;
-    yajl_val jwk = json_parse(r->acct.jwk, strlen(r->acct.jwk), &err);
-    EVP_PKEY *key = jwk ? jwk_import(jwk, &err) : NULL;
-    json_free(jwk);
-    if (!key) {
-        res->problem = problem_new("serverInternal", 0, "account key unusable");
-        return;
-    }
-    char *keyauth = acme_key_authorization(r->c.token, key);
+    /* RFC 8555 8.1: token "." base64url(JWK thumbprint) of the account key
+     * as it is now (a rollover between attempts changes it); the record
+     * keeps the thumbprint of its current key. */
+    char *keyauth = xasprintf("%s.%s", r->c.token, r->acct.thumbprint);
     char *acct_url = account_url(j->base, r->acct.id);
     long delay = cfg->va_sleep_ms;
     if (cfg->fault_validation_jitter_ms > 0) {
@@ -161,7 +155,6 @@ static void validate(server *srv, validation_job *j, const attempt_records *r, v
         }
         caa_for_offer(srv, r, acct_url, j);
     }
-    EVP_PKEY_free(key);
     free(keyauth);
     free(acct_url);
 }

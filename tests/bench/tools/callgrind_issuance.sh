@@ -1,0 +1,27 @@
+#!/bin/bash
+# The instructions aro-server executes for N healthy one-name issuances
+# (4 workers of aro-loadgen), counted by callgrind: unlike time, the count
+# does not depend on what else the machine is doing, so two builds can be
+# compared on a busy machine. Prints the issued count; the callgrind file
+# is OUT (read it with callgrind_annotate [--inclusive=yes]).
+#   tests/bench/tools/callgrind_issuance.sh [BUILD] [N] [OUT]
+set -u
+here=$(cd "$(dirname "$0")/../../.." && pwd)
+B=${1:-$here/build}; N=${2:-40}; OUT=${3:-$B/callgrind-issuance.out}
+D=$(mktemp -d "${TMPDIR:-/tmp}/aro-callgrind.XXXXXX")
+R=$((20000 + RANDOM % 20000)); HP=$R; LP=$((R+1)); MP=$((R+2)); DNS=$((R+3)); CM=$((R+4))
+pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" -dns01 127.0.0.1:$DNS -management 127.0.0.1:$CM \
+  -http01 "" -https01 "" -tlsalpn01 "" > $D/cts.log 2>&1 &
+CPID=$!
+sleep 1
+valgrind --tool=callgrind --callgrind-out-file=$OUT --dump-instr=no \
+  $B/aro-server --data $D --listen 127.0.0.1:$LP --manage 127.0.0.1:$MP --http-port $HP --dns 127.0.0.1:$DNS \
+  --threads 2 --log-level 0 > $D/server.log 2>&1 &
+PID=$!
+for i in $(seq 1 200); do curl -sk https://127.0.0.1:$LP/directory >/dev/null && break; sleep 0.5; done
+$B/tests/bench/aro-loadgen --directory https://127.0.0.1:$LP/directory --ca $D/https-cert.pem --http-port $HP \
+  --challtestsrv http://127.0.0.1:$CM --concurrency 4 --flows $N --prefix cg$RANDOM > $D/loadgen.json 2> $D/loadgen.err
+kill -TERM $PID; wait $PID; kill $CPID
+python3 -c "import json;d=json.load(open('$D/loadgen.json'));print('issued',d['issued'],'problems',d.get('problems'))"
+callgrind_annotate "$OUT" 2>/dev/null | grep "PROGRAM TOTALS"
+rm -rf $D
