@@ -150,10 +150,13 @@ static void send_response(request_job *j)
         char nonce[48];
         nonce_issue(srv->nonces, nonce);
         add_header(req, "replay-nonce", nonce);
-        char *index = xasprintf("<%s/directory>;rel=\"index\"", j->base);
-        add_header(req, "link", index);
-        free(index);
-        add_header(req, "cache-control", "no-store");
+        h2o_iovec_t index = h2o_concat(&req->pool, h2o_iovec_init(H2O_STRLIT("<")),
+                                       h2o_iovec_init(j->base, strlen(j->base)),
+                                       h2o_iovec_init(H2O_STRLIT(PATH_DIRECTORY ">;rel=\"index\"")));
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("link"), 1, NULL, index.base, index.len);
+        /* A static value: h2o keeps the pointer. */
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("cache-control"), 1, NULL,
+                              H2O_STRLIT("no-store"));
     }
     for (int i = 0; i < rs->nlinks; i++)
         add_header(req, "link", rs->links[i]);
