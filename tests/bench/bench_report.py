@@ -1,12 +1,14 @@
 """Output of tests/bench/run: summary.md sections (one function per part),
 the plots (gnuplot) and the compact tables printed on stderr."""
+import json
 import os
 import shutil
 import subprocess
 import time
 
 from bench_economics import POPULATIONS, per_unit, plan, server_82_config, server_config
-from bench_sensitivity import BREAK_EVEN_POINTS, GRID, compact_table, winner_share
+from bench_sensitivity import (BREAK_EVEN_POINTS, CRITERIA, GRID, REFERENCE_MIXES, compact_table,
+                               reference_costs, winner_share)
 from bench_common import log
 
 
@@ -45,14 +47,14 @@ def econ_section(econ, arm_list, quick):
              "alone, the CPU is the server's from `/proc`; time to certificate is the client's.\n")
     L.append(f"Cells: {flows} runs ({zflows} for zombies) at concurrency {conc}; clients poll after "
              f"{poll.split(',')[0]} ms, then up to every {poll.split(',')[1]} ms. Server policy: "
-             f"{server_config(quick)}, 3 attempts per authorization, failed-validation limit 5 per account and "
-             f"name per hour, reuse of valid authorizations on (all defaults but the backoff); (c): "
-             f"{server_82_config(quick)}. Rows = orders + authorizations + challenges created.\n")
+             f"`{json.dumps(server_config(quick))}`, 3 attempts per authorization, failed-validation limit 5 per "
+             f"account and name per hour, reuse of valid authorizations on (all defaults but the backoff); (c): "
+             f"`{json.dumps(server_82_config(quick))}`. Rows = orders + authorizations + challenges created.\n")
     L.append("Arms:\n")
     for a in arm_list:
         L.append(f"- ({a.label}) `{a.name}`: {a.what}; client `--arm {a.client}`; server "
                  f"`{' '.join(a.flags) or 'default (retry-options on)'}`"
-                 f"{' ' + str(a.config) if a.config else ''}; legacy-safe: {'yes' if a.safe else 'no'}")
+                 f"{' `' + json.dumps(a.config) + '`' if a.config else ''}; legacy-safe: {'yes' if a.safe else 'no'}")
     L.append("")
     L += econ_table(econ, arm_list)
     L.append("")
@@ -71,7 +73,30 @@ def full_winner_table(decisions, names):
     return L
 
 
-def sensitivity_section(decisions, bevens, arm_list, names_list):
+def reference_table(econ, arm_list, names, mix, what):
+    rows, best_on = reference_costs(econ, arm_list, names, mix)
+    b, t, z = mix
+    L = [f"#### {names}-name orders, b={b * 100:g}% t={t * 100:g}% z={z * 100:g}% ({what})\n",
+         "| arm | certificates per 100 runs | requests | orders | rows | failed-validation units | validation attempts "
+         "| time to cert s | retry time s | server CPU ms |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for a, c in rows:
+        if "http_requests" not in c:
+            continue
+
+        def v(k, nd):
+            txt = f"{c[k]:.{nd}f}"
+            return f"**{txt}**" if k in best_on and a.name in best_on[k] else txt
+        rt = f"{c['retry_time_s']:.2f}" if "retry_time_s" in c else "-"
+        L.append(f"| ({a.label}) {a.name} | {c['certs_per_run'] * 100:.1f} | {v('http_requests', 3)} | "
+                 f"{v('orders', 4)} | {v('rows', 3)} | {v('failed_validation_units', 4)} | "
+                 f"{c['validation_attempts']:.3f} | {c['time_to_cert_s']:.3f} | {rt} | "
+                 f"{c['server_cpu_s'] * 1000:.2f} |")
+    L.append("")
+    return L
+
+
+def sensitivity_section(decisions, bevens, arm_list, names_list, econ, plain_decisions, plain_arms):
     L = ["## Sensitivity: which arm the data favours over failure mixes\n"]
     L.append("A mix is the share of client runs whose first name is blocked (b), transient (t) or a zombie (z); the "
              "rest are healthy. Each arm's cost per certificate at a mix combines that arm's own measured cells "
@@ -87,6 +112,24 @@ def sensitivity_section(decisions, bevens, arm_list, names_list):
                  ", ".join(f"({a.label}) {share[a.name] * 100:.0f}%" for a in arm_list if share[a.name] > 0) + ".\n")
         L += full_winner_table(decisions, names)
         L.append("")
+    L.append("### Without pre-authorization\n")
+    L.append("The same grid among the arms a server without newAuthz can offer (Let's Encrypt's Boulder does not "
+             "implement pre-authorization): rows blocked and transient share, columns zombie share.\n")
+    for names in names_list:
+        share = winner_share(plain_decisions, plain_arms, names)
+        L.append(f"{names}-name orders; share of grid points: " +
+                 ", ".join(f"({a.label}) {share[a.name] * 100:.0f}%" for a in plain_arms if share[a.name] > 0) +
+                 ".\n")
+        L.append("```")
+        L += compact_table(plain_decisions, names)
+        L.append("```\n")
+    L.append("### Per-certificate costs at reference mixes\n")
+    L.append("Each arm's costs per certificate at a few mixes (b, t, z); **bold**: best on that criterion among the "
+             "arms that issue every certificate. Retry time: mean time to certificate of the certificates that "
+             "needed a retry (the tie-breaker).\n")
+    for names in names_list:
+        for mix, what in REFERENCE_MIXES:
+            L += reference_table(econ, arm_list, names, mix, what)
     L.append("### Break-even against each baseline\n")
     L.append("Where the arm stops paying as the zombie share z grows from 0 to 30%, at fixed blocked and transient "
              "shares: `always` (cheaper over the whole range), `never`, `equal`, `z < x%` (cheaper below x), "
@@ -110,10 +153,10 @@ def print_econ(econ, arm_list):
         log("  " + line)
 
 
-def print_compact(decisions, arm_list, names_list):
+def print_compact(decisions, arm_list, names_list, what="every arm"):
     for names in names_list:
         share = winner_share(decisions, arm_list, names)
-        log(f"favoured arm, {names}-name orders (rows: blocked, transient share; columns: zombie share):")
+        log(f"favoured arm ({what}), {names}-name orders (rows: blocked, transient share; columns: zombie share):")
         for line in compact_table(decisions, names):
             log("  " + line)
         log("  grid points favouring: " +
@@ -237,7 +280,8 @@ plot {series}
 
 
 PALETTE = ["#1f77b4", "#aec7e8", "#ff7f0e", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-           "#c7c7c7"]
+           "#bcbd22", "#7f7f7f", "#393b79"]
+TIE_COLOUR = "#e5e5e5"
 
 
 def plot_sensitivity(out, decisions, arm_list, names_list, t_values=(0.0, 0.02, 0.10)):
@@ -262,9 +306,10 @@ def plot_sensitivity(out, decisions, arm_list, names_list, t_values=(0.0, 0.02, 
                 blocks.append((names, t))
     ticks = ", ".join(f"'{g * 100:g}' {i}" for i, g in enumerate(GRID))
     # Discrete colours: maxcolors samples the defined points exactly.
-    pal = ", ".join(f"{i} '{PALETTE[i % len(PALETTE)]}'" for i in range(len(labels)))
-    legend = ", ".join(f"NaN with boxes fs solid fc rgb '{PALETTE[i % len(PALETTE)]}' title " + '"' + lab + '"'
-                       for i, lab in enumerate(labels))
+    colours = [PALETTE[i % len(PALETTE)] for i in range(len(arm_list))] + [TIE_COLOUR]
+    pal = ", ".join(f"{i} '{c}'" for i, c in enumerate(colours))
+    legend = ", ".join(f"NaN with boxes fs solid fc rgb '{c}' title " + '"' + lab + '"'
+                       for c, lab in zip(colours, labels))
     panels = []
     for k, (names, t) in enumerate(blocks):
         panels.append(f"set title '{names}-name orders, transient {t * 100:g}%'\n"

@@ -11,7 +11,8 @@ arm's own measured cells, population by population:
 No arm's figure is ever derived from another arm's. "The data favours"
 (the issue's definition): fewer requests, orders, rows (orders +
 authorizations + challenges created) and failed-validation units per
-certificate; time to certificate, then legacy safety, break ties. Only
+certificate; time to certificate (of the certificates that needed a
+retry), then legacy safety, break ties. Only
 arms that issue as many certificates per run as the best one compete (the
 single-method client leaves blocked and transient runs without a
 certificate). Requests (they include polls) and time to certificate are
@@ -72,18 +73,26 @@ def mix_cost(cell_of, arm, names, share, drift=None):
     var = sum(s * s * (requests_spread(rows[p]) ** 2 / rows[p]["flows"] + drift["http_requests"] ** 2)
               for p, s in share.items())
     out["http_requests_noise"] = math.sqrt(var) / issued
-    t = var = 0.0
+    t = 0.0
+    for p, s in share.items():
+        if rows[p]["issued"]:
+            t += s * rows[p]["issued"] / rows[p]["flows"] * rows[p]["time_to_cert_mean_ms"] / 1000
+    out["time_to_cert_s"] = t / issued
+    # The tie-breaker: time to certificate of the certificates that needed
+    # a retry (the healthy ones take the same path in every arm). Noise: the
+    # cells' own spread, the drift between cells, and the clients' polling
+    # (an outcome is seen at the next poll, up to one interval late).
+    rt = w_sum = var = 0.0
     for p, s in share.items():
         r = rows[p]
-        if r["issued"]:
+        if p != "healthy" and r["issued"] and s > 0:
             w = s * r["issued"] / r["flows"]
-            t += w * r["time_to_cert_mean_ms"] / 1000
+            rt += w * r["time_to_cert_mean_ms"] / 1000
+            w_sum += w
             var += w * w * ((r["time_to_cert_sd_ms"] / 1000) ** 2 / r["issued"] + drift["time_to_cert_s"] ** 2)
-    out["time_to_cert_s"] = t / issued
-    # Clients see an outcome at their next poll: differences within one poll
-    # interval per certificate that needed a retry are not the arm's.
-    retried = sum(s * rows[p]["issued"] / rows[p]["flows"] for p, s in share.items() if p != "healthy") / issued
-    out["time_to_cert_s_noise"] = math.hypot(math.sqrt(var) / issued, TIME_GRAIN_S * retried / 2)
+    if w_sum:
+        out["retry_time_s"] = rt / w_sum
+        out["retry_time_s_noise"] = math.hypot(math.sqrt(var) / w_sum, TIME_GRAIN_S / 2)
     return out
 
 
@@ -95,6 +104,8 @@ def better(ca, cb, k):
     """-1 when a is cheaper than b on k, 1 when dearer, 0 when equal: exact
     counts must differ, noisy figures by more than twice the noise of the
     difference."""
+    if k not in ca or k not in cb:
+        return 0
     d = ca[k] - cb[k]
     tol = EXACT * max(1.0, abs(cb[k]))
     if k + "_noise" in ca:
@@ -119,7 +130,7 @@ def decide(costs, arm_of):
     win = [a for a in eligible if score[a] == hi]
     tie_broken = len(win) > 1
     if len(win) > 1:
-        win = [a for a in win if all(better(costs[a], costs[o], "time_to_cert_s") <= 0 for o in win)] or win
+        win = [a for a in win if all(better(costs[a], costs[o], "retry_time_s") <= 0 for o in win)] or win
     if len(win) > 1 and any(arm_of[a].safe for a in win):
         win = [a for a in win if arm_of[a].safe]
     return win, best_on, eligible, tie_broken
@@ -154,7 +165,7 @@ def grid(econ, arm_list, names_list):
                                    eligible=a in eligible, winner=a in win)
                         for k in METRICS:
                             row[k + "_per_cert"] = c.get(k, "")
-                        for k in ("http_requests_noise", "time_to_cert_s", "time_to_cert_s_noise"):
+                        for k in ("http_requests_noise", "time_to_cert_s", "retry_time_s", "retry_time_s_noise"):
                             row[k] = c.get(k, "")
                         detail.append(row)
     return detail, decisions
@@ -195,7 +206,7 @@ def break_even(cell_of, x, base, k, names, b, t, zmax=GRID[-1]):
             a_ = m
         else:
             b_ = m
-    zs = f"{(a_ + b_) / 2 * 100:.1f}%"
+    zs = f"{(a_ + b_) / 2 * 100:.2g}%"
     return f"z < {zs}" if lo < 0 else f"z > {zs}"
 
 
@@ -223,6 +234,23 @@ def break_evens(econ, arm_list, names_list):
     return rows
 
 
+REFERENCE_MIXES = [((0.005, 0.02, 0.05), "the -00 draft's assumed mix"), ((0.01, 0.01, 0.01), "1% each"),
+                   ((0.05, 0.05, 0.05), "5% each"), ((0.05, 0.0, 0.0), "blocked only"),
+                   ((0.0, 0.05, 0.0), "transient only"), ((0.0, 0.0, 0.05), "zombies only")]
+
+
+def reference_costs(econ, arm_list, names, mix):
+    """Every arm's per-certificate costs at one mix (b, t, z), with the arms
+    best on each criterion: (rows of (arm, costs), {criterion: best arms})."""
+    cell_of = cells(econ)
+    drift = between_cells(cell_of, names)
+    costs = {a.name: c for a in arm_list if (c := mix_cost(cell_of, a.name, names, share_of(*mix), drift))}
+    if not costs:
+        return [], {}
+    _, best_on, _, _ = decide(costs, {a.name: a for a in arm_list})
+    return [(a, costs[a.name]) for a in arm_list if a.name in costs], best_on
+
+
 def winner_share(decisions, arm_list, names):
     """Share of the grid points of names where each arm is (one of) the
     favoured."""
@@ -238,10 +266,11 @@ def compact_table(decisions, names, bt_values=(0.0, 0.01, 0.05, 0.20)):
     """Lines of a compact winner table: rows (blocked, transient), columns
     the zombie share."""
     by = {(d["blocked"], d["transient"], d["zombie"]): d["winner"] for d in decisions if d["names"] == names}
-    head = "blocked transient | " + " ".join(f"z={z * 100:>3g}%".rjust(8) for z in GRID)
+    width = max([8] + [len(v) for v in by.values()])
+    head = "blocked transient | " + " ".join(f"z={z * 100:g}%".rjust(width) for z in GRID)
     lines = [head, "-" * len(head)]
     for b in bt_values:
         for t in bt_values:
             cells_ = [by.get((b, t, z), "") for z in GRID]
-            lines.append(f"{b * 100:6g}% {t * 100:8g}% | " + " ".join(c.rjust(8) for c in cells_))
+            lines.append(f"{b * 100:6g}% {t * 100:8g}% | " + " ".join(c.rjust(width) for c in cells_))
     return lines
