@@ -503,7 +503,8 @@ static double pct(const double *v, size_t n, double p)
 
 static void lat_json(json_gen *g, double *v, size_t n)
 {
-    qsort(v, n, sizeof *v, cmp_double);
+    if (n)
+        qsort(v, n, sizeof *v, cmp_double);
     double sum = 0;
     for (size_t i = 0; i < n; i++)
         sum += v[i];
@@ -678,7 +679,8 @@ int main(int argc, char **argv)
         issued += R.sc[s].issued;
         flows += R.sc[s].flows;
         all = xrealloc(all, (nall + R.sc[s].nlat + 1) * sizeof(double));
-        memcpy(all + nall, R.sc[s].lat, R.sc[s].nlat * sizeof(double));
+        if (R.sc[s].nlat)       /* lat is NULL when nothing was issued */
+            memcpy(all + nall, R.sc[s].lat, R.sc[s].nlat * sizeof(double));
         nall += R.sc[s].nlat;
     }
     char num[64];
