@@ -2,27 +2,24 @@
  * flows at a chosen concurrency, for tests/bench/run.
  *
  * Accounts are created up front (one per worker thread); then every worker
- * runs flows: newOrder, authorizations, challenge, poll, finalize, poll,
- * download. http-01 is answered by the load generator's own responder on
- * loopback (point the server's http-01 port at --http-port); dns-01 TXT
- * records go to pebble-challtestsrv's management API (--challtestsrv).
+ * runs flows (flows.c: one client run for one certificate, in the client
+ * behaviour of the chosen --arm). http-01 is answered by the load
+ * generator's own responder on loopback (point the server's http-01 port at
+ * --http-port); dns-01 TXT records go to pebble-challtestsrv's management
+ * API (--challtestsrv).
  *
  * Populations (--mix): every order's first name carries the scenario, the
  * other names of a multi-name order (--names) are healthy:
  *   healthy    http-01 passes;
- *   blocked    http-01 fails (the responder does not know the token, as
- *              when port 80 is blocked), dns-01 passes;
- *   transient  the first validation request for the name fails, every
- *              later one passes (the same token re-fetched by an RFC 8555
- *              8.2 server-side retry, a fresh token, or a new order's);
- *              these clients have http-01 only, so recovering means the
- *              same method again;
- *   zombie     nothing ever passes.
- * Arms (--arm): legacy (new-order fallback, deactivate nothing), legacy-
- * deactivate (new-order fallback, deactivate the failed order's pending
- * and valid authorizations first, as lego and acmez do), retry-options
- * (re-enable the same authorization, never a new order). The server-side
- * 8.2 arm is the legacy client against a server configured to retry.
+ *   blocked    http-01 fails (the responder resets the connection, as a
+ *              firewall closing port 80 does: "connection"), dns-01 passes;
+ *   transient  the first validation request for the name fails (a reset
+ *              connection), every later one passes (the same token
+ *              re-fetched by an RFC 8555 8.2 server-side retry, a fresh
+ *              token, or a new order's); these clients have http-01 only, so
+ *              recovering means the same method again;
+ *   zombie     nothing ever passes: http-01 answers 404 and no TXT record
+ *              is set ("unauthorized").
  *
  * Output: one JSON object on stdout (throughput, latency percentiles,
  * outcomes per scenario, problems by type, client-side request counts, the
@@ -32,6 +29,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -46,46 +44,29 @@
 #include <unistd.h>
 
 #include "acme.h"
-#include "acme_crypto.h"
-#include "acme_objects.h"
-#include "b64url.h"
 #include "json.h"
 #include "keys.h"
+#include "loadgen.h"
 #include "msg.h"
 #include "random.h"
 
 #define MAX_WORKERS 256
-#define MAX_NAMES 16
 #define RESP_THREADS 4
 #define TOKEN_BUCKETS 4096
-#define POLL_DEADLINE_S 60.0
-#define MAX_WAIT_S 60           /* longest notBefore/Retry-After we accept */
+#define MAX_WAIT_S 60           /* longest Retry-After we accept */
 #define MAX_PROBLEM_KINDS 32
-#define T_HTTP 1u
-#define T_DNS 2u
-
-typedef enum { SC_HEALTHY, SC_BLOCKED, SC_TRANSIENT, SC_ZOMBIE, SC__COUNT } scenario;
-static const char *const sc_names[SC__COUNT] = {"healthy", "blocked", "transient", "zombie"};
-typedef enum { ARM_LEGACY, ARM_LEGACY_DEACT, ARM_RETRY } arm_kind;
-static const char *const arm_names[] = {"legacy", "legacy-deactivate", "retry-options"};
 
 /* ---- options ------------------------------------------------------------ */
 
-static struct {
-    const char *directory, *ca, *challtestsrv, *metrics, *prefix;
-    int http_port, concurrency, flows, names, max_orders, server_pid;
-    double duration, poll_first, poll_cap;
-    long timeout;               /* per HTTP request, seconds */
-    unsigned mix[SC__COUNT];    /* percent */
-    arm_kind arm;
-} O = {.concurrency = 1, .flows = 10, .names = 1, .max_orders = 3, .poll_first = 0.002,
-       .poll_cap = 0.05, .timeout = 20, .mix = {100, 0, 0, 0}, .arm = ARM_LEGACY};
+loadgen_options O = {.concurrency = 1, .flows = 10, .names = 1, .max_orders = 3, .poll_first = 0.002,
+                     .poll_cap = 0.05, .timeout = 20, .mix = {100, 0, 0, 0}, .arm = ARM_LEGACY};
 
 /* ---- results ------------------------------------------------------------ */
 
 typedef struct {
     unsigned flows, issued, failed;
     unsigned long orders, attempts, requests, polls, reenables, deactivations;
+    double requests_sq;         /* sum of squares of the requests per flow (their spread) */
     double *lat;                /* seconds, issued flows only */
     size_t nlat, caplat;
     double fail_time;           /* seconds spent on flows that failed */
@@ -115,29 +96,6 @@ static void count_problem(const char *kind)
     pthread_mutex_unlock(&R.lock);
 }
 
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double now_real(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s)
-{
-    if (s <= 0)
-        return;
-    struct timespec ts = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) && errno == EINTR)
-        ;
-}
-
 /* ---- http-01 responder ---------------------------------------------------
  * A few threads blocking in accept() on one socket with a deep backlog: the
  * CA's validation requests arrive as fast as it can make them, and a
@@ -145,7 +103,7 @@ static void sleep_s(double s)
 
 typedef struct tok {
     char *token, *key_auth;
-    int fail_first;             /* answer 404 this many times first (transient) */
+    answer_mode mode;
     struct tok *next;
 } tok;
 
@@ -156,7 +114,7 @@ static struct {
     pthread_t th[RESP_THREADS];
     int nth;
     atomic_int stop;
-    atomic_ulong served, refused;
+    atomic_ulong served, refused, reset;
 } H = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
 
 static unsigned tok_hash(const char *s)
@@ -167,12 +125,12 @@ static unsigned tok_hash(const char *s)
     return h % TOKEN_BUCKETS;
 }
 
-static void tok_add(const char *token, const char *key_auth, int fail_first)
+void responder_add(const char *token, const char *key_auth, answer_mode mode)
 {
     tok *t = xcalloc(1, sizeof *t);
     t->token = xstrdup(token);
     t->key_auth = xstrdup(key_auth);
-    t->fail_first = fail_first;
+    t->mode = mode;
     unsigned h = tok_hash(token);
     pthread_mutex_lock(&H.lock);
     t->next = H.b[h];
@@ -180,7 +138,7 @@ static void tok_add(const char *token, const char *key_auth, int fail_first)
     pthread_mutex_unlock(&H.lock);
 }
 
-static void tok_del(const char *token)
+void responder_del(const char *token)
 {
     unsigned h = tok_hash(token);
     pthread_mutex_lock(&H.lock);
@@ -197,23 +155,28 @@ static void tok_del(const char *token)
     pthread_mutex_unlock(&H.lock);
 }
 
-/* The key authorization to serve, or NULL for a 404. */
-static char *tok_lookup(const char *token)
+/* How to answer a fetch of token: the key authorization to serve (*ka),
+ * or *reset for a reset connection; neither: a 404. */
+static void tok_lookup(const char *token, char **ka, bool *reset)
 {
-    char *ka = NULL;
     unsigned h = tok_hash(token);
+    *ka = NULL;
+    *reset = false;
     pthread_mutex_lock(&H.lock);
     for (tok *t = H.b[h]; t; t = t->next) {
         if (strcmp(t->token, token))
             continue;
-        if (t->fail_first > 0)
-            t->fail_first--;
-        else
-            ka = xstrdup(t->key_auth);
+        if (t->mode == ANSWER_NEVER) {
+            *reset = true;
+        } else if (t->mode == ANSWER_AFTER_ONE_RESET) {
+            *reset = true;
+            t->mode = ANSWER_ALWAYS;
+        } else {
+            *ka = xstrdup(t->key_auth);
+        }
         break;
     }
     pthread_mutex_unlock(&H.lock);
-    return ka;
 }
 
 static void resp_handle(int c)
@@ -232,8 +195,17 @@ static void resp_handle(int c)
     req[n] = '\0';
     static const char prefix[] = "/.well-known/acme-challenge/";
     char method[8] = "", path[512] = "", *ka = NULL, *resp;
+    bool reset = false;
     if (sscanf(req, "%7s %511s", method, path) == 2 && !strncmp(path, prefix, sizeof prefix - 1))
-        ka = tok_lookup(path + sizeof prefix - 1);
+        tok_lookup(path + sizeof prefix - 1, &ka, &reset);
+    if (reset) {
+        /* close() with a zero linger sends RST: what the CA sees when a
+         * firewall rejects port 80. */
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        atomic_fetch_add(&H.reset, 1);
+        return;
+    }
     if (ka) {
         atomic_fetch_add(&H.served, 1);
         resp = xasprintf("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
@@ -429,478 +401,42 @@ static void metrics_delta(json_gen *g, const char *before, const char *after)
 
 /* ---- one worker's ACME session ------------------------------------------ */
 
-typedef struct {
-    int id;
-    pthread_t th;
-    acme_ctx acme;
-    EVP_PKEY *key;              /* account key */
-    EVP_PKEY *cert_key;         /* one certificate key per worker: the CSR is new per order */
-    CURL *cts;                  /* challtestsrv management */
-    unsigned polls, deactivations, reenables;
-    int ok;
-} worker;
-
 static pthread_barrier_t start_barrier, go_barrier;
 static atomic_int next_flow;
 static double run_deadline;     /* monotonic; 0: no duration */
 
-static int cts_set_txt(worker *w, const char *name, const char *value)
+/* Add one flow's result to its scenario's counts. */
+static void record_flow(const flow_result *fr)
 {
-    char url[256], *body = xasprintf("{\"host\":\"_acme-challenge.%s.\",\"value\":\"%s\"}", name, value);
-    aro_buf sink = {0};
-    long status = 0;
-    snprintf(url, sizeof url, "%s/set-txt", O.challtestsrv);
-    curl_easy_setopt(w->cts, CURLOPT_URL, url);
-    curl_easy_setopt(w->cts, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(w->cts, CURLOPT_WRITEFUNCTION, on_text);
-    curl_easy_setopt(w->cts, CURLOPT_WRITEDATA, &sink);
-    int rc = curl_easy_perform(w->cts) == CURLE_OK ? 0 : -1;
-    curl_easy_getinfo(w->cts, CURLINFO_RESPONSE_CODE, &status);
-    free(body);
-    buf_free(&sink);
-    return rc == 0 && status == 200 ? 0 : -1;
-}
-
-/* The scenario of flow idx: a fixed permutation of 0..99 against the
- * cumulative mix, so every block of 100 flows holds the mix exactly and
- * the scenarios interleave in time. */
-static scenario scenario_of(int idx)
-{
-    unsigned p = (unsigned)(idx * 61) % 100, acc = 0;
-    for (int s = 0; s < SC__COUNT; s++) {
-        acc += O.mix[s];
-        if (p < acc)
-            return (scenario)s;
-    }
-    return SC_HEALTHY;
-}
-
-typedef struct {
-    char *name;
-    bool carrier;               /* the name that carries the order's scenario */
-    unsigned failed;            /* types that failed for it (learned across orders) */
-    unsigned http_tries;
-} name_state;
-
-typedef struct {
-    worker *w;
-    scenario sc;
-    unsigned allowed;           /* types this client can solve */
-    name_state n[MAX_NAMES];
-    int nn;
-    unsigned attempts;
-    char problem[96];           /* last validation problem, short */
-    aro_err err;
-} flow;
-
-static name_state *name_find(flow *f, const char *value)
-{
-    for (int i = 0; i < f->nn; i++)
-        if (value && !strcasecmp(f->n[i].name, value))
-            return &f->n[i];
-    return NULL;
-}
-
-static unsigned type_bit(const char *type)
-{
-    return !strcmp(type, "http-01") ? T_HTTP : !strcmp(type, "dns-01") ? T_DNS : 0;
-}
-
-/* Which offered type to take: the first the client can solve, http-01
- * before dns-01, among those that have not failed for this name; when all
- * have failed, the first it can solve (try again). -1: none. */
-static long pick(const flow *f, const name_state *ns, const acme_challenge *c, size_t n)
-{
-    static const unsigned pref[] = {T_HTTP, T_DNS};
-    for (int round = 0; round < 2; round++)
-        for (size_t p = 0; p < 2; p++) {
-            unsigned t = pref[p];
-            if (!(f->allowed & t) || (round == 0 && (ns->failed & t)))
-                continue;
-            for (size_t i = 0; i < n; i++)
-                if (type_bit(c[i].type) == t)
-                    return (long)i;
-        }
-    return -1;
-}
-
-/* Provision the solver for a challenge as the scenario says; the CA then
- * sees either the right answer or nothing. */
-static void provision(flow *f, name_state *ns, const acme_challenge *c, char **ka_out)
-{
-    char *ka = acme_key_authorization(c->token, f->w->key);
-    unsigned t = type_bit(c->type);
-    bool works = !ns->carrier || f->sc == SC_HEALTHY || f->sc == SC_TRANSIENT ||
-                 (f->sc == SC_BLOCKED && t == T_DNS);
-    if (t == T_HTTP) {
-        ns->http_tries++;
-        if (works)
-            tok_add(c->token, ka, ns->carrier && f->sc == SC_TRANSIENT && ns->http_tries == 1);
-    } else if (t == T_DNS && works) {
-        char *v = acme_dns01_txt_value(ka);
-        if (cts_set_txt(f->w, ns->name, v))
-            fprintf(stderr, "aro-loadgen: challtestsrv set-txt for %s failed\n", ns->name);
-        free(v);
-    }
-    *ka_out = ka;
-}
-
-static void unprovision(const acme_challenge *c, char *ka)
-{
-    if (type_bit(c->type) == T_HTTP)
-        tok_del(c->token);
-    free(ka);
-}
-
-static int authz_get(worker *w, const char *url, acme_authz *a, aro_err *err)
-{
-    acme_resp r = {.retry_after = -1};
-    aro_err derr;
-    int ret = -1;
-    acme_authz_clear(a);
-    if (acme_post(&w->acme, url, NULL, &r, err))
-        goto out;
-    if (!r.json || acme_authz_decode(r.json, a, &derr)) {
-        aro_err_set(err, "authorization %s: %s", url, r.json ? derr.msg : "not JSON");
-        goto out;
-    }
-    ret = 0;
-out:
-    acme_resp_clear(&r);
-    return ret;
-}
-
-/* Poll until the authorization leaves "pending" (Pebble 2.4 shows pending
- * while it validates). The schedule is the load generator's own, fast and
- * bounded, so that it measures the server rather than a polite client. */
-static int authz_wait(worker *w, const char *url, acme_authz *a, aro_err *err)
-{
-    double deadline = now_mono() + POLL_DEADLINE_S, d = O.poll_first;
-    for (;;) {
-        sleep_s(d);
-        w->polls++;
-        if (authz_get(w, url, a, err))
-            return -1;
-        if (a->status != AUTHZ_PENDING)
-            return 0;
-        if (now_mono() > deadline) {
-            aro_err_set(err, "authorization %s still pending after %.0f s", url, POLL_DEADLINE_S);
-            return -1;
-        }
-        d = d * 2 > O.poll_cap ? O.poll_cap : d * 2;
-    }
-}
-
-static void note_problem(flow *f, const acme_authz *a)
-{
-    for (size_t i = 0; i < a->nchallenges; i++)
-        if (a->challenges[i].status == CHALL_INVALID && a->challenges[i].error) {
-            snprintf(f->problem, sizeof f->problem, "%s",
-                     problem_short_type(a->challenges[i].error->type));
-            return;
-        }
-    snprintf(f->problem, sizeof f->problem, "invalid-authorization");
-}
-
-/* One validation attempt through retry-options on an invalid authorization
- * a (at authz_url): wait for notBefore, pick a listed challenge, re-enable, poll. 1 when
- * there is nothing (more) to try, 0 after an attempt, -1 on an error. */
-static int reenable(flow *f, name_state *ns, const char *authz_url, acme_authz *a)
-{
-    worker *w = f->w;
-    acme_retry_options *ro = a->retry;
-    if (!ro || !ro->url || !ro->nchallenges || ro->attempts_remaining == 0)
-        return 1;
-    double wait = (double)ro->not_before - now_real();
-    if (wait > MAX_WAIT_S)
-        return 1;
-    /* notBefore has one-second resolution; the margin keeps us past it. */
-    if (wait > -0.05)
-        sleep_s(wait + 0.05);
-    long idx = pick(f, ns, ro->challenges, ro->nchallenges);
-    if (idx < 0)
-        return 1;
-    acme_challenge ch;
-    acme_challenge_copy(&ch, &ro->challenges[idx]);
-    char *ka = NULL, *payload = xasprintf("{\"challenge\":\"%s\"}", ch.url), *url = xstrdup(authz_url);
-    provision(f, ns, &ch, &ka);
-    acme_resp r = {.retry_after = -1};
-    int ret = -1;
-    f->attempts++;
-    w->reenables++;
-    if (acme_post(&w->acme, ro->url, payload, &r, &f->err))
-        goto out;
-    if (authz_wait(w, url, a, &f->err))
-        goto out;
-    if (a->status != AUTHZ_VALID) {
-        ns->failed |= type_bit(ch.type);
-        note_problem(f, a);
-    }
-    ret = 0;
-out:
-    unprovision(&ch, ka);
-    acme_resp_clear(&r);
-    acme_challenge_clear(&ch);
-    free(payload);
-    free(url);
-    return ret;
-}
-
-static int order_get(worker *w, const char *url, acme_order *o, aro_err *err)
-{
-    acme_resp r = {.retry_after = -1};
-    aro_err derr;
-    int ret = -1;
-    acme_order_clear(o);
-    if (acme_post(&w->acme, url, NULL, &r, err))
-        goto out;
-    if (!r.json || acme_order_decode(r.json, o, &derr)) {
-        aro_err_set(err, "order %s: %s", url, r.json ? derr.msg : "not JSON");
-        goto out;
-    }
-    ret = 0;
-out:
-    acme_resp_clear(&r);
-    return ret;
-}
-
-/* Finalize (7.4) and download. 0 issued, -1 not. */
-static int finalize(flow *f, const char *order_url, const char *finalize_url)
-{
-    worker *w = f->w;
-    const char *names[MAX_NAMES];
-    unsigned char *der = NULL;
-    size_t der_len = 0;
-    char *b64 = NULL, *payload = NULL;
-    acme_resp r = {.retry_after = -1};
-    acme_order o = {0};
-    int ret = -1;
-    for (int i = 0; i < f->nn; i++)
-        names[i] = f->n[i].name;
-    if (csr_create_der(w->cert_key, names, (size_t)f->nn, &der, &der_len, &f->err))
-        goto out;
-    b64 = b64url_encode(der, der_len);
-    payload = xasprintf("{\"csr\":\"%s\"}", b64);
-    if (acme_post(&w->acme, finalize_url, payload, &r, &f->err))
-        goto out;
-    aro_err derr;
-    if (!r.json || acme_order_decode(r.json, &o, &derr)) {
-        aro_err_set(&f->err, "finalize %s: %s", finalize_url, r.json ? derr.msg : "not JSON");
-        goto out;
-    }
-    double deadline = now_mono() + POLL_DEADLINE_S, d = O.poll_first;
-    while (o.status == ORDER_PROCESSING || (o.status == ORDER_VALID && !o.certificate)) {
-        if (now_mono() > deadline) {
-            aro_err_set(&f->err, "order %s still processing", order_url);
-            goto out;
-        }
-        sleep_s(d);
-        d = d * 2 > O.poll_cap ? O.poll_cap : d * 2;
-        w->polls++;
-        if (order_get(w, order_url, &o, &f->err))
-            goto out;
-    }
-    if (o.status != ORDER_VALID || !o.certificate) {
-        aro_err_set(&f->err, "order %s is %s after finalize", order_url, order_status_name(o.status));
-        goto out;
-    }
-    acme_resp_clear(&r);
-    if (acme_post_pem(&w->acme, o.certificate, &r, &f->err))
-        goto out;
-    if (!r.body || !strstr(r.body, "-----BEGIN CERTIFICATE-----")) {
-        aro_err_set(&f->err, "certificate %s: not a PEM chain", o.certificate);
-        goto out;
-    }
-    ret = 0;
-out:
-    free(der);
-    free(b64);
-    free(payload);
-    acme_resp_clear(&r);
-    acme_order_clear(&o);
-    return ret;
-}
-
-/* 7.5.2: deactivate the order's pending and valid authorizations (what
- * lego and acmez do when they give up on an order). */
-static void deactivate_all(worker *w, char *const *urls, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        acme_authz a = {0};
-        aro_err err;
-        if (authz_get(w, urls[i], &a, &err) == 0 &&
-            (a.status == AUTHZ_PENDING || a.status == AUTHZ_VALID)) {
-            acme_resp r = {.retry_after = -1};
-            w->deactivations++;
-            acme_post(&w->acme, urls[i], "{\"status\":\"deactivated\"}", &r, &err);
-            acme_resp_clear(&r);
-        }
-        acme_authz_clear(&a);
-    }
-}
-
-typedef struct {
-    char *url;
-    acme_challenge ch;
-    char *ka;
-    name_state *ns;
-    bool started;
-} pending_authz;
-
-/* One order: answer every pending authorization's challenge at once (as
- * certbot and lego do), poll them, use retry-options when the arm says so,
- * finalize when all are valid. 0 issued, 1 some authorization failed (the
- * caller may open another order), -1 error. */
-static int run_order(flow *f, unsigned *orders)
-{
-    worker *w = f->w;
-    acme_resp r = {.retry_after = -1};
-    acme_order o = {0};
-    pending_authz pa[MAX_NAMES];
-    size_t npa = 0;
-    int ret = -1;
-    aro_buf b = {0};
-    aro_err derr;
-
-    memset(pa, 0, sizeof pa);
-    buf_puts(&b, "{\"identifiers\":[");
-    for (int i = 0; i < f->nn; i++)
-        buf_printf(&b, "%s{\"type\":\"dns\",\"value\":\"%s\"}", i ? "," : "", f->n[i].name);
-    buf_puts(&b, "]}");
-    char *payload = buf_steal(&b);
-    (*orders)++;
-    if (acme_post(&w->acme, w->acme.dir.new_order, payload, &r, &f->err))
-        goto out;
-    if (!r.json || !r.location || acme_order_decode(r.json, &o, &derr)) {
-        aro_err_set(&f->err, "newOrder: %s", r.location ? "undecodable order" : "no Location");
-        goto out;
-    }
-    char *order_url = xstrdup(r.location);
-    acme_resp_clear(&r);
-
-    for (size_t i = 0; i < o.nauthorizations && npa < MAX_NAMES; i++) {
-        acme_authz a = {0};
-        if (authz_get(w, o.authorizations[i], &a, &f->err)) {
-            acme_authz_clear(&a);
-            goto out_order;
-        }
-        if (a.status == AUTHZ_VALID) {      /* reused */
-            acme_authz_clear(&a);
-            continue;
-        }
-        pending_authz *p = &pa[npa++];
-        p->url = xstrdup(o.authorizations[i]);
-        p->ns = name_find(f, a.identifier.value);
-        long idx = p->ns && a.status == AUTHZ_PENDING ? pick(f, p->ns, a.challenges, a.nchallenges) : -1;
-        if (idx < 0) {
-            acme_authz_clear(&a);
-            aro_err_set(&f->err, "authorization %s: nothing to answer", p->url);
-            goto out_order;
-        }
-        acme_challenge_copy(&p->ch, &a.challenges[idx]);
-        acme_authz_clear(&a);
-        provision(f, p->ns, &p->ch, &p->ka);
-        f->attempts++;
-        if (acme_post(&w->acme, p->ch.url, "{}", &r, &f->err))
-            goto out_order;
-        acme_resp_clear(&r);
-        p->started = true;
-    }
-
-    bool all_valid = true;
-    for (size_t i = 0; i < npa; i++) {
-        acme_authz a = {0};
-        if (authz_wait(w, pa[i].url, &a, &f->err)) {
-            acme_authz_clear(&a);
-            goto out_order;
-        }
-        if (a.status != AUTHZ_VALID) {
-            pa[i].ns->failed |= type_bit(pa[i].ch.type);
-            note_problem(f, &a);
-        }
-        /* retry-options: re-enable this authorization until it passes or
-         * the CA offers nothing more. */
-        while (O.arm == ARM_RETRY && a.status == AUTHZ_INVALID) {
-            int rc = reenable(f, pa[i].ns, pa[i].url, &a);
-            if (rc < 0) {
-                acme_authz_clear(&a);
-                goto out_order;
-            }
-            if (rc > 0)
-                break;
-        }
-        if (a.status != AUTHZ_VALID)
-            all_valid = false;
-        acme_authz_clear(&a);
-    }
-    if (all_valid) {
-        ret = finalize(f, order_url, o.finalize) ? -1 : 0;
-        goto out_order;
-    }
-    if (O.arm == ARM_LEGACY_DEACT)
-        deactivate_all(w, o.authorizations, o.nauthorizations);
-    ret = 1;
-out_order:
-    free(order_url);
-out:
-    for (size_t i = 0; i < npa; i++) {
-        if (pa[i].started || pa[i].ka)
-            unprovision(&pa[i].ch, pa[i].ka);
-        acme_challenge_clear(&pa[i].ch);
-        free(pa[i].url);
-    }
-    free(payload);
-    acme_resp_clear(&r);
-    acme_order_clear(&o);
-    return ret;
-}
-
-static void run_flow(worker *w, int idx)
-{
-    flow f = {.w = w, .sc = scenario_of(idx), .nn = O.names};
-    f.allowed = f.sc == SC_TRANSIENT ? T_HTTP : T_HTTP | T_DNS;
-    for (int i = 0; i < f.nn; i++) {
-        f.n[i].name = xasprintf("%s%d-%c%d.example.com", O.prefix, idx, sc_names[f.sc][0], i);
-        f.n[i].carrier = i == 0;
-    }
-    unsigned orders = 0, req0 = w->acme.requests, polls0 = w->polls, re0 = w->reenables,
-             de0 = w->deactivations;
-    int max_orders = O.arm == ARM_RETRY ? 1 : O.max_orders, rc = 1;
-    double t0 = now_mono();
-    for (int k = 0; k < max_orders && rc == 1; k++)
-        rc = run_order(&f, &orders);
-    double dt = now_mono() - t0;
-
     pthread_mutex_lock(&R.lock);
-    sc_stats *s = &R.sc[f.sc];
+    sc_stats *s = &R.sc[fr->sc];
     s->flows++;
-    s->orders += orders;
-    s->attempts += f.attempts;
-    s->requests += w->acme.requests - req0;
-    s->polls += w->polls - polls0;
-    s->reenables += w->reenables - re0;
-    s->deactivations += w->deactivations - de0;
-    if (rc == 0) {
+    s->orders += fr->orders;
+    s->attempts += fr->attempts;
+    s->requests += fr->requests;
+    s->requests_sq += (double)fr->requests * (double)fr->requests;
+    s->polls += fr->polls;
+    s->reenables += fr->reenables;
+    s->deactivations += fr->deactivations;
+    if (fr->rc == 0) {
         s->issued++;
         if (s->nlat == s->caplat) {
             s->caplat = s->caplat ? s->caplat * 2 : 256;
             s->lat = xrealloc(s->lat, s->caplat * sizeof(double));
         }
-        s->lat[s->nlat++] = dt;
+        s->lat[s->nlat++] = fr->seconds;
     } else {
         s->failed++;
-        s->fail_time += dt;
-        if (rc < 0) {
+        s->fail_time += fr->seconds;
+        if (fr->rc < 0) {
             R.flow_errors++;
             if (!R.first_error[0])
-                snprintf(R.first_error, sizeof R.first_error, "%s", f.err.msg);
+                snprintf(R.first_error, sizeof R.first_error, "%s", fr->error);
         }
     }
     pthread_mutex_unlock(&R.lock);
-    if (rc != 0)
-        count_problem(rc < 0 ? "flow-error" : f.problem[0] ? f.problem : "unknown");
-    for (int i = 0; i < f.nn; i++)
-        free(f.n[i].name);
+    if (fr->rc != 0)
+        count_problem(fr->rc < 0 ? "flow-error" : fr->problem[0] ? fr->problem : "unknown");
 }
 
 static int account_create(worker *w)
@@ -942,7 +478,9 @@ static void *worker_main(void *arg)
         int idx = atomic_fetch_add(&next_flow, 1);
         if (O.duration > 0 ? now_mono() >= run_deadline : idx >= O.flows)
             break;
-        run_flow(w, idx);
+        flow_result fr;
+        flow_run(w, idx, &fr);
+        record_flow(&fr);
     }
     return NULL;
 }
@@ -965,7 +503,8 @@ static double pct(const double *v, size_t n, double p)
 
 static void lat_json(json_gen *g, double *v, size_t n)
 {
-    qsort(v, n, sizeof *v, cmp_double);
+    if (n)
+        qsort(v, n, sizeof *v, cmp_double);
     double sum = 0;
     for (size_t i = 0; i < n; i++)
         sum += v[i];
@@ -975,7 +514,11 @@ static void lat_json(json_gen *g, double *v, size_t n)
     jg_kv_int(g, "p90_us", (long long)(pct(v, n, 90) * 1e6));
     jg_kv_int(g, "p99_us", (long long)(pct(v, n, 99) * 1e6));
     jg_kv_int(g, "max_us", (long long)(n ? v[n - 1] * 1e6 : 0));
-    jg_kv_int(g, "mean_us", (long long)(n ? sum / (double)n * 1e6 : 0));
+    double mean = n ? sum / (double)n : 0, sq = 0;
+    for (size_t i = 0; i < n; i++)
+        sq += (v[i] - mean) * (v[i] - mean);
+    jg_kv_int(g, "mean_us", (long long)(mean * 1e6));
+    jg_kv_int(g, "sd_us", (long long)(n > 1 ? sqrt(sq / (double)(n - 1)) * 1e6 : 0));
     jg_obj_close(g);
 }
 
@@ -987,8 +530,9 @@ static void usage(void)
             "  --flows N            flows to run (default 10), or --duration S\n"
             "  --names K            names per order (default 1)\n"
             "  --mix h,b,t,z        percent healthy,blocked,transient,zombie (default 100,0,0,0)\n"
-            "  --arm A              legacy | legacy-deactivate | retry-options\n"
-            "  --max-orders N       legacy fallback bound (default 3)\n"
+            "  --arm A              legacy | legacy-deactivate | legacy-single | retry-options |\n"
+            "                       pending-hold | preauth | preauth-retry-options | preauth-hold\n"
+            "  --max-orders N       legacy and preauth fallback bound (default 3)\n"
             "  --challtestsrv URL   pebble-challtestsrv management (for dns-01)\n"
             "  --metrics URL        the server's /metrics, read before and after\n"
             "  --server-pid PID     read CPU time and peak RSS from /proc\n"
@@ -1028,10 +572,11 @@ int main(int argc, char **argv)
             }
             break;
         case 'A':
-            if (!strcmp(optarg, "legacy")) O.arm = ARM_LEGACY;
-            else if (!strcmp(optarg, "legacy-deactivate")) O.arm = ARM_LEGACY_DEACT;
-            else if (!strcmp(optarg, "retry-options")) O.arm = ARM_RETRY;
-            else {
+            O.arm = ARM__COUNT;
+            for (int i = 0; i < ARM__COUNT; i++)
+                if (!strcmp(optarg, arm_names[i]))
+                    O.arm = (arm_kind)i;
+            if (O.arm == ARM__COUNT) {
                 fprintf(stderr, "aro-loadgen: unknown arm %s\n", optarg);
                 goto out;
             }
@@ -1134,7 +679,8 @@ int main(int argc, char **argv)
         issued += R.sc[s].issued;
         flows += R.sc[s].flows;
         all = xrealloc(all, (nall + R.sc[s].nlat + 1) * sizeof(double));
-        memcpy(all + nall, R.sc[s].lat, R.sc[s].nlat * sizeof(double));
+        if (R.sc[s].nlat)       /* lat is NULL when nothing was issued */
+            memcpy(all + nall, R.sc[s].lat, R.sc[s].nlat * sizeof(double));
         nall += R.sc[s].nlat;
     }
     char num[64];
@@ -1166,13 +712,14 @@ int main(int argc, char **argv)
     jg_kv_int(g, "loadgen_cpu_us", (long long)(ccpu * 1e6));
     jg_kv_int(g, "http01_served", (long long)atomic_load(&H.served));
     jg_kv_int(g, "http01_refused", (long long)atomic_load(&H.refused));
+    jg_kv_int(g, "http01_reset", (long long)atomic_load(&H.reset));
     jg_key(g, "scenarios");
     jg_obj_open(g);
     for (int s = 0; s < SC__COUNT; s++) {
         sc_stats *st = &R.sc[s];
         if (!st->flows)
             continue;
-        jg_key(g, sc_names[s]);
+        jg_key(g, scenario_names[s]);
         jg_obj_open(g);
         jg_kv_int(g, "flows", st->flows);
         jg_kv_int(g, "issued", st->issued);
@@ -1180,6 +727,7 @@ int main(int argc, char **argv)
         jg_kv_int(g, "orders", (long long)st->orders);
         jg_kv_int(g, "validation_attempts", (long long)st->attempts);
         jg_kv_int(g, "client_requests", (long long)st->requests);
+        jg_kv_int(g, "client_requests_sq", (long long)st->requests_sq);
         jg_kv_int(g, "polls", (long long)st->polls);
         jg_kv_int(g, "reenables", (long long)st->reenables);
         jg_kv_int(g, "deactivations", (long long)st->deactivations);
