@@ -74,6 +74,11 @@ for ex in directory-meta authz-invalid-with-retry-options authz-held-with-retry-
   grep -q "^<!-- example: $ex -->" "$tmp/$md" || fail "example marker '$ex' missing"
 done
 
+# Every figure of the draft is the one the benchmark's and the interop
+# matrix's committed results give (draft/fill_measured_costs.py).
+python3 "$draft/fill_measured_costs.py" --check ||
+  fail "the draft's figures differ from tests/bench/results (run draft/fill_measured_costs.py)"
+
 # The size of the document: words of the sections before the appendices
 # (the normative core) and of the whole, prose and examples apart.
 python3 - "$tmp/$md" <<'PY' || fail "word count"
