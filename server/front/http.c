@@ -364,6 +364,7 @@ void http_on_accept(h2o_socket_t *listener, const char *err)
 static void *loop_main(void *arg)
 {
     loop_thread *lt = arg;
+    pthread_setname_np(pthread_self(), lt->manage ? "aro-manage" : "aro-loop");
     h2o_context_init(&lt->ctx, h2o_evloop_create(), lt->config);
     if (!lt->manage) {
         lt->queue = h2o_multithread_create_queue(lt->ctx.loop);
