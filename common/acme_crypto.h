@@ -36,12 +36,14 @@ int csr_create_der(EVP_PKEY *key, const char *const *names, size_t n, unsigned c
                    size_t *der_len, aro_err *err);
 
 /* A parsed, signature-checked CSR: the identifiers it asks for (SANs and
- * CN), lower-cased, deduplicated, and its public key. */
+ * CN), lower-cased, deduplicated, its public key, the key's algorithm and
+ * bits as the CSR carried them, and the signature algorithm. */
 typedef struct {
     char **dns;        size_t ndns;
     char **ips;        size_t nips;   /* textual form, canonical (inet_ntop) */
     EVP_PKEY *pubkey;  /* owned */
-    X509_REQ *req;     /* owned */
+    X509_PUBKEY *spki; /* owned; algorithm and bits only (no EVP_PKEY in it) */
+    int sig_nid;       /* the CSR's signature algorithm */
 } csr_info;
 int csr_parse_der(const unsigned char *der, size_t len, csr_info *out, aro_err *err);
 void csr_info_free(csr_info *c);

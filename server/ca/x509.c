@@ -444,12 +444,12 @@ fail:
     return NULL;
 }
 
-int ca_copy_spki(X509 *x, X509_REQ *req, aro_err *err)
+int ca_copy_spki(X509 *x, const X509_PUBKEY *from, aro_err *err)
 {
     /* The CSR's SubjectPublicKeyInfo as it is, bytes and algorithm
      * parameters: X509_set_pubkey would encode the key again through an
      * OpenSSL 3 encoder, the costliest step of building a leaf. */
-    X509_PUBKEY *from = X509_REQ_get_X509_PUBKEY(req), *to = X509_get_X509_PUBKEY(x);
+    X509_PUBKEY *to = X509_get_X509_PUBKEY(x);
     ASN1_OBJECT *alg = NULL;
     const unsigned char *bits = NULL;
     int len = 0;

@@ -94,7 +94,7 @@ static void issuance_work(server *srv, void *arg)
     j->failure = caa_recheck(srv, j, &o, now);
     if (!j->failure &&
         (validity_of_certificate(&lim, o.not_before, o.not_after, now, &nb, &na, err.msg, sizeof(err.msg)) < 0 ||
-         (!j->parsed.req && csr_parse_der(j->csr, j->csr_len, &j->parsed, &err) < 0) ||
+         (!j->parsed.pubkey && csr_parse_der(j->csr, j->csr_len, &j->parsed, &err) < 0) ||
          ca_issue(srv->ca, &j->parsed, nb, na, &j->iss, &err) < 0))
         j->failure = problem_new("serverInternal", 0, "issuance failed: %s", err.msg);
     rec_order_clear(&o);
