@@ -123,6 +123,7 @@ static void on_req_disposed(void *p)
 
 static void job_free(request_job *j)
 {
+    router_release(&j->rq);
     if (j->release_prepared)
         j->release_prepared(j->prepared);
     response_clear(&j->rs);
@@ -301,12 +302,20 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         job_free(j);
         return 0;
     }
+    /* Here on the loop: the JWS, and the answer to every request that
+     * changes nothing (the router reads committed state). */
+    route_next next = router_accept(j->srv, &j->rq, &j->rs);
+    if (next == ROUTE_ANSWERED) {
+        send_response(j);
+        job_free(j);
+        return 0;
+    }
     j->token = h2o_mem_alloc_shared(&req->pool, sizeof(req_token), on_req_disposed);
     j->token->job = j;
     /* Prepares of every account share one owner of the fair pool: they
      * can take at most its per-owner share (jobs/workers.c). */
-    bool queued = router_wants_prepare(&j->rq) ? worker_submit(j->srv->workers, NULL, prepare_then_queue, j)
-                                               : queue_request(j);
+    bool queued = next == ROUTE_PREPARE ? worker_submit(j->srv->workers, NULL, prepare_then_queue, j)
+                                        : queue_request(j);
     if (!queued) {
         response_error(&j->rs, "serverInternal", 503, "the server is overloaded; retry later");
         j->rs.retry_after = 1;
