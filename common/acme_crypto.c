@@ -344,8 +344,51 @@ int acme_tlsalpn01_check(X509 *cert, const char *identifier, bool is_ip,
 
 /* ---- CSRs ----------------------------------------------------------- */
 
+/* to gets copies of a key's algorithm (with its parameters) and bits;
+ * nothing is decoded or encoded. 0, or -1. */
+static int pubkey_set_parts(X509_PUBKEY *to, const ASN1_OBJECT *alg, int ptype, const void *pval,
+                            const unsigned char *bits, int len)
+{
+    void *param = NULL;
+    if (ptype == V_ASN1_OBJECT)
+        param = OBJ_dup(pval);
+    else if (ptype == V_ASN1_SEQUENCE)
+        param = ASN1_STRING_dup(pval);
+    unsigned char *copy = len > 0 ? OPENSSL_memdup(bits, (size_t)len) : NULL;
+    ASN1_OBJECT *algcopy = alg ? OBJ_dup(alg) : NULL;
+    bool param_ok = ptype == V_ASN1_OBJECT || ptype == V_ASN1_SEQUENCE ? param != NULL : true;
+    if (copy && algcopy && param_ok && X509_PUBKEY_set0_param(to, algcopy, ptype, param, copy, len))
+        return 0;
+    OPENSSL_free(copy);
+    ASN1_OBJECT_free(algcopy);
+    if (ptype == V_ASN1_OBJECT)
+        ASN1_OBJECT_free(param);
+    else
+        ASN1_STRING_free(param);
+    return -1;
+}
+
+int x509_pubkey_copy(X509_PUBKEY *to, const X509_PUBKEY *from)
+{
+    ASN1_OBJECT *alg = NULL;
+    const unsigned char *bits = NULL;
+    int len = 0, ptype = V_ASN1_UNDEF;
+    X509_ALGOR *palg = NULL;
+    const void *pval = NULL;
+    if (!to || !from || !X509_PUBKEY_get0_param(&alg, &bits, &len, &palg, from) || len <= 0)
+        return -1;
+    X509_ALGOR_get0(NULL, &ptype, &pval, palg);
+    return pubkey_set_parts(to, alg, ptype, pval, bits, len);
+}
+
 int csr_create_der(EVP_PKEY *key, const char *const *names, size_t n, unsigned char **der,
                    size_t *der_len, aro_err *err)
+{
+    return csr_create_der_spki(key, NULL, names, n, der, der_len, err);
+}
+
+int csr_create_der_spki(EVP_PKEY *key, const X509_PUBKEY *spki, const char *const *names, size_t n,
+                        unsigned char **der, size_t *der_len, aro_err *err)
 {
     X509_REQ *req = X509_REQ_new();
     X509_NAME *nm = X509_NAME_new();
@@ -376,8 +419,9 @@ int csr_create_der(EVP_PKEY *key, const char *const *names, size_t n, unsigned c
         goto out;
     }
     san = NULL; /* owned by exts */
-    if (!X509_REQ_set_version(req, X509_REQ_VERSION_1) || !X509_REQ_set_subject_name(req, nm) ||
-        !X509_REQ_set_pubkey(req, key) || !X509_REQ_add_extensions(req, exts) ||
+    bool key_set = spki ? x509_pubkey_copy(X509_REQ_get_X509_PUBKEY(req), spki) == 0 : X509_REQ_set_pubkey(req, key);
+    if (!X509_REQ_set_version(req, X509_REQ_VERSION_1) || !X509_REQ_set_subject_name(req, nm) || !key_set ||
+        !X509_REQ_add_extensions(req, exts) ||
         X509_REQ_sign(req, key, sig_md_for_key(key)) <= 0) {
         aro_err_set(err, "cannot build or sign the CSR");
         goto out;
@@ -553,25 +597,11 @@ static X509_PUBKEY *spki_copy(const csr_spki_asn1 *spki)
     int ptype = V_ASN1_UNDEF;
     const void *pval = NULL;
     X509_ALGOR_get0(&alg, &ptype, &pval, spki->algor);
-    int len = ASN1_STRING_length(spki->public_key);
-    void *param = NULL;
-    if (ptype == V_ASN1_OBJECT)
-        param = OBJ_dup(pval);
-    else if (ptype == V_ASN1_SEQUENCE)
-        param = ASN1_STRING_dup(pval);
-    unsigned char *bits = len > 0 ? OPENSSL_memdup(ASN1_STRING_get0_data(spki->public_key), (size_t)len) : NULL;
-    ASN1_OBJECT *algcopy = OBJ_dup(alg);
     X509_PUBKEY *pk = X509_PUBKEY_new();
-    bool param_ok = ptype == V_ASN1_OBJECT || ptype == V_ASN1_SEQUENCE ? param != NULL : true;
-    if (pk && bits && algcopy && param_ok && X509_PUBKEY_set0_param(pk, algcopy, ptype, param, bits, len))
+    if (pk && pubkey_set_parts(pk, alg, ptype, pval, ASN1_STRING_get0_data(spki->public_key),
+                               ASN1_STRING_length(spki->public_key)) == 0)
         return pk;
     X509_PUBKEY_free(pk);
-    OPENSSL_free(bits);
-    ASN1_OBJECT_free(algcopy);
-    if (ptype == V_ASN1_OBJECT)
-        ASN1_OBJECT_free(param);
-    else
-        ASN1_STRING_free(param);
     return NULL;
 }
 

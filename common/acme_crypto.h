@@ -34,6 +34,14 @@ int acme_tlsalpn01_check(X509 *cert, const char *identifier, bool is_ip,
  * first name also the CN when it fits 64 bytes; DER, malloc'd. */
 int csr_create_der(EVP_PKEY *key, const char *const *names, size_t n, unsigned char **der,
                    size_t *der_len, aro_err *err);
+/* The same with key's SubjectPublicKeyInfo encoded once by the caller
+ * (X509_PUBKEY_set): in OpenSSL 3 that encoding is most of what a CSR
+ * costs, for a client that signs many with one key (the benchmark's). */
+int csr_create_der_spki(EVP_PKEY *key, const X509_PUBKEY *spki, const char *const *names, size_t n,
+                        unsigned char **der, size_t *der_len, aro_err *err);
+/* to gets copies of from's algorithm (with its parameters) and key bits,
+ * nothing decoded or encoded again. 0, or -1. */
+int x509_pubkey_copy(X509_PUBKEY *to, const X509_PUBKEY *from);
 
 /* A parsed, signature-checked CSR: the identifiers it asks for (SANs and
  * CN), lower-cased, deduplicated, its public key, the key's algorithm and

@@ -449,34 +449,8 @@ int ca_copy_spki(X509 *x, const X509_PUBKEY *from, aro_err *err)
     /* The CSR's SubjectPublicKeyInfo as it is, bytes and algorithm
      * parameters: X509_set_pubkey would encode the key again through an
      * OpenSSL 3 encoder, the costliest step of building a leaf. */
-    X509_PUBKEY *to = X509_get_X509_PUBKEY(x);
-    ASN1_OBJECT *alg = NULL;
-    const unsigned char *bits = NULL;
-    int len = 0;
-    X509_ALGOR *palg = NULL;
-    if (!from || !to || !X509_PUBKEY_get0_param(&alg, &bits, &len, &palg, from) || len <= 0) {
-        ca_ossl_fail(err, "cannot read the CSR's public key");
-        return -1;
-    }
-    int ptype = V_ASN1_UNDEF;
-    const void *pval = NULL;
-    X509_ALGOR_get0(NULL, &ptype, &pval, palg);
-    void *param = NULL;
-    if (ptype == V_ASN1_OBJECT)
-        param = OBJ_dup(pval);
-    else if (ptype == V_ASN1_SEQUENCE)
-        param = ASN1_STRING_dup(pval);
-    unsigned char *copy = OPENSSL_memdup(bits, (size_t)len);
-    ASN1_OBJECT *algcopy = OBJ_dup(alg);
-    if (!copy || !algcopy || (ptype == V_ASN1_OBJECT || ptype == V_ASN1_SEQUENCE ? !param : false) ||
-        !X509_PUBKEY_set0_param(to, algcopy, ptype, param, copy, len)) {
-        OPENSSL_free(copy);
-        ASN1_OBJECT_free(algcopy);
-        if (ptype == V_ASN1_OBJECT)
-            ASN1_OBJECT_free(param);
-        else
-            ASN1_STRING_free(param);
-        ca_ossl_fail(err, "cannot set the certificate's public key");
+    if (x509_pubkey_copy(X509_get_X509_PUBKEY(x), from) < 0) {
+        ca_ossl_fail(err, "cannot set the certificate's public key from the CSR's");
         return -1;
     }
     return 0;

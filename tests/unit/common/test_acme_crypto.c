@@ -219,6 +219,19 @@ static void test_csr_roundtrip(key_type t)
     OPENSSL_free(got);
     csr_info_free(&c);
 
+    /* With the key encoded once by the caller: the same request. */
+    X509_PUBKEY *spki = NULL;
+    unsigned char *der2 = NULL;
+    size_t der2_len = 0;
+    CHECK(X509_PUBKEY_set(&spki, key) == 1);
+    CHECK_INT_EQ(csr_create_der_spki(key, spki, names, 6, &der2, &der2_len, &err), 0);
+    CHECK_INT_EQ(csr_parse_der(der2, der2_len, &c, &err), 0);
+    CHECK(c.pubkey && key_public_equal(c.pubkey, key));
+    CHECK_INT_EQ(c.ndns + c.nips, 4);
+    csr_info_free(&c);
+    X509_PUBKEY_free(spki);
+    free(der2);
+
     /* Corrupt the signature (its last octet): refused. */
     der[der_len - 1] ^= 0x01;
     CHECK_INT_EQ(csr_parse_der(der, der_len, &c, &err), -1);
