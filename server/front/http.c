@@ -267,12 +267,16 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     /* The loop this request arrived on: its context is a member of it. */
     loop_thread *lt = H2O_STRUCT_FROM_MEMBER(loop_thread, ctx, req->conn->ctx);
     j->receiver = lt->queue ? &lt->receiver : NULL;
-    snprintf(j->method, sizeof(j->method), "%.*s", (int)req->method.len, req->method.base);
+    size_t mlen = req->method.len < sizeof(j->method) - 1 ? req->method.len : sizeof(j->method) - 1;
+    memcpy(j->method, req->method.base, mlen);
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     j->path = xstrndup(req->path.base, plen);
     if (req->query_at != SIZE_MAX)
         j->query = xstrndup(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1);
-    j->base = xasprintf("https://%.*s", (int)req->authority.len, req->authority.base);
+    j->base = xmalloc(req->authority.len + 9);
+    memcpy(j->base, "https://", 8);
+    memcpy(j->base + 8, req->authority.base, req->authority.len);
+    j->base[8 + req->authority.len] = '\0';
     ssize_t ci = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
     if (ci >= 0)
         j->ctype = xstrndup(req->headers.entries[ci].value.base, req->headers.entries[ci].value.len);
