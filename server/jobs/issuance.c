@@ -100,8 +100,7 @@ static void issuance_work(server *srv, void *arg)
     rec_order_clear(&o);
 }
 
-/* The certificate record of what the CA issued for order o. */
-static void cert_record(const rec_order *o, const ca_issued *iss, rec_cert *cert)
+void issuance_cert_record(const rec_order *o, const ca_issued *iss, rec_cert *cert)
 {
     memset(cert, 0, sizeof(*cert));
     snprintf(cert->serial, sizeof(cert->serial), "%s", iss->serial_hex);
@@ -143,7 +142,7 @@ static void issuance_apply(server *srv, void *arg)
         j->failure = NULL;
     } else {
         rec_cert cert;
-        cert_record(&o, &j->iss, &cert);
+        issuance_cert_record(&o, &j->iss, &cert);
         rc = lifecycle_order_issued(t, &o, &cert, now);
         if (rc == 0)
             rc = limit_certificate_issued(&srv->cfg, t, &o, now);
