@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64url.h"
 #include "json.h"
 #include "random.h"
 
@@ -23,6 +24,20 @@
  *                   "rl/" limit "/" bucket           -> GCRA theoretical arrival time (us, decimal)
  *   pending         "a/" account "/" authz id        -> expires (16 hex digits), while pending
  *                   "o/" account "/" order id        -> expires, while pending or ready */
+
+/* ---- ids ---- */
+
+void repo_new_id(char out[ID_LEN])
+{
+    struct timespec ts;
+    unsigned char rnd[6];
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long ms = (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+    random_bytes(rnd, sizeof(rnd));
+    char *r = b64url_encode(rnd, sizeof(rnd));
+    snprintf(out, ID_LEN, "%012llx%s", ms & 0xffffffffffffULL, r);
+    free(r);
+}
 
 /* ---- typed records ---- */
 
@@ -364,9 +379,7 @@ static char *authz_index_key(const char *account_id, const acme_identifier *id, 
 int repo_chall_create(store_txn *t, const char *authz_id, const char *type, char id_out[ID_LEN])
 {
     rec_chall c = {0};
-    char *id = random_id(12);
-    snprintf(c.id, sizeof(c.id), "%s", id);
-    free(id);
+    repo_new_id(c.id);
     snprintf(c.authz_id, sizeof(c.authz_id), "%s", authz_id);
     c.type = xstrdup(type);
     c.status = CHALL_PENDING;
@@ -380,9 +393,7 @@ int repo_chall_create(store_txn *t, const char *authz_id, const char *type, char
 
 int repo_authz_create(store_txn *t, rec_authz *a, const char *const *types, size_t ntypes)
 {
-    char *id = random_id(12);
-    snprintf(a->id, sizeof(a->id), "%s", id);
-    free(id);
+    repo_new_id(a->id);
     for (size_t i = 0; i < ntypes; i++) {
         char cid[ID_LEN];
         if (repo_chall_create(t, a->id, types[i], cid) < 0)

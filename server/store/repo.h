@@ -19,6 +19,17 @@
 #include "store/records.h"
 #include "store/store.h"
 
+/* ---- ids ---- */
+
+/* The id of a new record (account, order, authorization, challenge): the
+ * time it is made, in milliseconds as 12 hex digits, so that ids sort by
+ * age, then 48 random bits (8 base64url characters), 20 characters in
+ * all. Records made at about the same time then sit together in each
+ * table's B-tree, and a transaction writes the few pages at its end
+ * however much the store holds; random ids would scatter every insert and
+ * update over the whole file (docs/benchmarks.md, "Scale"). */
+void repo_new_id(char out[ID_LEN]);
+
 /* ---- accounts (RFC 8555 7.3) ---- */
 
 int repo_account_get(store_txn *t, const char *id, rec_account *out);

@@ -30,7 +30,7 @@
  *
  * The CPU-heavy part (keys, certificates) runs on --threads threads per
  * batch of accounts; the store is written by one thread, a batch per
- * transaction (one commit per --batch accounts). */
+ * transaction (one commit per --batch accounts, default 500). */
 #include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -44,7 +44,6 @@
 #include "jobs/issuance.h"
 #include "json.h"
 #include "keys.h"
-#include "random.h"
 #include "rules/lifecycle.h"
 #include "rules/limits.h"
 #include "settings/config.h"
@@ -114,7 +113,7 @@ static void *make_accounts(void *arg)
     return NULL;
 }
 
-static void make_in_threads(ca *c, account_plan *accts, int n, int threads)
+static int make_in_threads(ca *c, account_plan *accts, int n, int threads)
 {
     batch_work w[16];
     pthread_t th[16];
@@ -126,10 +125,45 @@ static void make_in_threads(ca *c, account_plan *accts, int n, int threads)
         w[t] = (batch_work){.ca = c, .accts = accts, .from = n * t / threads, .to = n * (t + 1) / threads};
         pthread_create(&th[t], NULL, make_accounts, &w[t]);
     }
+    int failed = 0;
     for (int t = 0; t < threads; t++) {
         pthread_join(th[t], NULL);
-        if (w[t].failed)
-            fail("making keys and certificates failed", NULL);
+        failed |= w[t].failed;
+    }
+    return failed;
+}
+
+/* A batch of accounts being made on its own thread. */
+typedef struct {
+    ca *c;
+    account_plan *accts;
+    int n, threads, failed;
+    pthread_t th;
+} maker;
+
+static void *maker_main(void *arg)
+{
+    maker *m = arg;
+    m->failed = make_in_threads(m->c, m->accts, m->n, m->threads);
+    return NULL;
+}
+
+/* Accounts [first, first + batch) of naccts, per certificates each (the
+ * last one the rest), certificate i at start - 1 day + i/N of a day. */
+static void plan_batch(maker *m, long first, long batch, long naccts, long certs, long per, time_t start)
+{
+    m->n = (int)(first + batch <= naccts ? batch : naccts - first);
+    m->accts = xcalloc((size_t)m->n, sizeof(*m->accts));
+    for (int i = 0; i < m->n; i++) {
+        long ai = first + i;
+        account_plan *a = &m->accts[i];
+        a->ncerts = (int)(ai == naccts - 1 && certs % per ? certs % per : per);
+        a->certs = xcalloc((size_t)a->ncerts, sizeof(*a->certs));
+        for (int k = 0; k < a->ncerts; k++) {
+            long ci = ai * per + k;
+            a->certs[k].name = xasprintf("p%ld-%d.test", ai, k);
+            a->certs[k].at = start - 86400 + (time_t)(86400.0 * (double)ci / (double)(certs ? certs : 1));
+        }
     }
 }
 
@@ -179,9 +213,7 @@ static void write_issuance(const server_config *cfg, store_txn *t, const account
         check(lifecycle_authz_create(cfg, t, az, now, &challs), "authorization");
     }
     rec_order o = {0};
-    char *oid = random_id(12);
-    snprintf(o.id, sizeof(o.id), "%s", oid);
-    free(oid);
+    repo_new_id(o.id);
     snprintf(o.account_id, sizeof(o.account_id), "%s", a->id);
     o.identifiers = xcalloc(1, sizeof(*o.identifiers));
     o.identifiers[0].type = xstrdup("dns");
@@ -233,10 +265,8 @@ static void write_issuance(const server_config *cfg, store_txn *t, const account
 static void write_account(const server_config *cfg, store_txn *t, account_plan *a, rec_authz *kept)
 {
     rec_account acct = {0};
-    char *id = random_id(12);
-    snprintf(acct.id, sizeof(acct.id), "%s", id);
-    snprintf(a->id, sizeof(a->id), "%s", id);
-    free(id);
+    repo_new_id(acct.id);
+    snprintf(a->id, sizeof(a->id), "%s", acct.id);
     acct.thumbprint = xstrdup(a->thumbprint);
     acct.jwk = xstrdup(a->jwk);
     strv_push(&acct.contact, &acct.ncontact, "mailto:prefill@example.com");
@@ -325,7 +355,7 @@ int main(int argc, char **argv)
                                          {"reuse", 1, 0, 'r'},   {"spot", 1, 0, 's'},  {"threads", 1, 0, 't'},
                                          {"batch", 1, 0, 'b'},   {0, 0, 0, 0}};
     const char *data = NULL, *spot = NULL, *reuse = "";
-    long certs = 0, per = 10, threads = 2, batch = 100;
+    long certs = 0, per = 10, threads = 2, batch = 500;
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
@@ -362,7 +392,7 @@ int main(int argc, char **argv)
     store_abort(t);
     if (any)
         fail("the store is not empty", store_dir);
-    double t0 = now_s();
+    double t0 = now_s(), making = 0, writing = 0;
     time_t start = time(NULL);
     long naccts = (certs + per - 1) / per, done = 0;
     json_gen *g = jg_new();
@@ -370,21 +400,25 @@ int main(int argc, char **argv)
     jg_key(g, "spot");
     jg_arr_open(g);
     /* The population: certificate i at start - 1 day + i/N of a day. */
+    /* Batch b+1's keys and certificates are made while batch b is
+     * written (the writer is one thread: LMDB's write transaction). */
+    maker mk = {.c = c, .threads = (int)threads};
+    plan_batch(&mk, 0, batch, naccts, certs, per, start);
+    pthread_create(&mk.th, NULL, maker_main, &mk);
     for (long first = 0; first < naccts; first += batch) {
-        int n = (int)(first + batch <= naccts ? batch : naccts - first);
-        account_plan *accts = xcalloc((size_t)n, sizeof(*accts));
-        for (int i = 0; i < n; i++) {
-            long ai = first + i;
-            account_plan *a = &accts[i];
-            a->ncerts = (int)(ai == naccts - 1 && certs % per ? certs % per : per);
-            a->certs = xcalloc((size_t)a->ncerts, sizeof(*a->certs));
-            for (int k = 0; k < a->ncerts; k++) {
-                long ci = ai * per + k;
-                a->certs[k].name = xasprintf("p%ld-%d.test", ai, k);
-                a->certs[k].at = start - 86400 + (time_t)(86400.0 * (double)ci / (double)(certs ? certs : 1));
-            }
+        double m0 = now_s();
+        pthread_join(mk.th, NULL);
+        making += now_s() - m0;
+        if (mk.failed)
+            fail("making keys and certificates failed", NULL);
+        account_plan *accts = mk.accts;
+        int n = mk.n;
+        if (first + batch < naccts) {
+            plan_batch(&mk, first + batch, batch, naccts, certs, per, start);
+            mk.threads = threads > 1 ? (int)threads - 1 : 1;
+            pthread_create(&mk.th, NULL, maker_main, &mk);
         }
-        make_in_threads(c, accts, n, (int)threads);
+        double w0 = now_s();
         t = store_begin(st, true);
         if (!t)
             fail("store", "cannot begin a transaction");
@@ -401,11 +435,14 @@ int main(int argc, char **argv)
         }
         if (store_commit(t, &err) < 0)
             fail("commit", err.msg);
+        writing += now_s() - w0;
         for (int i = 0; i < n; i++)
             plan_free(&accts[i]);
         free(accts);
-        if (first / batch % 100 == 99)
-            fprintf(stderr, "aro-prefill: %ld certificates, %.0f s\n", done, now_s() - t0);
+        if (done / 100000 != (done - n * per) / 100000)
+            fprintf(stderr, "aro-prefill: %ld certificates, %.0f s (waiting for keys and certificates %.0f s, "
+                            "store %.0f s)\n",
+                    done, now_s() - t0, making, writing);
     }
     jg_arr_close(g);
     /* The reuse accounts: K orders over one authorization, one a minute,
@@ -424,7 +461,8 @@ int main(int argc, char **argv)
             a.certs[i].name = xasprintf("reuse-%ld.test", k);
             a.certs[i].at = start - 8 * 86400 - (k - i) * 60;
         }
-        make_in_threads(c, &a, 1, 1);
+        if (make_in_threads(c, &a, 1, 1))
+            fail("making keys and certificates failed", NULL);
         rec_authz az = {0};
         t = store_begin(st, true);
         write_account(&cfg, t, &a, &az);
@@ -450,8 +488,9 @@ int main(int argc, char **argv)
         if (!f || fputs(out, f) < 0 || fclose(f) != 0)
             fail("cannot write", spot);
     }
-    fprintf(stderr, "aro-prefill: %ld certificates of %ld accounts in %.0f s, store %lld bytes (%.0f a certificate)\n",
-            done, naccts, now_s() - t0, bytes, done ? (double)bytes / (double)done : 0.0);
+    fprintf(stderr, "aro-prefill: %ld certificates of %ld accounts in %.0f s (keys and certificates %.0f s, store "
+                    "%.0f s), store %lld bytes (%.0f a certificate)\n",
+            done, naccts, now_s() - t0, making, writing, bytes, done ? (double)bytes / (double)done : 0.0);
     free(out);
     free(store_dir);
     store_close(st);

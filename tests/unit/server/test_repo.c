@@ -533,6 +533,24 @@ static void test_failures(void)
     store_abort(t);
 }
 
+/* New ids: 20 characters, distinct, their time prefix (12 hex digits)
+ * never going back, so records made together sit together in the store. */
+static void test_new_ids(void)
+{
+    char prev[ID_LEN] = "", id[ID_LEN];
+    bool distinct = true, ordered = true, shape = true;
+    for (int i = 0; i < 2000; i++) {
+        repo_new_id(id);
+        shape &= strlen(id) == 20 && strspn(id, "0123456789abcdef") >= 12;
+        distinct &= strcmp(id, prev) != 0;
+        ordered &= strncmp(prev, id, 12) <= 0;
+        memcpy(prev, id, ID_LEN);
+    }
+    CHECK(shape);
+    CHECK(distinct);
+    CHECK(ordered);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -547,6 +565,7 @@ int main(void)
         rm_rf(tmpdir);
         return testlib_finish();
     }
+    test_new_ids();
     test_accounts();
     test_orders_of_account();
     test_orders_of_account_leave_out_invalid();
