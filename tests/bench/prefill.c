@@ -473,6 +473,12 @@ int main(int argc, char **argv)
         plan_free(&a);
     }
     jg_arr_close(g);
+    /* What aro-server does at its first start: the store marked as having
+     * the restart index (nothing is in flight; an unmarked store would be
+     * searched in full at the server's first start, before it answers). */
+    t = store_begin(st, true);
+    if (!t || repo_restart_index_ensure(t) < 0 || store_commit(t, &err) < 0)
+        fail("store", "cannot mark the restart index");
     struct stat sb;
     char *mdb = xasprintf("%s/data.mdb", store_dir);
     long long bytes = stat(mdb, &sb) == 0 ? (long long)sb.st_size : -1;
