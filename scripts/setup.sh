@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   # build
   gcc make cmake pkg-config libh2o-evloop-dev libssl-dev libyajl-dev liblmdb-dev
-  libcurl4-openssl-dev libc-ares-dev
+  libcurl4-openssl-dev libc-ares-dev libidn2-dev
   # tools the tests and the demo use
   openssl curl ca-certificates lmdb-utils python3 procps iproute2 psmisc
   # sanitizers, fuzzing, leak checks

@@ -13,6 +13,9 @@
 : "${ARO_BUILD_DIR:?ARO_BUILD_DIR must name the build directory}"
 : "${ARO_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 ARO="$ARO_BUILD_DIR/aro"
+# aro's default CA is Let's Encrypt: a test that forgets --server must fail
+# on loopback, never reach it (contracts.md, ARO_DIRECTORY).
+export ARO_DIRECTORY="https://127.0.0.1:9/no-server-given-to-aro"
 
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/aro-e2e.XXXXXX")
 E2E_PIDS=()
