@@ -546,6 +546,11 @@ int cli_parse(cli *c, int argc, char **argv)
         o->state_dir = c->default_state = state_default_dir();
     if (o->quiet)
         msg_verbosity = -1;
+    aro_buf inv = {0};
+    buf_puts(&inv, "aro");
+    for (int i = optind; i < argc && inv.len < 200; i++)
+        buf_printf(&inv, " %s", argv[i]);
+    o->invocation = c->invocation = buf_steal(&inv);
     return -1;
 }
 
@@ -553,6 +558,7 @@ void cli_free(cli *c)
 {
     free(c->chall_buf);
     free(c->default_state);
+    free(c->invocation);
     free(c->emails);
     free(c->challenges);
     memset(c, 0, sizeof *c);

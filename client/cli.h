@@ -25,7 +25,7 @@ typedef struct {
     const char *account_sub;    /* account: new, show, update, deactivate, rollover */
     const char *certfile;       /* revoke */
     /* owned */
-    char *chall_buf, *default_state;
+    char *chall_buf, *default_state, *invocation;
     const char **emails, **challenges;
 } cli;
 

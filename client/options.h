@@ -81,6 +81,7 @@ typedef struct {
     bool force;                     /* renew even when not due */
     bool change_names;              /* issue may change an existing certificate's names */
     unsigned given;                 /* GIVEN_* bits */
+    const char *invocation;         /* "aro issue www.example.com": who holds the state lock */
     const char **names;
     size_t nnames;
 } aro_opts;

@@ -9,13 +9,24 @@
 #include "keys.h"
 #include "msg.h"
 
-int session_open(session *S, const aro_opts *o, report *rep)
+int session_open_state(session *S, const aro_opts *o, report *rep)
 {
     aro_err err;
     memset(S, 0, sizeof *S);
     S->o = o;
-    if (!(S->st = state_open(o->state_dir, &err)))
-        goto fail;
+    if (!(S->lock = lock_acquire(o->state_dir, o->invocation, o->lock_wait, &err)) ||
+        !(S->st = state_open(o->state_dir, &err))) {
+        report_fail(rep, NULL, err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+int session_connect(session *S, const aro_opts *o, report *rep)
+{
+    aro_err err;
+    session_disconnect(S);
+    S->o = o;
     /* acme_open leaves something to close even when it fails. */
     S->acme_open = true;
     if (acme_open(&S->acme, o->server, o->ca_bundle, &err))
@@ -33,14 +44,31 @@ fail:
     return -1;
 }
 
-void session_close(session *S)
+int session_open(session *S, const aro_opts *o, report *rep)
+{
+    if (session_open_state(S, o, rep))
+        return -1;
+    return session_connect(S, o, rep);
+}
+
+void session_disconnect(session *S)
 {
     solvers_free(S->sol);
+    S->sol = NULL;
     if (S->acme_open)
         acme_close(&S->acme);
+    S->acme_open = false;
     EVP_PKEY_free(S->key);
+    S->key = NULL;
     free(S->key_path);
+    S->key_path = NULL;
+}
+
+void session_close(session *S)
+{
+    session_disconnect(S);
     state_close(S->st);
+    lock_release(S->lock);
     memset(S, 0, sizeof *S);
 }
 
