@@ -76,7 +76,7 @@ int issue_obtain(session *S, report *rep, const char *replaces)
         msg_info("legacy fallback: a new order skipping the failed types (%d of at most %d)", n + 2,
                  max_orders);
         /* The new order's outcome decides the result, not this one's. */
-        report_forget_error(rep);
+        report_forget_error(rep, "trying a new order");
     }
     authz_run_clear(&X);
     acme_order_clear(&ord);
@@ -93,14 +93,13 @@ int cmd_issue(const aro_opts *o)
     if (session_open(&S, o, &rep) || session_account(&S, ACCOUNT_ENSURE, NULL, &rep))
         goto out;
     session_start_solvers(&S);
-    if (issue_obtain(&S, &rep, NULL) == 0) {
+    if (issue_obtain(&S, &rep, NULL) == 0)
         rep.result = "issued";
-        msg_info("issued %s: %s", rep.names[0], rep.certificate);
-    }
 out:
     if (!rep.certificate && !rep.err_type)
         report_error(&rep, NULL, "issuance failed");
-    report_print_issue(&rep, o->json, stdout);
+    if (o->json || !o->quiet || !rep.certificate)
+        report_print_issue(&rep, o->json, stdout);
     int code = rep.certificate ? 0 : 2;
     report_clear(&rep);
     session_close(&S);

@@ -76,7 +76,7 @@ static int renew_one(session *S, report *rep, const char *name, const certfiles_
     if (rc && ari && one.err_type && strstr(one.err_type, "alreadyReplaced")) {
         /* Someone else renewed this one (RFC 9773 5): a plain order still
          * gets ours. */
-        report_forget_error(&one);
+        report_forget_error(&one, "renewing without replaces");
         rc = issue_obtain(S, &one, NULL);
     }
     report_absorb(rep, &one);

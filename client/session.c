@@ -175,6 +175,15 @@ static int new_account(session *S, bool only_existing, bool *created, report *re
         aro_err_set(&err, "newAccount at %s: no Location header in the answer", o->server);
         goto fail;
     }
+    /* 7.3.6: a CA may answer the key of a deactivated account with the
+     * account object: that is no account to use. */
+    const char *status = json_str(r.json, "status");
+    if (status && strcmp(status, "valid")) {
+        aro_err_set(&err, "the account of this key at %s is %s (RFC 8555 7.3.6): %s; move %s aside "
+                    "and run 'aro account new' for a new account", o->server, status, r.location,
+                    S->key_path);
+        goto fail;
+    }
     /* 7.3: 201 for a new account, 200 for an existing one of this key. */
     if (created)
         *created = r.status == 201;
