@@ -77,7 +77,7 @@ void session_start_solvers(session *S)
     const aro_opts *o = S->o;
     solver_config sc = {.http_port = o->http_port, .webroot = o->webroot,
                         .tls_alpn_port = o->tls_alpn_port, .hook = o->hook,
-                        .bind_addr = o->bind_addr};
+                        .hook_timeout = o->hook_timeout, .bind_addr = o->bind_addr};
     /* Without any solver option, a standalone client on port 80. */
     if (!sc.http_port && !sc.webroot && !sc.hook && !sc.tls_alpn_port)
         sc.http_port = 80;
