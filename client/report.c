@@ -52,21 +52,6 @@ void report_forget_error(report *r, const char *why)
     r->err_type = r->err_detail = NULL;
 }
 
-void report_absorb(report *into, const report *one)
-{
-    for (size_t i = 0; i < one->norders; i++)
-        strv_push(&into->orders, &into->norders, one->orders[i]);
-    for (size_t i = 0; i < one->nattempts; i++) {
-        const report_attempt *a = &one->attempts[i];
-        report_add_attempt(into, a->identifier, a->type, a->challenge, a->order, a->outcome,
-                           a->problem, a->via);
-    }
-    if (one->certificate && !into->certificate)
-        into->certificate = xstrdup(one->certificate);
-    if (one->err_type)
-        report_error(into, one->err_type, one->err_detail);
-}
-
 void report_add_run(report *r, report *one)
 {
     r->runs = xrealloc(r->runs, (r->nruns + 1) * sizeof *r->runs);

@@ -79,9 +79,6 @@ void report_fail(report *r, const acme_problem *problem, const char *msg);
  * dropped error is said as a note on stderr, with why (e.g. "trying a new
  * order"), since it was recovered from. */
 void report_forget_error(report *r, const char *why);
-/* Append one's orders and attempts to into; take one's certificate when
- * into has none yet, and its error by report_error's rule. */
-void report_absorb(report *into, const report *one);
 /* renew: one certificate's run, moved into r->runs (*one is left zeroed). */
 void report_add_run(report *r, report *one);
 void report_add_cleanup(report *r, const char *what);

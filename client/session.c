@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "b64url.h"
+#include "interrupt.h"
 #include "jws.h"
 #include "keys.h"
 #include "msg.h"
@@ -82,6 +83,28 @@ void session_start_solvers(session *S)
     if (!sc.http_port && !sc.webroot && !sc.hook && !sc.tls_alpn_port)
         sc.http_port = 80;
     S->sol = solvers_new(&sc);
+}
+
+void session_interrupted(session *S, report *rep)
+{
+    interrupt_cleanup_begin();
+    char *stopped = solvers_stop(S->sol);
+    if (stopped) {
+        msg_info("%s", stopped);
+        report_add_cleanup(rep, stopped);
+        free(stopped);
+    }
+    aro_buf b = {0};
+    buf_printf(&b, "interrupted by %s; ", interrupt_signal() == SIGTERM ? "SIGTERM" : "SIGINT");
+    if (!rep->ncleanup)
+        buf_puts(&b, "nothing to clean up");
+    for (size_t i = 0; i < rep->ncleanup; i++)
+        buf_printf(&b, "%s%s", i ? "; " : "cleaned up: ", rep->cleanup[i]);
+    if (rep->err_detail)
+        msg_info("when interrupted: %s", rep->err_detail);
+    report_forget_error(rep, NULL);
+    report_error(rep, "aro:interrupted", b.data);
+    buf_free(&b);
 }
 
 void session_write_contacts(json_gen *g, const aro_opts *o)

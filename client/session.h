@@ -63,6 +63,13 @@ typedef enum {
  * (201) or found it (200, 7.3). */
 int session_account(session *S, account_need need, bool *created, report *rep);
 
+/* After SIGINT/SIGTERM (interrupt.h): finish the cleanup (the built-in
+ * servers stop), and make the result say so: error type
+ * "aro:interrupted" with what was cleaned up (the report's cleanup list,
+ * filled as the attempts were torn down and the authorizations
+ * deactivated). */
+void session_interrupted(session *S, report *rep);
+
 /* "contact": the --email addresses as mailto: URLs (7.3). */
 void session_write_contacts(json_gen *g, const aro_opts *o);
 

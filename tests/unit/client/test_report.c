@@ -1,6 +1,7 @@
 /* The result a command prints (contracts.md, "aro"): the --json object of
  * issue and renew, read back with the JSON parser; the other commands'
- * objects; the one-line summaries; and how errors and merged runs count. */
+ * objects; the one-line summaries; renew's entry per certificate; and how
+ * errors count. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,36 +127,6 @@ static void test_failure_json(void)
     CHECK_STR_EQ(r.err_type, "urn:ietf:params:acme:error:rateLimited");
     CHECK_STR_EQ(r.err_detail, "newOrder: rateLimited");
     report_clear(&r);
-}
-
-static void test_absorb(void)
-{
-    /* renew: each certificate's run merges into the one result. */
-    report all = {.result = "failed"}, one = {.result = "failed"}, two = {.result = "failed"};
-    strv_push(&one.orders, &one.norders, "https://ca/order/1");
-    report_add_attempt(&one, "a.example", "http-01", "https://ca/chall/1", "https://ca/order/1",
-                       "valid", NULL, "first");
-    one.certificate = xstrdup("/s/certs/a.example/fullchain.pem");
-    strv_push(&two.orders, &two.norders, "https://ca/order/2");
-    report_add_attempt(&two, "b.example", "http-01", "https://ca/chall/2", "https://ca/order/2",
-                       "invalid", "urn:ietf:params:acme:error:dns", "first");
-    two.certificate = xstrdup("/s/certs/b.example/fullchain.pem");
-    report_error(&two, "urn:ietf:params:acme:error:dns", "b.example: NXDOMAIN");
-    report_absorb(&all, &one);
-    report_absorb(&all, &two);
-    CHECK_INT_EQ(all.norders, 2);
-    CHECK_STR_EQ(all.orders[1], "https://ca/order/2");
-    CHECK_INT_EQ(all.nattempts, 2);
-    CHECK_STR_EQ(all.attempts[1].problem, "urn:ietf:params:acme:error:dns");
-    CHECK_STR_EQ(all.attempts[0].problem, NULL);
-    /* The first certificate stays the run's. */
-    CHECK_STR_EQ(all.certificate, "/s/certs/a.example/fullchain.pem");
-    CHECK_STR_EQ(all.err_type, "urn:ietf:params:acme:error:dns");
-    /* The merged copies are the run's own: clearing the parts keeps them. */
-    report_clear(&one);
-    report_clear(&two);
-    CHECK_STR_EQ(all.attempts[0].identifier, "a.example");
-    report_clear(&all);
 }
 
 static void test_renew(void)
@@ -291,7 +262,6 @@ int main(void)
 {
     test_issue_json();
     test_failure_json();
-    test_absorb();
     test_renew();
     test_simple_and_list();
     return testlib_finish();
