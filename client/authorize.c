@@ -305,7 +305,7 @@ give_up:
         attempt_abandon(X, &slots[i].at);
         if (slots[i].failed && !first_failed)
             first_failed = &slots[i];
-        else if (slots[i].failed)
+        else if (slots[i].failed && !interrupt_signal())
             msg_info("%s", slots[i].err.msg);
     }
     free(X->last_problem);

@@ -100,7 +100,7 @@ void session_interrupted(session *S, report *rep)
         buf_puts(&b, "nothing to clean up");
     for (size_t i = 0; i < rep->ncleanup; i++)
         buf_printf(&b, "%s%s", i ? "; " : "cleaned up: ", rep->cleanup[i]);
-    if (rep->err_detail)
+    if (rep->err_detail && !strstr(rep->err_detail, "interrupted"))
         msg_info("when interrupted: %s", rep->err_detail);
     report_forget_error(rep, NULL);
     report_error(rep, "aro:interrupted", b.data);
