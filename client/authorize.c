@@ -132,8 +132,9 @@ static int slot_start(authz_run *X, slot *s, const char *via)
             return 1;
         }
     }
-    aro_err_set(&s->err, "%s: authorization %s is %s: %s: %s", s->id->ident, s->url,
+    aro_err_set(&s->err, "%s: authorization %s is %s (%s failed: %s: %s)", s->id->ident, s->url,
                 authz_status_name(s->a.status),
+                s->id->nfailed ? s->id->failed[s->id->nfailed - 1] : "its challenge",
                 s->prob && s->prob->type ? s->prob->type : "(no problem document)",
                 s->prob && s->prob->detail ? s->prob->detail : "");
 fail:
