@@ -15,6 +15,8 @@ PACKAGES=(
   pebble certbot lego uacme dehydrated python3-acme python3-josepy python3-requests
   # the Internet-Draft
   ruby-kramdown-rfc2629 libxml2-utils
+  # the man page (mandoc -Tlint)
+  mandoc
   # benchmarks
   nghttp2-client gnuplot-nox
 )
