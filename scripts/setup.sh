@@ -13,6 +13,8 @@ PACKAGES=(
   clang libclang-rt-14-dev valgrind
   # real peers: ACME servers and clients
   pebble certbot lego uacme dehydrated python3-acme python3-josepy python3-requests
+  # uacme's nsupdate.sh against a real DNS server (tests/e2e/client_nsupdate.sh)
+  bind9 bind9-dnsutils
   # the Internet-Draft
   ruby-kramdown-rfc2629 libxml2-utils
   # the man page (mandoc -Tlint)
