@@ -38,10 +38,13 @@ static const struct option_spec {
     unsigned cmds;
     const char *arg;        /* the argument's name in the help, or NULL */
     const char *help;
+    unsigned given;         /* GIVEN_* bit: a setting certificates remember */
 } options[] = {
-    {"server", 1, OPT_SERVER, C_ALL, "URL", "ACME directory (default: $ARO_DIRECTORY, else Let's Encrypt)"},
-    {"staging", 0, OPT_STAGING, C_ALL, NULL, "Let's Encrypt's staging directory"},
-    {"ca-bundle", 1, OPT_CA_BUNDLE, C_ALL, "FILE", "trust FILE for the CA's HTTPS (test CAs)"},
+    {"server", 1, OPT_SERVER, C_ALL, "URL",
+     "ACME directory (default: $ARO_DIRECTORY, else Let's Encrypt)", GIVEN_SERVER},
+    {"staging", 0, OPT_STAGING, C_ALL, NULL, "Let's Encrypt's staging directory", GIVEN_SERVER},
+    {"ca-bundle", 1, OPT_CA_BUNDLE, C_ALL, "FILE",
+     "trust FILE for the CA's HTTPS (test CAs)", GIVEN_CA_BUNDLE},
     {"state", 1, OPT_STATE, C_ALL, "DIR", "keys, certificates, store (default ~/.local/share/aro)"},
     {"email", 1, OPT_EMAIL, C_ACCOUNT | C_ISSUE, "ADDR", "account contact (repeatable)"},
     {"no-email", 0, OPT_NO_EMAIL, C_ACCOUNT, NULL, "account update: remove every contact"},
@@ -49,22 +52,35 @@ static const struct option_spec {
     {"eab", 1, OPT_EAB, C_ACCOUNT | C_ISSUE, "KID:HMAC", "external account binding"},
     {"account-key-type", 1, OPT_AKT, C_ACCOUNT | C_ISSUE, "T",
      "rsa2048 rsa3072 rsa4096 ec256 ec384 ed25519 (default ec256)"},
-    {"key-type", 1, OPT_KT, C_GET, "T", "certificate key type (default ec256)"},
-    {"profile", 1, OPT_PROFILE, C_GET, "NAME", "certificate profile"},
-    {"preferred-chain", 1, OPT_CHAIN, C_GET, "CN", "prefer the chain whose top issuer CN is CN"},
-    {"challenges", 1, OPT_CHALLENGES, C_GET, "LIST", "preference order (default http-01,dns-01,tls-alpn-01)"},
-    {"http-port", 1, OPT_HTTP_PORT, C_GET, "N", "built-in http-01 server on port N"},
-    {"webroot", 1, OPT_WEBROOT, C_GET, "DIR", "write http-01 files under DIR/.well-known/acme-challenge"},
-    {"tls-alpn-port", 1, OPT_ALPN_PORT, C_GET, "N", "built-in tls-alpn-01 responder on port N"},
-    {"bind", 1, OPT_BIND, C_GET, "ADDR", "address for the built-in servers (default all)"},
-    {"hook", 1, OPT_HOOK, C_GET, "PROG", "uacme-compatible hook: PROG begin|done|failed TYPE IDENT TOKEN AUTH"},
-    {"hook-timeout", 1, OPT_HOOK_TIMEOUT, C_GET, "S", "longest a hook may run (default 600)"},
-    {"deploy-hook", 1, OPT_DEPLOY_HOOK, C_GET, "CMD", "shell command run once per certificate obtained"},
-    {"deactivate", 1, OPT_DEACTIVATE, C_GET, "MODE", "after a failed order: none, pending (default), all"},
+    {"key-type", 1, OPT_KT, C_GET, "T", "certificate key type (default ec256)", GIVEN_KEY_TYPE},
+    {"profile", 1, OPT_PROFILE, C_GET, "NAME", "certificate profile", GIVEN_PROFILE},
+    {"preferred-chain", 1, OPT_CHAIN, C_GET, "CN",
+     "prefer the chain whose top issuer CN is CN", GIVEN_PREFERRED_CHAIN},
+    {"challenges", 1, OPT_CHALLENGES, C_GET, "LIST",
+     "preference order (default http-01,dns-01,tls-alpn-01)", GIVEN_CHALLENGES},
+    {"http-port", 1, OPT_HTTP_PORT, C_GET, "N",
+     "built-in http-01 server on port N", GIVEN_HTTP_PORT},
+    {"webroot", 1, OPT_WEBROOT, C_GET, "DIR",
+     "write http-01 files under DIR/.well-known/acme-challenge", GIVEN_WEBROOT},
+    {"tls-alpn-port", 1, OPT_ALPN_PORT, C_GET, "N",
+     "built-in tls-alpn-01 responder on port N", GIVEN_TLS_ALPN_PORT},
+    {"bind", 1, OPT_BIND, C_GET, "ADDR",
+     "address for the built-in servers (default all)", GIVEN_BIND},
+    {"hook", 1, OPT_HOOK, C_GET, "PROG",
+     "uacme-compatible hook: PROG begin|done|failed TYPE IDENT TOKEN AUTH", GIVEN_HOOK},
+    {"hook-timeout", 1, OPT_HOOK_TIMEOUT, C_GET, "S",
+     "longest a hook may run (default 600)", GIVEN_HOOK_TIMEOUT},
+    {"deploy-hook", 1, OPT_DEPLOY_HOOK, C_GET, "CMD",
+     "shell command run once per certificate obtained", GIVEN_DEPLOY_HOOK},
+    {"deactivate", 1, OPT_DEACTIVATE, C_GET, "MODE",
+     "after a failed order: none, pending (default), all"},
     {"max-orders", 1, OPT_MAX_ORDERS, C_GET, "N", "legacy fallback bound (default 3)"},
-    {"max-wait", 1, OPT_MAX_WAIT, C_CA, "S", "longest Retry-After/notBefore wait accepted (default 300)"},
-    {"lock-wait", 1, OPT_LOCK_WAIT, C_ALL, "S", "longest wait for another aro's lock on the state (default 600)"},
-    {"change-names", 0, OPT_CHANGE_NAMES, C_ISSUE, NULL, "allow changing the names of an existing certificate"},
+    {"max-wait", 1, OPT_MAX_WAIT, C_CA, "S",
+     "longest Retry-After/notBefore wait accepted (default 300)"},
+    {"lock-wait", 1, OPT_LOCK_WAIT, C_ALL, "S",
+     "longest wait for another aro's lock on the state (default 600)"},
+    {"change-names", 0, OPT_CHANGE_NAMES, C_ISSUE, NULL,
+     "allow changing the names of an existing certificate"},
     {"force", 0, OPT_FORCE, C_RENEW, NULL, "renew even when not due"},
     {"reason", 1, OPT_REASON, C_REVOKE, "N", "revocation reason code (RFC 5280 5.3.1)"},
     {"json", 0, OPT_JSON, C_ALL, NULL, "print one JSON result on stdout"},
@@ -336,20 +352,13 @@ int cli_parse(cli *c, int argc, char **argv)
         }
         if (nseen < NOPTIONS)
             seen[nseen++] = ch;
-        const char *name = spec_of(ch) ? spec_of(ch)->name : "?";
+        const struct option_spec *spec = spec_of(ch);
+        const char *name = spec ? spec->name : "?";
+        o->given |= spec ? spec->given : 0;
         switch (ch) {
-        case OPT_SERVER:
-            o->server = optarg;
-            o->given |= GIVEN_SERVER;
-            break;
-        case OPT_STAGING:
-            o->server = ARO_STAGING_SERVER;
-            o->given |= GIVEN_SERVER;
-            break;
-        case OPT_CA_BUNDLE:
-            o->ca_bundle = optarg;
-            o->given |= GIVEN_CA_BUNDLE;
-            break;
+        case OPT_SERVER: o->server = optarg; break;
+        case OPT_STAGING: o->server = ARO_STAGING_SERVER; break;
+        case OPT_CA_BUNDLE: o->ca_bundle = optarg; break;
         case OPT_STATE: o->state_dir = optarg; break;
         case OPT_EMAIL:
             if (!*optarg || !strchr(optarg, '@'))
@@ -366,21 +375,12 @@ int cli_parse(cli *c, int argc, char **argv)
             if (key_type_from_name(optarg, ch == OPT_AKT ? &o->account_key_type : &o->cert_key_type))
                 return cli_usage_error(json, "--%s: unknown key type \"%s\" (rsa2048, rsa3072, "
                                        "rsa4096, ec256, ec384, ed25519)", name, optarg);
-            if (ch == OPT_KT)
-                o->given |= GIVEN_KEY_TYPE;
             break;
-        case OPT_PROFILE:
-            o->profile = optarg;
-            o->given |= GIVEN_PROFILE;
-            break;
-        case OPT_CHAIN:
-            o->preferred_chain = optarg;
-            o->given |= GIVEN_PREFERRED_CHAIN;
-            break;
+        case OPT_PROFILE: o->profile = optarg; break;
+        case OPT_CHAIN: o->preferred_chain = optarg; break;
         case OPT_CHALLENGES:
             if (parse_challenges(c, optarg, json))
                 return ARO_EXIT_USAGE;
-            o->given |= GIVEN_CHALLENGES;
             break;
         case OPT_HTTP_PORT:
         case OPT_ALPN_PORT:
@@ -390,35 +390,21 @@ int cli_parse(cli *c, int argc, char **argv)
                 o->http_port = (int)v;
             else
                 o->tls_alpn_port = (int)v;
-            o->given |= ch == OPT_HTTP_PORT ? GIVEN_HTTP_PORT : GIVEN_TLS_ALPN_PORT;
             break;
         case OPT_WEBROOT:
-            if (!*optarg)
-                return cli_usage_error(json, "--webroot: empty directory name");
-            o->webroot = optarg;
-            o->given |= GIVEN_WEBROOT;
-            break;
-        case OPT_BIND:
-            o->bind_addr = optarg;
-            o->given |= GIVEN_BIND;
-            break;
         case OPT_HOOK:
             if (!*optarg)
-                return cli_usage_error(json, "--hook: empty program name");
-            o->hook = optarg;
-            o->given |= GIVEN_HOOK;
+                return cli_usage_error(json, "--%s: empty name", name);
+            *(ch == OPT_WEBROOT ? &o->webroot : &o->hook) = optarg;
             break;
+        case OPT_BIND: o->bind_addr = optarg; break;
         case OPT_HOOK_TIMEOUT:
             if (parse_number(optarg, 1, 86400, &v))
                 return cli_usage_error(json, "--hook-timeout: \"%s\" is not a number of seconds "
                                        "(1-86400)", optarg);
             o->hook_timeout = v;
-            o->given |= GIVEN_HOOK_TIMEOUT;
             break;
-        case OPT_DEPLOY_HOOK:
-            o->deploy_hook = optarg;
-            o->given |= GIVEN_DEPLOY_HOOK;
-            break;
+        case OPT_DEPLOY_HOOK: o->deploy_hook = optarg; break;
         case OPT_JSON: o->json = true; break;
         case 'q': o->quiet = true; break;
         case OPT_DEACTIVATE:
