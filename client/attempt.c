@@ -102,7 +102,8 @@ static long provision_best(authz_run *X, ident_history *id, const acme_challenge
                                 .failed_here = failed,
                                 .solvable = solvers_have(S->sol, c[i].type) &&
                                             !(exclude_failed && failed) &&
-                                            c[i].status == CHALL_PENDING};
+                                            (c[i].status == CHALL_PENDING ||
+                                             c[i].status == CHALL_PROCESSING)};
     }
     size_t k = choose_rank(cand, n, S->o->challenges, S->o->nchallenges, prefer_same, order);
     long chosen = -1;
@@ -172,6 +173,17 @@ int attempt_start(authz_run *X, attempt *at, ident_history *id, const acme_authz
     session *S = X->S;
     const acme_challenge *offer = ro ? ro->challenges : a->challenges;
     size_t noffer = ro ? ro->nchallenges : a->nchallenges;
+    /* A challenge the CA is validating already (a resumed order whose run
+     * was interrupted): that one, provisioned again; answering another
+     * would be refused while it runs (RFC 8555 8.2 allows the repeat). */
+    for (size_t i = 0; !ro && i < a->nchallenges; i++)
+        if (a->challenges[i].status == CHALL_PROCESSING) {
+            offer = &a->challenges[i];
+            noffer = 1;
+            msg_info("%s: the CA is validating %s from an earlier run; answering it again",
+                     id->ident, offer->type);
+            break;
+        }
     const char *pt = *prob ? problem_short_type((*prob)->type) : NULL;
     bool same_type = choose_transient(pt, *prob ? (*prob)->detail : NULL);
     acme_resp r = {0};

@@ -5,7 +5,8 @@
 # hook's "failed" for what it provisioned, stops its http-01 server,
 # deactivates the pending authorizations (--deactivate pending), says what
 # it cleaned up, and exits 130 (SIGINT) or 143 (SIGTERM); against
-# aro-server and Pebble. Interrupted during an asynchronous finalization
+# aro-server and Pebble. With --deactivate none the interrupted order stays
+# pending and a rerun resumes it. Interrupted during an asynchronous finalization
 # (aro-server's faultFinalizeDelayMs), a rerun resumes the same order with
 # the key saved for it instead of opening a second one.
 set -euo pipefail
@@ -103,7 +104,19 @@ EOS
     [ "$RC" = 130 ] || fail "$label http: exit $RC"
     json_get "$out" '.cleanup | join("\n")' | grep -q "stopped the http-01 server on port $port" ||
         fail "$label http: $(cat "$out")"
-    log "$label: SIGINT/SIGTERM cleaned up webroot files, hook, server and authorizations"
+    # --deactivate none: the interrupted order stays pending, and a rerun
+    # resumes it (interrupted again once it says so).
+    run_and_interrupt INT "$E2E_TMP/$label-keep.log" ": answering http-01" 1 \
+        "${base[@]}" --deactivate none --challenges http-01 --webroot "$web" issue k1.example.com
+    [ "$RC" = 130 ] || fail "$label keep: exit $RC"
+    local order
+    order=$(grep -o 'order [^ ]* for k1.example.com' "$E2E_TMP/$label-keep.log" | awk '{print $2}')
+    ! grep -q "deactivated" "$E2E_TMP/$label-keep.log" || fail "$label keep: deactivated with --deactivate none"
+    run_and_interrupt INT "$E2E_TMP/$label-keep2.log" "resuming the order" 1 \
+        "${base[@]}" --deactivate none --challenges http-01 --webroot "$web" issue k1.example.com
+    grep -q "resuming the order $order of an earlier run (pending)" "$E2E_TMP/$label-keep2.log" ||
+        fail "$label keep: the rerun did not resume $order"
+    log "$label: SIGINT/SIGTERM cleaned up webroot files, hook, server and authorizations; a pending order resumed"
 }
 
 # aro-server and Pebble validate http-01 on these ports: tarpits there.
