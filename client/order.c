@@ -8,6 +8,7 @@
 #include "acme_crypto.h"
 #include "b64url.h"
 #include "identifiers.h"
+#include "interrupt.h"
 #include "json.h"
 #include "keys.h"
 #include "msg.h"
@@ -79,6 +80,10 @@ static int order_poll(session *S, acme_order *o, bool wait_processing, aro_err *
         if (time(NULL) > deadline) {
             aro_err_set(err, "order %s still %s after %d s", url, order_status_name(o->status),
                         ACME_POLL_DEADLINE_SECONDS);
+            goto out;
+        }
+        if (interrupt_stop()) {
+            aro_err_set(err, "interrupted while order %s was %s", url, order_status_name(o->status));
             goto out;
         }
         double w = acme_poll_wait(&S->acme, &r, i);
@@ -153,15 +158,24 @@ fail:
     return -1;
 }
 
-int order_complete(session *S, acme_order *o, char *const *names, size_t nnames, char **pem,
-                   size_t *len, EVP_PKEY **key, aro_err *err)
+int order_fetch(session *S, const char *url, acme_order *o, aro_err *err)
+{
+    acme_resp r = {0};
+    char *u = xstrdup(url);     /* url may be o->url itself */
+    int rc = acme_post(&S->acme, u, NULL, &r, err) || order_decode(&r, u, o, err) ? -1 : 0;
+    free(u);
+    acme_resp_clear(&r);
+    return rc;
+}
+
+int order_complete(session *S, acme_order *o, char *const *names, size_t nnames,
+                   EVP_PKEY *key, char **pem, size_t *len, aro_err *err)
 {
     int ret = -1;
     acme_resp r = {0};
     unsigned char *der = NULL;
     size_t der_len = 0;
     char *csr = NULL, *payload = NULL;
-    EVP_PKEY *k = NULL;
     if (order_poll(S, o, false, err))
         goto out;
     if (o->status != ORDER_READY && o->status != ORDER_VALID && o->status != ORDER_PROCESSING) {
@@ -169,17 +183,16 @@ int order_complete(session *S, acme_order *o, char *const *names, size_t nnames,
                     order_status_name(o->status), o->error && o->error->detail ? o->error->detail : "");
         goto out;
     }
-    if (!(k = key_generate(S->o->cert_key_type))) {
-        aro_err_set(err, "cannot generate a %s certificate key", key_type_name(S->o->cert_key_type));
-        goto out;
+    /* A resumed order may be past its finalization already. */
+    if (o->status == ORDER_READY) {
+        if (csr_create_der(key, (const char *const *)names, nnames, &der, &der_len, err))
+            goto out;
+        csr = b64url_encode(der, der_len);
+        payload = xasprintf("{\"csr\":\"%s\"}", csr);
+        msg_info("finalizing order %s", o->url);
+        if (acme_post(&S->acme, o->finalize, payload, &r, err) || order_decode(&r, o->url, o, err))
+            goto out;
     }
-    if (csr_create_der(k, (const char *const *)names, nnames, &der, &der_len, err))
-        goto out;
-    csr = b64url_encode(der, der_len);
-    payload = xasprintf("{\"csr\":\"%s\"}", csr);
-    msg_info("finalizing order %s", o->url);
-    if (acme_post(&S->acme, o->finalize, payload, &r, err) || order_decode(&r, o->url, o, err))
-        goto out;
     if (o->status != ORDER_VALID && order_poll(S, o, true, err))
         goto out;
     if (o->status != ORDER_VALID || !o->certificate) {
@@ -190,11 +203,8 @@ int order_complete(session *S, acme_order *o, char *const *names, size_t nnames,
     }
     if (download(S, o->certificate, pem, len, err))
         goto out;
-    *key = k;
-    k = NULL;
     ret = 0;
 out:
-    EVP_PKEY_free(k);
     free(der);
     free(csr);
     free(payload);

@@ -24,13 +24,15 @@
 int order_new(session *S, char *const *names, size_t nnames, const char *replaces, acme_order *o,
               acme_resp *r, aro_err *err);
 
+/* POST-as-GET an order (a resumed one, inflight.h) into *o. */
+int order_fetch(session *S, const char *url, acme_order *o, aro_err *err);
+
 /* From valid authorizations to the certificate: poll o until it leaves
  * "pending" (it must be ready, or already processing or valid), finalize
- * with a CSR for names and a fresh --key-type key, poll while
- * "processing" (asynchronous issuance), download. On success *pem and
- * *len are the chain as the CA sent it (malloc'd), *key its private key
- * (the caller frees both). */
-int order_complete(session *S, acme_order *o, char *const *names, size_t nnames, char **pem,
-                   size_t *len, EVP_PKEY **key, aro_err *err);
+ * when ready with a CSR for names and key, poll while "processing"
+ * (asynchronous issuance), download. On success *pem and *len are the
+ * chain as the CA sent it (malloc'd). SIGINT/SIGTERM end the polling. */
+int order_complete(session *S, acme_order *o, char *const *names, size_t nnames,
+                   EVP_PKEY *key, char **pem, size_t *len, aro_err *err);
 
 #endif

@@ -40,7 +40,7 @@ echo "== aro-server is up: https://127.0.0.1:14000/directory (retry-options on),
 echo "== aro issue demo.example.com --challenges http-01,dns-01   (http-01 blocked: responder on the wrong port)"
 set +e
 CTS_MGMT=127.0.0.1:$MGMT "$build/aro" issue demo.example.com \
-  --ca-bundle "$work/aro-data/https-cert.pem" --state "$work/aro-state" --agree-tos \
+  --server https://127.0.0.1:14000/directory --ca-bundle "$work/aro-data/https-cert.pem" --state "$work/aro-state" --agree-tos \
   --email demo@example.com --challenges http-01,dns-01 --http-port 5999 \
   --hook "$top/scripts/hooks/challtestsrv-dns01.sh" --json >"$work/result.json" 2>"$work/aro.log"
 rc=$?

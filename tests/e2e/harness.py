@@ -26,6 +26,9 @@ import ports  # noqa: E402
 
 SOURCE = os.environ.get("ARO_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 BUILD = os.environ.get("ARO_BUILD_DIR", os.path.join(SOURCE, "build"))
+# aro's default CA is Let's Encrypt: a test that forgets --server must fail
+# on loopback, never reach it (contracts.md, ARO_DIRECTORY).
+os.environ["ARO_DIRECTORY"] = "https://127.0.0.1:9/no-server-given-to-aro"
 
 
 def free_port():
