@@ -1,7 +1,14 @@
-/* Client mode (`aro-conform client [options] -- COMMAND...`): for each
- * scenario, a fresh aro-server with the scenario's settings, behind a
- * recording proxy, and one run of COMMAND against it; then the client is
- * judged from the server's side. */
+/* Client mode (`aro-conform client [options] -- COMMAND...`): one
+ * pebble-challtestsrv for DNS; for each scenario (scenarios.h) a fresh
+ * aro-server with the scenario's settings behind the recording proxy
+ * (proxy.h), one run of COMMAND with the substitutions {directory}
+ * {ca_bundle} {http_port} {tls_port} {dns} {challtestsrv} {workdir}
+ * {scenario} (also exported as ARO_CONFORM_DIRECTORY, ...), then the
+ * verdicts of client_judge.c from what the server saw and its /metrics.
+ * {http_port} and {tls_port} are where aro-server validates http-01 and
+ * tls-alpn-01: the client serves its answers there; dns-01 answers go to
+ * pebble-challtestsrv's management API at {challtestsrv}, whose DNS at
+ * {dns} is the server's resolver. */
 #ifndef ARO_CONFORM_CLIENT_MODE_H
 #define ARO_CONFORM_CLIENT_MODE_H
 
@@ -15,6 +22,7 @@ typedef struct {
     const char *aro_server; /* NULL: $ARO_SERVER, else next to self */
     const char *self;       /* argv[0] of aro-conform */
     long timeout;           /* seconds per run of COMMAND */
+    bool keep;              /* keep the work directories (their path is in the notes) */
 } client_opts;
 
 /* 0 when every scenario ran (its verdicts in rep); -1 with err when none

@@ -37,6 +37,7 @@ static void usage(FILE *out)
             "  --scenario LIST        comma-separated scenarios (default: all; see `list client`)\n"
             "  --aro-server PATH      the aro-server to run (default: $ARO_SERVER, else next to aro-conform)\n"
             "  --timeout SECONDS      longest run of COMMAND per scenario (default 120)\n"
+            "  --keep                 keep the scenarios' work directories and logs\n"
             "exit status: 0 no MUST check failed, 1 one did, 2 could not run\n");
 }
 
@@ -78,7 +79,7 @@ static void list_catalogue(const char *what)
 }
 
 enum { OPT_CA = 1000, OPT_CTS, OPT_DOMAIN, OPT_MAXWAIT, OPT_JSON, OPT_HTML, OPT_SCENARIO, OPT_SERVER,
-       OPT_TIMEOUT };
+       OPT_TIMEOUT, OPT_KEEP };
 
 int main(int argc, char **argv)
 {
@@ -87,7 +88,8 @@ int main(int argc, char **argv)
         {"domain", required_argument, NULL, OPT_DOMAIN},    {"max-wait", required_argument, NULL, OPT_MAXWAIT},
         {"json", no_argument, NULL, OPT_JSON},              {"html", required_argument, NULL, OPT_HTML},
         {"scenario", required_argument, NULL, OPT_SCENARIO}, {"aro-server", required_argument, NULL, OPT_SERVER},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},  {"help", no_argument, NULL, 'h'},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},  {"keep", no_argument, NULL, OPT_KEEP},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage(argc < 2 ? stderr : stdout);
@@ -124,6 +126,7 @@ int main(int argc, char **argv)
         case OPT_SCENARIO: co.scenarios = optarg; break;
         case OPT_SERVER: co.aro_server = optarg; break;
         case OPT_TIMEOUT: co.timeout = atol(optarg); break;
+        case OPT_KEEP: co.keep = true; break;
         case 'v': msg_verbosity++; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

@@ -125,9 +125,13 @@ int ro_fail_attempt(ro_run *ro, const char *authz_url, const char *chall_url, to
         aro_err_set(&err, "the challenge response was refused: %s", DESCRIBE(&r));
         rc = -1;
     }
+    /* Poll briskly: the refusals before notBefore need the failure seen
+     * early (a few reads a second for a few seconds). */
+    ro->f->t->poll_max = 0.25;
     if (rc == 0)
         rc = tobj_poll(ro->f->t, ro->f->alice, authz_url, "valid invalid deactivated expired revoked", chall_url, az,
                        &err);
+    ro->f->t->poll_max = 0;
     if (rc)
         snprintf(ro->why, sizeof ro->why, "%s", err.msg);
     wire_resp_clear(&r);

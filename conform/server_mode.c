@@ -57,9 +57,19 @@ int server_mode(const server_opts *o, report *rep, aro_err *err)
                 .domain = o->domain ? o->domain : "example.com", .max_wait = o->max_wait, .rep = rep};
     fixture f = {.t = &t, .rep = rep};
     report_add_server_catalogue(rep);
-    if (target_open(&t, err)) {
+    int open = target_open(&t, err);
+    if (open < 0) {
         target_close(&t);
         return -1;
+    }
+    if (open > 0) {
+        /* An answer that is no directory: a report that says so. */
+        check_fail(rep, "directory.get", "%s", err->msg);
+        for (size_t i = 0; i < rep->n; i++)
+            if (rep->v[i].result == RESULT_NOT_RUN)
+                check_skip(rep, rep->v[i].def->id, "no directory");
+        target_close(&t);
+        return 0;
     }
     wire_set_observer(t.w, errors_observe, &f);
     report_note(rep, "retry-options %s%s", t.ro_meta ? "advertised" : "not advertised",

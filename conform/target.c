@@ -52,6 +52,7 @@ int target_open(target *t, aro_err *err)
     if (r.status != 200 || !r.json || !YAJL_IS_OBJECT(r.json)) {
         char d[256];
         aro_err_set(err, "GET %s: %s, not a JSON object", t->directory_url, wire_describe(&r, d, sizeof d));
+        ret = 1;
         goto out;
     }
     t->dir = r.json;
@@ -278,7 +279,7 @@ int tobj_poll(target *t, tacct *a, const char *url_in, const char *stop, const c
     snprintf(url, sizeof url, "%s", url_in); /* url_in may be o->url, which each read replaces */
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    double wait = POLL_MIN_SECONDS, budget = t->max_wait > 30 ? (double)t->max_wait : 30.0;
+    double wait = t->poll_max > 0 && t->poll_max < POLL_MIN_SECONDS ? t->poll_max : POLL_MIN_SECONDS, budget = t->max_wait > 30 ? (double)t->max_wait : 30.0;
     for (unsigned i = 0;; i++) {
         sleep_for(wait);
         if (tobj_fetch(a, url, o, err))
@@ -298,8 +299,11 @@ int tobj_poll(target *t, tacct *a, const char *url_in, const char *stop, const c
         wait = o->retry_after >= 0 ? (double)o->retry_after : POLL_MIN_SECONDS * (1 + i / 4);
         if (wait < POLL_MIN_SECONDS)
             wait = POLL_MIN_SECONDS;
-        if (wait > POLL_MAX_SECONDS)
-            wait = POLL_MAX_SECONDS;
+        if (t->poll_max > 0 && wait > t->poll_max)
+            wait = t->poll_max;
+        double cap = t->poll_max > 0 ? t->poll_max : POLL_MAX_SECONDS;
+        if (wait > cap)
+            wait = cap;
     }
 }
 

@@ -58,6 +58,7 @@ typedef struct {
     const char *cts;            /* challtestsrv management URL, NULL: cannot pass challenges */
     const char *domain;         /* names are made under it */
     long max_wait;              /* longest wait for a notBefore or a poll, seconds */
+    double poll_max;            /* longest wait between two polls (0: 3 s, honouring Retry-After below it) */
     /* state */
     report *rep;
     wire *w;
@@ -70,7 +71,9 @@ typedef struct {
     unsigned seq;
 } target;
 
-/* Fetch and parse the directory (no judging: the directory area does). */
+/* Fetch and parse the directory (no judging: the directory area does).
+ * 0; 1 when an answer came that is no JSON directory (err says what);
+ * -1 when none came (connection, TLS). */
 int target_open(target *t, aro_err *err);
 void target_close(target *t);
 
