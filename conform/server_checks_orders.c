@@ -109,9 +109,9 @@ static void check_authz_object(fixture *f, const tobj *az, const char *name)
               !strcmp(tobj_status(az), "pending") && json_array_len(ch) > 0;
     bool tokens = true;
     size_t ntok = 0;
-    for (size_t i = 0; ok && i < ch->u.array.len; i++) {
+    for (size_t i = 0; json_array_len(ch) > 0 && i < ch->u.array.len; i++) {
         yajl_val c = ch->u.array.values[i];
-        ok = json_str(c, "type") && json_str(c, "url") && json_str(c, "status");
+        ok = ok && json_str(c, "type") && json_str(c, "url") && json_str(c, "status");
         const char *ty = member_str(c, "type");
         if (!strcmp(ty, "http-01") || !strcmp(ty, "dns-01")) {
             ntok++;
