@@ -56,3 +56,39 @@ SERVER = {
         ],
     },
 }
+
+CLIENT = {
+    # aro (this tree) issuing and renewing at once.
+    "aro": {
+        "fail": [
+            "client.accept-language",     # sends no Accept-Language
+            "client.poll-interval",       # reads the authorization and the order again right after acting
+            "client.ro-hold",             # takes offers by re-enable, never asks for pending-hold
+        ],
+        "skip": [
+            "client.alternates",          # fetches no alternate chain (it would with --preferred-chain)
+        ],
+    },
+    # Debian's certbot 2.1.0.
+    "certbot": {
+        "fail": [
+            "client.accept-language",
+            "client.badnonce-nonce",      # retries a badNonce with a nonce from HEAD newNonce, not the error's
+        ],
+        "skip": [
+            "client.alternates", "client.ari-certid", "client.ari-get", "client.ari-replaces",
+            "client.ro-hold", "client.ro-notbefore", "client.ro-offer-taken", "client.ro-same-order",
+        ],
+    },
+    # Debian's lego 4.9.1 ("dev").
+    "lego": {
+        "fail": [
+            "client.accept-language",
+            "client.poll-interval",       # reads the authorization again right after responding
+        ],
+        "skip": [
+            "client.ari-certid", "client.ari-get", "client.ari-replaces",
+            "client.ro-hold", "client.ro-notbefore", "client.ro-offer-taken", "client.ro-same-order",
+        ],
+    },
+}
