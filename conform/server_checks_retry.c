@@ -172,6 +172,23 @@ bool ro_wait_not_before(ro_run *ro, time_t not_before, const char *id)
     return true;
 }
 
+void ro_too_early(ro_run *ro, const ro_snap *s, const char *id, time_t not_before, const char *url,
+                  const char *payload, const char *what)
+{
+    wire_resp r = {0};
+    if (time(NULL) + 1 >= not_before) {
+        check_skip(ro->f->rep, id, "notBefore had passed when the failure was seen");
+        return;
+    }
+    if (ro_reenable(ro, ro->f->alice, url, payload, &r) == 0 &&
+        judge_refusal(ro->f->rep, id, &r, 429, "rateLimited", what)) {
+        if (!r.retry_after)
+            check_fail(ro->f->rep, id, "the 429 has no Retry-After");
+        ro_unchanged(ro, s, id, "the refused request");
+    }
+    wire_resp_clear(&r);
+}
+
 /* ---- the offer on an invalid authorization ---------------------------- */
 
 static void check_meta(ro_run *ro)
@@ -260,17 +277,8 @@ static void refusals(ro_run *ro, const ro_snap *s, yajl_val off, const char *fai
     const char *url = ro_str(off, "url");
     yajl_val pick = ro_pick(off);
     char *listed = ro_choice(pick ? ro_str(pick, "url") : ro_str(json_member(off, "challenges")->u.array.values[0], "url"));
-    time_t nb = json_time(off, "notBefore");
-    if (time(NULL) + 1 < nb) {
-        if (ro_reenable(ro, ro->f->alice, url, listed, &r) == 0 &&
-            judge_refusal(rep, "ro.reenable-too-early", &r, 429, "rateLimited", "a re-enable before notBefore")) {
-            if (!r.retry_after)
-                check_fail(rep, "ro.reenable-too-early", "the 429 has no Retry-After");
-            ro_unchanged(ro, s, "ro.reenable-too-early", "the refused re-enable");
-        }
-    } else {
-        check_skip(rep, "ro.reenable-too-early", "notBefore had passed when the failure was seen");
-    }
+    ro_too_early(ro, s, "ro.reenable-too-early", json_time(off, "notBefore"), url, listed,
+                 "a re-enable before notBefore");
     if (ro->f->bob && ro_reenable(ro, ro->f->bob, url, listed, &r) == 0 &&
         judge_refusal(rep, "ro.reenable-foreign", &r, 403, "unauthorized", "bob re-enabling alice's authorization"))
         ro_unchanged(ro, s, "ro.reenable-foreign", "bob's refused re-enable");

@@ -49,6 +49,11 @@ yajl_val ro_pick(yajl_val offer);
 int ro_reenable(ro_run *ro, const tacct *a, const char *url, const char *payload, wire_resp *r);
 char *ro_choice(const char *chall_url);                     /* {"challenge": URL} */
 char *ro_types(yajl_val authz);                             /* "http-01 dns-01 ", malloc'd */
+/* POST payload to url before not_before: check id wants 429 rateLimited
+ * with Retry-After and the objects of s unchanged; skipped when
+ * not_before has (nearly) passed. */
+void ro_too_early(ro_run *ro, const ro_snap *s, const char *id, time_t not_before, const char *url,
+                  const char *payload, const char *what);
 /* Sleep until just after notBefore; false (and skip id) beyond --max-wait. */
 bool ro_wait_not_before(ro_run *ro, time_t not_before, const char *id);
 /* Judge the offer on az (5.2) after the failure of failed_url; held: the

@@ -127,16 +127,8 @@ static void take_held_offer(ro_run *ro, ro_snap *s, yajl_val off)
     }
     char *chall = xstrdup(ro_str(pick, "url"));
     const char *name = ro_str(json_member(s->authz.json, "identifier"), "value");
-    if (time(NULL) + 1 < json_time(off, "notBefore")) {
-        if (target_raw(ro->f->t, a, NULL, chall, "{}", &r, &err) == 0 &&
-            judge_refusal(rep, "ro.hold-too-early", &r, 429, "rateLimited", "a response before notBefore")) {
-            if (!r.retry_after)
-                check_fail(rep, "ro.hold-too-early", "the 429 has no Retry-After");
-            ro_unchanged(ro, s, "ro.hold-too-early", "the refused response");
-        }
-    } else {
-        check_skip(rep, "ro.hold-too-early", "notBefore had passed when the failure was seen");
-    }
+    ro_too_early(ro, s, "ro.hold-too-early", json_time(off, "notBefore"), chall, "{}",
+                 "a response before notBefore");
     if (target_raw(ro->f->t, a, NULL, ro->failed, "{}", &r, &err) == 0 &&
         judge_refusal(rep, "ro.hold-unlisted", &r, 400, "malformed", "a response to the failed challenge"))
         ro_unchanged(ro, s, "ro.hold-unlisted", "the refused response");
