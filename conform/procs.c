@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,8 @@ pid_t proc_start(char *const argv[], const char *dir, char *const env[], const c
     }
     if (pid == 0) {
         setpgid(0, 0);
+        /* If aro-conform dies (a crash, a kill), its servers go with it. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         dup2(fd, STDOUT_FILENO);
         dup2(fd, STDERR_FILENO);
         int devnull = open("/dev/null", O_RDONLY);

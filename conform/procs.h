@@ -1,7 +1,9 @@
 /* The processes client mode starts (pebble-challtestsrv, aro-server, the
  * client's COMMAND): each in a process group of its own, its output to a
  * file, stopped by its id (SIGTERM to the group, then SIGKILL after a
- * grace period). Every wait is bounded. Loopback only: ports come from
+ * grace period), and sent SIGTERM if aro-conform dies first (Linux
+ * PR_SET_PDEATHSIG; start them from the main thread). Every wait is
+ * bounded. Loopback only: ports come from
  * binding 127.0.0.1:0. Returns: int 0/-1 with err; pids > 0. */
 #ifndef ARO_CONFORM_PROCS_H
 #define ARO_CONFORM_PROCS_H
