@@ -28,7 +28,8 @@ enum {
     OPT_AGREE_TOS, OPT_EAB, OPT_AKT, OPT_KT, OPT_PROFILE, OPT_CHAIN, OPT_CHALLENGES,
     OPT_HTTP_PORT, OPT_WEBROOT, OPT_ALPN_PORT, OPT_BIND, OPT_HOOK, OPT_HOOK_TIMEOUT,
     OPT_DEPLOY_HOOK, OPT_JSON, OPT_DEACTIVATE, OPT_REASON, OPT_MAX_WAIT, OPT_MAX_ORDERS,
-    OPT_LOCK_WAIT, OPT_FORCE, OPT_CHANGE_NAMES, OPT_VERSION,
+    OPT_LOCK_WAIT, OPT_FORCE, OPT_CHANGE_NAMES, OPT_VERSION, OPT_RETRY_OPTIONS, OPT_PREAUTH,
+    OPT_NO_PREAUTH,
 };
 
 static const struct option_spec {
@@ -74,7 +75,14 @@ static const struct option_spec {
      "shell command run once per certificate obtained", GIVEN_DEPLOY_HOOK},
     {"deactivate", 1, OPT_DEACTIVATE, C_GET, "MODE",
      "after a failed order: none, pending (default), all"},
-    {"max-orders", 1, OPT_MAX_ORDERS, C_GET, "N", "legacy fallback bound (default 3)"},
+    {"retry-options", 1, OPT_RETRY_OPTIONS, C_GET, "MODE",
+     "after a failed challenge: hold (default), reenable, off", GIVEN_RETRY_OPTIONS},
+    {"preauthorize", 0, OPT_PREAUTH, C_GET, NULL,
+     "validate each name with newAuthz before the order", GIVEN_PREAUTHORIZE},
+    {"no-preauthorize", 0, OPT_NO_PREAUTH, C_GET, NULL,
+     "validate the names through the order (the default)", GIVEN_PREAUTHORIZE},
+    {"max-orders", 1, OPT_MAX_ORDERS, C_GET, "N",
+     "legacy fallback bound: orders, and newAuthz per name (default 3)"},
     {"max-wait", 1, OPT_MAX_WAIT, C_CA, "S",
      "longest Retry-After/notBefore wait accepted (default 300)"},
     {"lock-wait", 1, OPT_LOCK_WAIT, C_ALL, "S",
@@ -418,6 +426,19 @@ int cli_parse(cli *c, int argc, char **argv)
                 return cli_usage_error(json, "--deactivate: \"%s\" is not none, pending or all",
                                        optarg);
             break;
+        case OPT_RETRY_OPTIONS:
+            if (!strcmp(optarg, "hold"))
+                o->retry = RETRY_HOLD;
+            else if (!strcmp(optarg, "reenable"))
+                o->retry = RETRY_REENABLE;
+            else if (!strcmp(optarg, "off"))
+                o->retry = RETRY_OFF;
+            else
+                return cli_usage_error(json, "--retry-options: \"%s\" is not hold, reenable or off",
+                                       optarg);
+            break;
+        case OPT_PREAUTH:
+        case OPT_NO_PREAUTH: o->preauthorize = ch == OPT_PREAUTH; break;
         case OPT_REASON:
             /* RFC 5280 5.3.1: 0-10, 7 unused. */
             if (parse_number(optarg, 0, 10, &v) || v == 7)
