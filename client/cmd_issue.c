@@ -109,6 +109,13 @@ static int resume_order(session *S, report *rep, acme_order *ord)
         return -1;
     if (order_fetch(S, url, ord, &err)) {
         msg_note("the order %s of an earlier run is gone (%s); a new order", url, err.msg);
+    } else if (ord->status == ORDER_INVALID && ord->retry && ord->retry->nauthorizations &&
+               S->o->retry != RETRY_OFF) {
+        /* Invalid only because of authorizations with an offer (draft,
+         * "Re-enabling"): re-enabling them brings this order back. */
+        msg_info("resuming the order %s of an earlier run (invalid, with retry-options: "
+                 "re-enabling it)", url);
+        ret = 0;
     } else if (ord->status == ORDER_INVALID) {
         msg_note("the order %s of an earlier run is invalid; a new order", url);
     } else {
