@@ -323,8 +323,22 @@ def case_pebble(h):
     assert_failure_then_dns(j, "new-order")
 
 
+def case_usage(h):
+    # A wrong mode is a usage error (64), said on one line, before any request.
+    state = os.path.join(h.tmp, "usage-state")
+    for args, says in ((["--retry-options", "maybe", "issue", "x.example.com"], "hold, reenable or off"),
+                       (["--preauthorize", "revoke", "cert.pem"], "does not apply to revoke")):
+        p = subprocess.run([ARO, "--state", state, "--json", *args], capture_output=True, text=True, timeout=30)
+        assert p.returncode == 64 and says in p.stderr, (p.returncode, p.stderr)
+        assert json.loads(p.stdout)["error"]["type"] == "usage", p.stdout
+    help_text = subprocess.run([ARO, "help", "issue"], capture_output=True, text=True, timeout=30).stdout
+    for opt in ("--retry-options MODE", "--preauthorize", "--no-preauthorize"):
+        assert opt in help_text, help_text
+
+
 if __name__ == "__main__":
     run_cases([
+        ("usage: --retry-options and --preauthorize", case_usage),
         ("pending-hold by default: one order, echoing hold, no re-enable", case_hold_default),
         ("--retry-options reenable: one order, one accepted re-enable", case_reenable),
         ("a server without pending-hold: re-enabled", case_default_without_server_hold),
