@@ -253,6 +253,15 @@ static int parse_number(const char *s, long min, long max, long *out)
     return 0;
 }
 
+/* The index of s among names[0..n), or -1. */
+static int keyword(const char *s, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(s, names[i]))
+            return (int)i;
+    return -1;
+}
+
 /* --challenges: known type names, each once. */
 static int parse_challenges(cli *c, const char *arg, bool json)
 {
@@ -416,27 +425,21 @@ int cli_parse(cli *c, int argc, char **argv)
         case OPT_JSON: o->json = true; break;
         case 'q': o->quiet = true; break;
         case OPT_DEACTIVATE:
-            if (!strcmp(optarg, "none"))
-                o->deactivate = DEACTIVATE_NONE;
-            else if (!strcmp(optarg, "pending"))
-                o->deactivate = DEACTIVATE_PENDING;
-            else if (!strcmp(optarg, "all"))
-                o->deactivate = DEACTIVATE_ALL;
+        case OPT_RETRY_OPTIONS: {
+            /* In the order of deactivate_mode and retry_mode. */
+            static const char *const deactivate[] = {"none", "pending", "all"},
+                                     *const retry[] = {"hold", "reenable", "off"};
+            const char *const *modes = ch == OPT_DEACTIVATE ? deactivate : retry;
+            int k = keyword(optarg, modes, 3);
+            if (k < 0)
+                return cli_usage_error(json, "--%s: \"%s\" is not %s, %s or %s", name, optarg,
+                                       modes[0], modes[1], modes[2]);
+            if (ch == OPT_DEACTIVATE)
+                o->deactivate = (deactivate_mode)k;
             else
-                return cli_usage_error(json, "--deactivate: \"%s\" is not none, pending or all",
-                                       optarg);
+                o->retry = (retry_mode)k;
             break;
-        case OPT_RETRY_OPTIONS:
-            if (!strcmp(optarg, "hold"))
-                o->retry = RETRY_HOLD;
-            else if (!strcmp(optarg, "reenable"))
-                o->retry = RETRY_REENABLE;
-            else if (!strcmp(optarg, "off"))
-                o->retry = RETRY_OFF;
-            else
-                return cli_usage_error(json, "--retry-options: \"%s\" is not hold, reenable or off",
-                                       optarg);
-            break;
+        }
         case OPT_PREAUTH:
         case OPT_NO_PREAUTH: o->preauthorize = ch == OPT_PREAUTH; break;
         case OPT_REASON:
