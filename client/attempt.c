@@ -139,26 +139,30 @@ static long provision_best(authz_run *X, ident_history *id, const acme_challenge
     return chosen;
 }
 
-/* Ask the CA to validate ch: POST {} to the challenge (7.5.1), or for a
- * re-enable POST {"challenge": URL} to the retry-options URL, sent again
- * when refused with a Retry-After that fits --max-wait (a CA whose clock
- * has not reached notBefore yet). 0 accepted; -1 with err and r. */
+/* Ask the CA to validate ch: POST {} to the challenge (7.5.1; on a held
+ * authorization the challenge the offer lists), or for a re-enable POST
+ * {"challenge": URL} to the retry-options URL; sent again when refused
+ * with a Retry-After that fits --max-wait (a CA whose clock has not
+ * reached notBefore yet). 0 accepted; -1 with err and r. */
 static int request_validation(session *S, const ident_history *id, const acme_challenge *ch,
-                              const acme_retry_options *ro, acme_resp *r, aro_err *err)
+                              const acme_retry_options *reenable, acme_resp *r, aro_err *err)
 {
-    if (!ro)
-        return acme_post(&S->acme, ch->url, "{}", r, err);
-    json_gen *g = jg_new();
-    jg_obj_open(g);
-    jg_kv_str(g, "challenge", ch->url);
-    jg_obj_close(g);
-    char *payload = jg_finish(g, NULL);
+    char *payload = NULL;
+    if (reenable) {
+        json_gen *g = jg_new();
+        jg_obj_open(g);
+        jg_kv_str(g, "challenge", ch->url);
+        jg_obj_close(g);
+        payload = jg_finish(g, NULL);
+    }
+    const char *url = reenable ? reenable->url : ch->url;
     int rc = -1;
     for (int busy = 0; busy <= REENABLE_BUSY_RETRIES; busy++) {
-        rc = acme_post(&S->acme, ro->url, payload, r, err);
+        rc = acme_post(&S->acme, url, payload ? payload : "{}", r, err);
         if (rc == 0 || r->retry_after < 0 || r->retry_after > S->o->max_wait || r->status >= 500)
             break;
-        msg_info("%s: re-enable refused (%s); waiting %ld s as told", id->ident,
+        msg_info("%s: %s refused (%s); waiting %ld s as told", id->ident,
+                 reenable ? "re-enable" : "challenge response",
                  r->problem && r->problem->detail ? r->problem->detail : "retry later", r->retry_after);
         if (sleep_seconds((double)(r->retry_after ? r->retry_after : 1)))
             break;
@@ -171,6 +175,9 @@ int attempt_start(authz_run *X, attempt *at, ident_history *id, const acme_authz
                   const acme_retry_options *ro, const char *via, acme_problem **prob, aro_err *err)
 {
     session *S = X->S;
+    /* An offer on a pending authorization is a held one (pending-hold):
+     * taken by answering a listed challenge, not by re-enabling. */
+    bool held = ro && a->status == AUTHZ_PENDING;
     const acme_challenge *offer = ro ? ro->challenges : a->challenges;
     size_t noffer = ro ? ro->nchallenges : a->nchallenges;
     /* A challenge the CA is validating already (a resumed order whose run
@@ -192,25 +199,46 @@ int attempt_start(authz_run *X, attempt *at, ident_history *id, const acme_authz
     long idx = provision_best(X, id, offer, noffer, same_type, !ro, ro != NULL, via, &ka, err);
     if (idx < 0)
         return -1;
-    *at = (attempt){.id = id, .key_auth = ka, .via = via, .reenable = ro != NULL, .live = true};
+    *at = (attempt){.id = id, .key_auth = ka, .via = via, .reenable = ro && !held, .held = held,
+                    .live = true};
     acme_challenge_copy(&at->ch, &offer[idx]);
     if (ro)
-        msg_info("%s: re-enabling the authorization with %s (retry-options%s%ld left)", id->ident,
+        msg_info("%s: %s with %s (retry-options%s%ld left)", id->ident,
+                 held ? "taking the held authorization's offer" : "re-enabling the authorization",
                  at->ch.type, ro->attempts_remaining >= 0 ? ", " : "",
                  ro->attempts_remaining >= 0 ? ro->attempts_remaining - 1 : 0L);
     else
         msg_info("%s: answering %s (%s)", id->ident, at->ch.type, via);
-    if (request_validation(S, id, &at->ch, ro, &r, err)) {
+    if (request_validation(S, id, &at->ch, held ? NULL : ro, &r, err)) {
         report_add_attempt(X->rep, id->ident, at->ch.type, at->ch.url, X->order_url, "invalid",
                            r.problem ? r.problem->type : NULL, via);
-        problem_free(*prob);
-        *prob = r.problem ? problem_copy(r.problem) : NULL;
+        /* Refusals: retryNotAllowed means no offer stands, and aro falls
+         * back as if there had been none: the failure that led to the
+         * offer (kept in *prob) decides whether a new order can help. */
+        const char *rt = acme_resp_problem(&r);
+        if (!*prob || !rt || strcmp(rt, "retryNotAllowed")) {
+            problem_free(*prob);
+            *prob = r.problem ? problem_copy(r.problem) : NULL;
+        }
         acme_resp_clear(&r);
         attempt_abandon(X, at);
         return -1;
     }
     acme_resp_clear(&r);
     return 0;
+}
+
+bool attempt_over(const attempt *at, const acme_authz *a)
+{
+    if (a->status != AUTHZ_PENDING)
+        return true;
+    /* Pending-hold: a failure leaves the authorization pending; the attempt
+     * is over when the challenge it answered is invalid (a valid one makes
+     * the authorization valid, which the next poll shows). */
+    for (size_t i = 0; i < a->nchallenges; i++)
+        if (a->challenges[i].url && at->ch.url && !strcmp(a->challenges[i].url, at->ch.url))
+            return a->challenges[i].status == CHALL_INVALID;
+    return false;
 }
 
 /* Why an attempt failed, once the authorization is final: the challenge's
@@ -272,10 +300,11 @@ bool attempt_settle(authz_run *X, attempt *at, const acme_authz *a, acme_problem
         msg_warn("cannot record the outcome: %s", lerr.msg);
     if (!ok && !strv_contains(id->failed, id->nfailed, at->ch.type))
         strv_push(&id->failed, &id->nfailed, at->ch.type);
+    const char *after = at->reenable ? " after re-enable" : at->held ? " (held authorization)" : "";
     if (ok)
-        msg_info("%s: valid with %s%s", id->ident, at->ch.type, at->reenable ? " after re-enable" : "");
+        msg_info("%s: valid with %s%s", id->ident, at->ch.type, after);
     else
-        msg_info("%s: %s failed%s: %s: %s", id->ident, at->ch.type, at->reenable ? " again" : "",
+        msg_info("%s: %s failed%s: %s: %s", id->ident, at->ch.type, after,
                  *prob && (*prob)->type ? (*prob)->type : "(no problem document)",
                  *prob && (*prob)->detail ? (*prob)->detail : "");
     teardown(X, at, ok);

@@ -1,11 +1,14 @@
 /* One challenge attempt on one authorization (RFC 8555 7.5.1, and the
- * re-enable of draft-aro-acme-retry-options), the same steps for a first
- * attempt, a re-enable, and the legacy fallback's attempt in a new order:
+ * pending-hold and re-enable of draft-aro-acme-retry-options), the same
+ * steps for a first attempt, a held offer taken, a re-enable, and the
+ * legacy fallback's attempt in a new order (or a new pre-authorization):
  *
  *   attempt_start   provision the best challenge (choose_rank: learned
  *                   success, failures in this run, --challenges order),
  *                   then ask the CA to validate it: POST {} to the
- *                   challenge, or {"challenge": URL} to the re-enable URL;
+ *                   challenge (on a held authorization, one its offer
+ *                   lists), or {"challenge": URL} to the re-enable URL;
+ *   attempt_over    whether the authorization shows the attempt ended;
  *   attempt_settle  once the authorization is final: learn the outcome
  *                   (state_stats), record the attempt in the report, and
  *                   tear the solver down;
@@ -46,20 +49,26 @@ typedef struct {
     acme_challenge ch;      /* the challenge answered */
     char *key_auth;
     const char *via;        /* "first", "new-order" or "retry-options" */
-    bool reenable;
+    bool reenable;          /* an invalid authorization re-enabled */
+    bool held;              /* a held authorization's offer taken (pending-hold) */
     bool live;              /* provisioned: settle or abandon owed */
 } attempt;
 
 /* Start an attempt on the authorization *a (ro NULL: one of a's
  * challenges, leaving out the types that failed for this identifier in
  * earlier orders; ro: one of the challenges retry-options offers, the same
- * type first after a transient failure, as *prob says). 0 started (the
+ * type first after a transient failure, as *prob says; a held offer when
+ * *a is pending, a re-enable when it is invalid). 0 started (the
  * CA was asked to validate; at->live); -1 not started, with err saying
  * why (nothing is left provisioned; a refused request is recorded as an
  * invalid attempt, *prob then the CA's problem). */
 int attempt_start(authz_run *X, attempt *at, ident_history *id, const acme_authz *a,
                   const acme_retry_options *ro, const char *via, acme_problem **prob, aro_err *err);
-/* The authorization *a is final (not pending): record, learn, tear down.
+/* The attempt at has ended, as *a shows: the authorization is no longer
+ * pending, or the challenge at answered is invalid (pending-hold keeps a
+ * failed authorization pending; so may a CA that departs from RFC 8555). */
+bool attempt_over(const attempt *at, const acme_authz *a);
+/* The attempt is over (attempt_over): record, learn, tear down.
  * *prob becomes this attempt's problem (NULL when valid). Returns whether
  * the authorization is valid. */
 bool attempt_settle(authz_run *X, attempt *at, const acme_authz *a, acme_problem **prob);

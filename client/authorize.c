@@ -73,24 +73,25 @@ out:
     return ret;
 }
 
-/* Whether to re-enable now (choose_reenable), waiting for notBefore first.
- * 1 go; 0 stop (retry-options spent or unusable); -1 the wait would be
- * longer than --max-wait, or was interrupted (err set). */
-static int reenable_when_allowed(session *S, const ident_history *id, const acme_retry_options *ro,
-                                 aro_err *err)
+/* Whether to take the offer now (choose_reenable), waiting for notBefore
+ * first. 1 go; 0 stop (retry-options spent or unusable); -1 the wait would
+ * be longer than --max-wait, or was interrupted (err set). */
+static int offer_when_allowed(session *S, const ident_history *id, const acme_retry_options *ro,
+                              bool held, aro_err *err)
 {
     long wait;
-    switch (choose_reenable(ro, time(NULL), S->o->max_wait, &wait)) {
+    switch (choose_reenable(ro, held, time(NULL), S->o->max_wait, &wait)) {
     case REENABLE_NOW:
         break;
     case REENABLE_NO_ATTEMPTS_LEFT:
-        msg_info("%s: no re-enable attempts left", id->ident);
+        msg_info("%s: no attempts left in the retry-options offer", id->ident);
         return 0;
     case REENABLE_MALFORMED:
-        msg_warn("%s: retry-options without url or challenges; ignoring it", id->ident);
+        msg_warn("%s: retry-options without %s; ignoring it", id->ident,
+                 held ? "challenges" : "url or challenges");
         return 0;
     case REENABLE_EXPIRED:
-        msg_info("%s: the re-enable deadline has passed", id->ident);
+        msg_info("%s: the retry-options deadline has passed", id->ident);
         return 0;
     case REENABLE_TOO_LATE:
         aro_err_set(err, "%s: the CA allows a retry only in %ld s (notBefore), more than --max-wait %ld",
@@ -113,21 +114,28 @@ static int slot_start(authz_run *X, slot *s, const char *via)
 {
     if (s->a.status == AUTHZ_VALID || s->failed)
         return 0;
+    /* --retry-options off: a plain RFC 8555 client, blind to offers. */
+    const acme_retry_options *ro = X->S->o->retry == RETRY_OFF ? NULL : s->a.retry;
+    /* Pending-hold (draft, "Pending-hold"): a failure left the
+     * authorization pending with an offer; answer a challenge it lists,
+     * after its notBefore. Also for a held authorization of an earlier run. */
+    bool held = s->a.status == AUTHZ_PENDING && ro;
     /* Pending: nothing answered yet, or an earlier run's challenge still
      * processing; either way answer one and poll. */
-    if (s->a.status == AUTHZ_PENDING && !s->answered) {
+    if (s->a.status == AUTHZ_PENDING && !held && !s->answered) {
         s->answered = true;
         if (attempt_start(X, &s->at, s->id, &s->a, NULL, via, &s->prob, &s->err))
             goto fail;
         return 1;
     }
-    if (s->a.status == AUTHZ_INVALID && s->a.retry && authz_may_reenable(s->a.status, true)) {
-        int go = reenable_when_allowed(X->S, s->id, s->a.retry, &s->err);
+    /* Held, or invalid with an offer (re-enabling, "Re-enabling"). */
+    if (held || authz_may_reenable(s->a.status, ro != NULL)) {
+        s->answered = true;
+        int go = offer_when_allowed(X->S, s->id, ro, held, &s->err);
         if (go < 0)
             goto fail;
         if (go > 0) {
-            if (attempt_start(X, &s->at, s->id, &s->a, s->a.retry, "retry-options", &s->prob,
-                              &s->err))
+            if (attempt_start(X, &s->at, s->id, &s->a, ro, "retry-options", &s->prob, &s->err))
                 goto fail;
             return 1;
         }
@@ -142,10 +150,11 @@ fail:
     return -1;
 }
 
-/* Poll every live attempt's authorization until each leaves "pending"
- * (7.5.1: Pebble 2.4 keeps the challenge "pending" while it validates,
- * Boulder shows "processing"; the authorization says when it is over),
- * then settle it. Returns -1 when interrupted (the live attempts stay
+/* Poll every live attempt's authorization until its attempt is over
+ * (attempt_over: the authorization left "pending", 7.5.1, or, held, the
+ * answered challenge is "invalid"; Pebble 2.4 keeps the challenge
+ * "pending" while it validates, Boulder shows "processing"), then settle
+ * it. Returns -1 when interrupted (the live attempts stay
  * for the caller to abandon), 0 otherwise. */
 static int poll_round(authz_run *X, slot *slots, size_t n)
 {
@@ -168,7 +177,7 @@ static int poll_round(authz_run *X, slot *slots, size_t n)
                 attempt_abandon(X, &s->at);
                 continue;
             }
-            if (s->a.status == AUTHZ_PENDING) {
+            if (!attempt_over(&s->at, &s->a)) {
                 live++;
                 acme_resp_clear(&last);
                 last = r;
@@ -220,8 +229,12 @@ void authorize_deactivate(authz_run *X, char *const *urls, size_t n)
         acme_authz a = {0};
         acme_resp r = {0};
         aro_err err;
+        /* An invalid authorization with an offer too (draft,
+         * "Deactivation": it withdraws the offer aro will not take);
+         * never under --retry-options off, a plain RFC 8555 client. */
         if (authz_fetch(S, urls[i], &a, &r, &err) == 0 &&
             (a.status == AUTHZ_PENDING ||
+             (a.status == AUTHZ_INVALID && a.retry && S->o->retry != RETRY_OFF) ||
              (a.status == AUTHZ_VALID && S->o->deactivate == DEACTIVATE_ALL))) {
             if (acme_post(&S->acme, urls[i], "{\"status\":\"deactivated\"}", &r, &err)) {
                 msg_warn("deactivating %s: %s", urls[i], err.msg);
@@ -239,28 +252,34 @@ void authorize_deactivate(authz_run *X, char *const *urls, size_t n)
     }
 }
 
-int authorize_order(authz_run *X, const acme_order *ord, const char *via)
+/* The authorizations urls[0..n), rounds of attempts until each is valid or
+ * given up. together: an order's, which succeed or fail as one (once one
+ * is given up no new attempts start, the failure goes to the report and
+ * the authorizations are deactivated); otherwise each on its own
+ * (pre-authorizations), with its outcome in res[i] and nothing reported
+ * or deactivated but after an interrupt. 0 all valid; -1 otherwise. */
+static int authorize_set(authz_run *X, char *const *urls, size_t n, const char *via, bool together,
+                         authz_result *res)
 {
     session *S = X->S;
-    size_t n = ord->nauthorizations;
     slot *slots = xcalloc(n ? n : 1, sizeof *slots);
     slot *first_failed = NULL;
     acme_resp r = {0};
     int ret = -1;
-    X->order_url = ord->url;
     for (size_t i = 0; i < n; i++) {
         slot *s = &slots[i];
-        s->url = ord->authorizations[i];
+        s->url = urls[i];
         if (authz_fetch(S, s->url, &s->a, &r, &s->err)) {
             s->failed = true;
-            goto give_up;
-        }
-        if (!(s->id = ident_of(X, &s->a))) {
+        } else if (!(s->id = ident_of(X, &s->a))) {
             aro_err_set(&s->err, "authorization %s is for %s, which aro did not ask for", s->url,
                         s->a.identifier.value ? s->a.identifier.value : "(nothing)");
             s->failed = true;
-            goto give_up;
         }
+        if (s->failed && together)
+            goto give_up;
+        if (s->failed)
+            continue;
         for (size_t k = 0; k < s->a.nchallenges; k++)
             if (!strv_contains(s->id->offered, s->id->noffered, s->a.challenges[k].type))
                 strv_push(&s->id->offered, &s->id->noffered, s->a.challenges[k].type);
@@ -269,16 +288,16 @@ int authorize_order(authz_run *X, const acme_order *ord, const char *via)
     }
     for (int round = 0; round < AUTHORIZE_MAX_ROUNDS; round++) {
         /* Provision and answer every one that needs an attempt, then poll
-         * them together. Once one is given up the order cannot succeed:
-         * no new attempts. */
+         * them together. Once one of an order's is given up the order
+         * cannot succeed: no new attempts. */
         size_t started = 0;
         bool given_up = false;
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n && together; i++)
             given_up |= slots[i].failed;
         for (size_t i = 0; i < n && !given_up && !interrupt_stop(); i++) {
             int rc = slot_start(X, &slots[i], via);
             started += rc > 0;
-            given_up |= rc < 0;
+            given_up |= rc < 0 && together;
         }
         if (interrupt_stop() || (started && poll_round(X, slots, n)))
             goto give_up;
@@ -296,7 +315,7 @@ int authorize_order(authz_run *X, const acme_order *ord, const char *via)
             }
             ret = -1;
         }
-    if (ret == 0)
+    if (ret == 0 || !together)
         goto out;
 give_up:
     ret = -1;
@@ -311,7 +330,7 @@ give_up:
     }
     free(X->last_problem);
     X->last_problem = NULL;
-    if (first_failed) {
+    if (first_failed && together) {
         const acme_problem *p = first_failed->prob ? first_failed->prob : r.problem;
         if (p && p->type)
             X->last_problem = xstrdup(problem_short_type(p->type));
@@ -319,13 +338,31 @@ give_up:
     } else if (interrupt_signal()) {
         report_error(X->rep, "aro:interrupted", "interrupted while authorizing");
     }
-    authorize_deactivate(X, ord->authorizations, n);
+    authorize_deactivate(X, (char *const *)urls, n);
 out:
     for (size_t i = 0; i < n; i++) {
+        if (res) {
+            res[i].valid = slots[i].a.status == AUTHZ_VALID && !slots[i].failed;
+            res[i].prob = slots[i].prob;
+            res[i].err = slots[i].err;
+            slots[i].prob = NULL;
+        }
         acme_authz_clear(&slots[i].a);
         problem_free(slots[i].prob);
     }
     free(slots);
     acme_resp_clear(&r);
     return ret;
+}
+
+int authorize_order(authz_run *X, const acme_order *ord, const char *via)
+{
+    X->order_url = ord->url;
+    return authorize_set(X, ord->authorizations, ord->nauthorizations, via, true, NULL);
+}
+
+int authorize_each(authz_run *X, char *const *urls, size_t n, const char *via, authz_result *res)
+{
+    X->order_url = NULL;
+    return authorize_set(X, urls, n, via, false, res);
 }

@@ -28,7 +28,8 @@ enum {
     OPT_AGREE_TOS, OPT_EAB, OPT_AKT, OPT_KT, OPT_PROFILE, OPT_CHAIN, OPT_CHALLENGES,
     OPT_HTTP_PORT, OPT_WEBROOT, OPT_ALPN_PORT, OPT_BIND, OPT_HOOK, OPT_HOOK_TIMEOUT,
     OPT_DEPLOY_HOOK, OPT_JSON, OPT_DEACTIVATE, OPT_REASON, OPT_MAX_WAIT, OPT_MAX_ORDERS,
-    OPT_LOCK_WAIT, OPT_FORCE, OPT_CHANGE_NAMES, OPT_VERSION,
+    OPT_LOCK_WAIT, OPT_FORCE, OPT_CHANGE_NAMES, OPT_VERSION, OPT_RETRY_OPTIONS, OPT_PREAUTH,
+    OPT_NO_PREAUTH,
 };
 
 static const struct option_spec {
@@ -74,7 +75,14 @@ static const struct option_spec {
      "shell command run once per certificate obtained", GIVEN_DEPLOY_HOOK},
     {"deactivate", 1, OPT_DEACTIVATE, C_GET, "MODE",
      "after a failed order: none, pending (default), all"},
-    {"max-orders", 1, OPT_MAX_ORDERS, C_GET, "N", "legacy fallback bound (default 3)"},
+    {"retry-options", 1, OPT_RETRY_OPTIONS, C_GET, "MODE",
+     "after a failed challenge: hold (default), reenable, off", GIVEN_RETRY_OPTIONS},
+    {"preauthorize", 0, OPT_PREAUTH, C_GET, NULL,
+     "validate each name with newAuthz before the order", GIVEN_PREAUTHORIZE},
+    {"no-preauthorize", 0, OPT_NO_PREAUTH, C_GET, NULL,
+     "validate the names through the order (the default)", GIVEN_PREAUTHORIZE},
+    {"max-orders", 1, OPT_MAX_ORDERS, C_GET, "N",
+     "legacy fallback bound: orders, and newAuthz per name (default 3)"},
     {"max-wait", 1, OPT_MAX_WAIT, C_CA, "S",
      "longest Retry-After/notBefore wait accepted (default 300)"},
     {"lock-wait", 1, OPT_LOCK_WAIT, C_ALL, "S",
@@ -245,6 +253,15 @@ static int parse_number(const char *s, long min, long max, long *out)
     return 0;
 }
 
+/* The index of s among names[0..n), or -1. */
+static int keyword(const char *s, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(s, names[i]))
+            return (int)i;
+    return -1;
+}
+
 /* --challenges: known type names, each once. */
 static int parse_challenges(cli *c, const char *arg, bool json)
 {
@@ -408,16 +425,23 @@ int cli_parse(cli *c, int argc, char **argv)
         case OPT_JSON: o->json = true; break;
         case 'q': o->quiet = true; break;
         case OPT_DEACTIVATE:
-            if (!strcmp(optarg, "none"))
-                o->deactivate = DEACTIVATE_NONE;
-            else if (!strcmp(optarg, "pending"))
-                o->deactivate = DEACTIVATE_PENDING;
-            else if (!strcmp(optarg, "all"))
-                o->deactivate = DEACTIVATE_ALL;
+        case OPT_RETRY_OPTIONS: {
+            /* In the order of deactivate_mode and retry_mode. */
+            static const char *const deactivate[] = {"none", "pending", "all"},
+                                     *const retry[] = {"hold", "reenable", "off"};
+            const char *const *modes = ch == OPT_DEACTIVATE ? deactivate : retry;
+            int k = keyword(optarg, modes, 3);
+            if (k < 0)
+                return cli_usage_error(json, "--%s: \"%s\" is not %s, %s or %s", name, optarg,
+                                       modes[0], modes[1], modes[2]);
+            if (ch == OPT_DEACTIVATE)
+                o->deactivate = (deactivate_mode)k;
             else
-                return cli_usage_error(json, "--deactivate: \"%s\" is not none, pending or all",
-                                       optarg);
+                o->retry = (retry_mode)k;
             break;
+        }
+        case OPT_PREAUTH:
+        case OPT_NO_PREAUTH: o->preauthorize = ch == OPT_PREAUTH; break;
         case OPT_REASON:
             /* RFC 5280 5.3.1: 0-10, 7 unused. */
             if (parse_number(optarg, 0, 10, &v) || v == 7)

@@ -14,6 +14,7 @@
 #include "msg.h"
 #include "order.h"
 #include "precheck.h"
+#include "preauth.h"
 #include "remembered.h"
 #include "status.h"
 #include "strv.h"
@@ -108,6 +109,13 @@ static int resume_order(session *S, report *rep, acme_order *ord)
         return -1;
     if (order_fetch(S, url, ord, &err)) {
         msg_note("the order %s of an earlier run is gone (%s); a new order", url, err.msg);
+    } else if (ord->status == ORDER_INVALID && ord->retry && ord->retry->nauthorizations &&
+               S->o->retry != RETRY_OFF) {
+        /* Invalid only because of authorizations with an offer (draft,
+         * "Re-enabling"): re-enabling them brings this order back. */
+        msg_info("resuming the order %s of an earlier run (invalid, with retry-options: "
+                 "re-enabling it)", url);
+        ret = 0;
     } else if (ord->status == ORDER_INVALID) {
         msg_note("the order %s of an earlier run is invalid; a new order", url);
     } else {
@@ -120,6 +128,20 @@ static int resume_order(session *S, report *rep, acme_order *ord)
     return ret;
 }
 
+/* Say what the order is, with whether the CA holds its failed
+ * authorizations pending (pending-hold: the order's "retry-options" echoes
+ * "hold") when aro asked for it. */
+static void say_order(session *S, const report *rep, const acme_order *ord)
+{
+    bool asked = choose_ask_hold(S->o->retry, &S->acme.dir);
+    bool held = ord->retry && ord->retry->hold;
+    msg_info("order %s for %s%s (%s%s)", ord->url, rep->names[0], rep->nnames > 1 ? " and more" : "",
+             order_status_name(ord->status), held ? ", pending-hold" : "");
+    if (asked && !held)
+        msg_note("the CA advertises pending-hold but order %s does not show it; a failed "
+                 "authorization will be re-enabled instead, where the CA offers that", ord->url);
+}
+
 int issue_obtain(session *S, report *rep, const char *replaces)
 {
     authz_run X;
@@ -129,20 +151,25 @@ int issue_obtain(session *S, report *rep, const char *replaces)
     int ret = -1;
     int max_orders = S->o->max_orders > 0 ? S->o->max_orders : 3;
     authz_run_init(&X, S, rep);
+    /* An interrupted run's order first; else, with --preauthorize, the
+     * names' own authorizations before the order (preauth.h). */
+    bool resumed = resume_order(S, rep, &ord) == 0;
+    if (!resumed && preauth_names(&X))
+        goto out;
     for (int n = 0; n < max_orders && !interrupt_signal(); n++) {
-        bool resumed = n == 0 && resume_order(S, rep, &ord) == 0;
-        if (!resumed) {
+        if (n > 0 || !resumed) {
             if (order_new(S, rep->names, rep->nnames, replaces, &ord, &r, &err)) {
                 report_fail(rep, r.problem, err.msg);
                 break;
             }
             inflight_record(S, rep->names, rep->nnames, ord.url);
-            msg_info("order %s for %s%s (%s)", ord.url, rep->names[0],
-                     rep->nnames > 1 ? " and more" : "", order_status_name(ord.status));
+            say_order(S, rep, &ord);
         }
         strv_push(&rep->orders, &rep->norders, ord.url);
+        /* The pre-authorizations' attempts belong to the order that uses them. */
+        report_attempts_set_order(rep, ord.url);
         if (authorize_order(&X, &ord, n == 0 ? "first" : "new-order") == 0) {
-            if ((ret = issue_complete(S, rep, &ord, resumed)) == 0) {
+            if ((ret = issue_complete(S, rep, &ord, n == 0 && resumed)) == 0) {
                 inflight_forget(S, rep->names, rep->nnames);
                 deploy(S, rep);
             }
@@ -152,20 +179,21 @@ int issue_obtain(session *S, report *rep, const char *replaces)
             break;
         /* The order is given up: a rerun must not resume it. */
         inflight_forget(S, rep->names, rep->nnames);
-        /* The legacy fallback: retry-options were absent or spent. */
+        /* The legacy fallback: retry-options were absent, spent, or
+         * ignored (--retry-options off). */
         next_order next = choose_next_order(X.last_problem, X.ids, X.nids, X.usable, X.nusable,
                                             n + 1, max_orders);
-        if (next == NEXT_ORDER_NOT_FIXABLE && X.last_problem)
-            msg_info("not trying another order: %s is not a failure another challenge type could fix",
-                     X.last_problem);
-        else if (next == NEXT_ORDER_NO_OTHER_TYPE)
-            msg_info("not trying another order: no solver for another offered challenge type");
+        char buf[160];
+        const char *why = choose_next_order_why(next, X.last_problem, buf, sizeof buf);
+        if (why)
+            msg_info("not trying another order: %s", why);
         if (next != NEXT_ORDER_OPEN)
             break;
         /* The new order's outcome decides the result, not this one's. */
         report_forget_error(rep, "the legacy fallback: a new order skipping the failed types");
         msg_info("order %d of at most %d", n + 2, max_orders);
     }
+out:
     authz_run_clear(&X);
     acme_order_clear(&ord);
     acme_resp_clear(&r);

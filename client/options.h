@@ -19,6 +19,14 @@
  * (RFC 8555 7.5.2). */
 typedef enum { DEACTIVATE_NONE, DEACTIVATE_PENDING, DEACTIVATE_ALL } deactivate_mode;
 
+/* --retry-options: which design of draft-aro-acme-retry-options aro
+ * speaks. HOLD asks for pending-hold (newOrder, newAuthz) where the
+ * directory advertises "hold", and takes offers either way (held, or by
+ * re-enabling an invalid authorization); REENABLE never asks for
+ * pending-hold but takes offers; OFF is a plain RFC 8555 client that
+ * ignores every offer (the legacy fallback only). */
+typedef enum { RETRY_HOLD, RETRY_REENABLE, RETRY_OFF } retry_mode;
+
 /* Bits of aro_opts.given: the remembered settings set on the command line. */
 enum {
     GIVEN_SERVER = 1u << 0,         /* --server or --staging */
@@ -34,6 +42,8 @@ enum {
     GIVEN_BIND = 1u << 10,
     GIVEN_HOOK_TIMEOUT = 1u << 11,
     GIVEN_DEPLOY_HOOK = 1u << 12,
+    GIVEN_RETRY_OPTIONS = 1u << 13,
+    GIVEN_PREAUTHORIZE = 1u << 14,  /* --preauthorize or --no-preauthorize */
 };
 
 /* The default directories (clarifications.md, "aro's default server"):
@@ -76,7 +86,9 @@ typedef struct {
     deactivate_mode deactivate;
     int reason;                     /* revocation reason, -1 none */
     long max_wait;                  /* longest wait accepted from a CA, seconds */
-    int max_orders;                 /* legacy fallback bound (3) */
+    int max_orders;                 /* legacy fallback bound (3): orders, and newAuthz per name */
+    retry_mode retry;               /* --retry-options (default RETRY_HOLD) */
+    bool preauthorize;              /* --preauthorize: newAuthz (7.4.1) before the order */
     long lock_wait;                 /* longest wait for the state directory's lock, seconds */
     bool force;                     /* renew even when not due */
     bool change_names;              /* issue may change an existing certificate's names */

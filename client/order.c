@@ -7,6 +7,7 @@
 
 #include "acme_crypto.h"
 #include "b64url.h"
+#include "choose.h"
 #include "identifiers.h"
 #include "interrupt.h"
 #include "json.h"
@@ -32,6 +33,17 @@ static int order_decode(const acme_resp *r, const char *url, acme_order *o, aro_
     return 0;
 }
 
+bool order_request_hold(json_gen *g, const session *S)
+{
+    if (!choose_ask_hold(S->o->retry, &S->acme.dir))
+        return false;
+    jg_key(g, "retry-options");
+    jg_obj_open(g);
+    jg_kv_bool(g, "hold", true);
+    jg_obj_close(g);
+    return true;
+}
+
 int order_new(session *S, char *const *names, size_t nnames, const char *replaces, acme_order *o,
               acme_resp *r, aro_err *err)
 {
@@ -50,6 +62,7 @@ int order_new(session *S, char *const *names, size_t nnames, const char *replace
         jg_kv_str(g, "profile", S->o->profile);
     if (replaces)
         jg_kv_str(g, "replaces", replaces);
+    order_request_hold(g, S);
     jg_obj_close(g);
     char *payload = jg_finish(g, NULL);
     int rc = acme_post(&S->acme, S->acme.dir.new_order, payload, r, err);

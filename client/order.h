@@ -10,14 +10,23 @@
 #define ARO_CLIENT_ORDER_H
 
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "acme.h"
 #include "acme_objects.h"
+#include "json.h"
 #include "session.h"
 
+/* The pending-hold request (draft-aro-acme-retry-options, "Pending-hold"),
+ * "retry-options": {"hold": true}, into the request object being written
+ * in g, when choose_ask_hold says so for S's options and directory.
+ * Returns whether it was written. newOrder and newAuthz (preauth.h). */
+bool order_request_hold(json_gen *g, const session *S);
+
 /* newOrder for names ("ip" identifiers for addresses, RFC 8738), with
- * --profile, and "replaces" (RFC 9773 5) when non-NULL. On success *o is
+ * --profile, "replaces" (RFC 9773 5) when non-NULL, and pending-hold
+ * (order_request_hold). On success *o is
  * the order with o->url its Location. On failure r holds the CA's answer
  * (r->problem when it said why). *o and *r are cleared by the next call;
  * the caller clears them at the end. */

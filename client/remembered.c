@@ -6,6 +6,19 @@
 
 #include "strv.h"
 
+const char *retry_mode_name(retry_mode m)
+{
+    return m == RETRY_OFF ? "off" : m == RETRY_REENABLE ? "reenable" : "hold";
+}
+
+retry_mode retry_mode_from_name(const char *s, retry_mode dflt)
+{
+    if (!s)
+        return dflt;
+    return !strcmp(s, "off") ? RETRY_OFF : !strcmp(s, "reenable") ? RETRY_REENABLE
+                             : !strcmp(s, "hold") ? RETRY_HOLD : dflt;
+}
+
 /* An absolute form of a path (malloc'd): realpath when it exists. */
 static char *absolute(const char *p)
 {
@@ -49,6 +62,9 @@ yajl_val remembered_settings(const aro_opts *o)
     jg_kv_str(g, "hook", hook);
     jg_kv_int(g, "hookTimeout", o->hook_timeout);
     jg_kv_str(g, "deployHook", o->deploy_hook);
+    jg_kv_str(g, "retryOptions", retry_mode_name(o->retry));
+    if (o->preauthorize)
+        jg_kv_bool(g, "preauthorize", true);
     jg_obj_close(g);
     char *s = jg_finish(g, NULL);
     aro_err err;
@@ -115,6 +131,13 @@ void remembered_apply(remembered *r, const aro_opts *cli, const certfiles_meta *
             o->hook_timeout = (long)n;
         if (!(given & GIVEN_DEPLOY_HOOK))
             o->deploy_hook = keep(r, json_str(s, "deployHook"));
+        /* Absent (a certificate from before aro remembered them): the
+         * defaults, hold and no pre-authorization. */
+        if (!(given & GIVEN_RETRY_OPTIONS))
+            o->retry = retry_mode_from_name(json_str(s, "retryOptions"), RETRY_HOLD);
+        bool pre = false;
+        if (!(given & GIVEN_PREAUTHORIZE))
+            o->preauthorize = json_get_bool(s, "preauthorize", false, &pre, &err) == 0 && pre;
     }
     o->names = (const char **)m->names;
     o->nnames = m->nnames;

@@ -2,7 +2,8 @@
  * "settings") so that renew obtains the next one the same way: the
  * server and CA bundle, the key type, the profile, the preferred chain,
  * the challenge preferences, the solvers (--http-port, --tls-alpn-port,
- * --webroot, --bind, --hook, --hook-timeout) and the deploy hook. Paths are
+ * --webroot, --bind, --hook, --hook-timeout), the deploy hook, and how
+ * failures are retried (--retry-options, --preauthorize). Paths are
  * remembered absolute: cron does not run in the directory issue ran in.
  * A flag given to renew overrides the remembered value (options.h,
  * `given`) and is remembered in turn, when the renewal stores its
@@ -13,6 +14,11 @@
 #include "certfiles.h"
 #include "json.h"
 #include "options.h"
+
+/* --retry-options as the command line and the settings spell it:
+ * "hold", "reenable", "off"; an unknown or absent name is dflt. */
+const char *retry_mode_name(retry_mode m);
+retry_mode retry_mode_from_name(const char *s, retry_mode dflt);
 
 /* The settings object of o, as a parsed tree (json_free it). */
 yajl_val remembered_settings(const aro_opts *o);

@@ -19,6 +19,13 @@ void report_add_attempt(report *r, const char *ident, const char *type, const ch
     };
 }
 
+void report_attempts_set_order(report *r, const char *order)
+{
+    for (size_t i = 0; i < r->nattempts; i++)
+        if (!r->attempts[i].order)
+            r->attempts[i].order = xstrdup(order);
+}
+
 void report_add_cert(report *r, const char *name, char *const *names, size_t nnames,
                      time_t not_after, const char *server, const char *certificate)
 {

@@ -25,7 +25,8 @@ typedef struct {
     char *identifier;       /* as asked: "*.example.com" for a wildcard */
     char *type;             /* challenge type */
     char *challenge;        /* challenge URL */
-    char *order;            /* URL of the order it belonged to */
+    char *order;            /* URL of the order it belonged to (NULL: a pre-authorization
+                             * no order used) */
     char *outcome;          /* "valid", "invalid", or "skipped" (the solver declined) */
     char *problem;          /* the CA's full problem type, or NULL */
     char *via;              /* "first", "retry-options" or "new-order" */
@@ -65,6 +66,10 @@ struct report {
 void report_add_attempt(report *r, const char *ident, const char *type, const char *challenge,
                         const char *order, const char *outcome, const char *problem,
                         const char *via);
+/* Attempts recorded without an order (pre-authorizations, preauth.h) get
+ * order: the one that used their authorizations. Those still without one
+ * when the result is printed show "order": null (no order was placed). */
+void report_attempts_set_order(report *r, const char *order);
 void report_add_cert(report *r, const char *name, char *const *names, size_t nnames,
                      time_t not_after, const char *server, const char *certificate);
 

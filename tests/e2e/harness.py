@@ -131,6 +131,22 @@ class ChallTestSrv:
     def add_caa(self, host, policies):
         self._post("/add-caa", {"host": host + ".", "policies": policies})
 
+    def dns_hook(self, path):
+        """Write an aro/uacme hook (METHOD TYPE IDENT TOKEN AUTH) at path that
+        serves dns-01 through this challtestsrv and declines every other type;
+        returns path."""
+        mgmt = f"http://{self.mgmt_host}:{self.mgmt_port}"
+        with open(path, "w") as f:
+            f.write(f"""#!/bin/sh
+[ "$2" = dns-01 ] || exit 1
+case "$1" in
+begin) curl -sS --max-time 10 -X POST -d '{{"host":"_acme-challenge.'$3'.","value":"'$5'"}}' {mgmt}/set-txt ;;
+*) curl -sS --max-time 10 -X POST -d '{{"host":"_acme-challenge.'$3'."}}' {mgmt}/clear-txt ;;
+esac
+""")
+        os.chmod(path, 0o755)
+        return path
+
     def stop(self):
         stop_process(self.proc)
         self.log.close()
