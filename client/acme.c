@@ -287,7 +287,7 @@ static bool wait_allowed(acme_ctx *c, const acme_resp *r, unsigned attempt, cons
 int acme_get(acme_ctx *c, const char *url, acme_resp *r, aro_err *err)
 {
     for (unsigned attempt = 0;; attempt++) {
-        if (http_do(c, "GET", url, NULL, NULL, r, err))
+        if (http_do(c, "GET", url, NULL, c->hdr_plain, r, err))
             return -1;
         if (r->status >= 200 && r->status < 300)
             return 0;
@@ -308,7 +308,7 @@ static int new_nonce(acme_ctx *c, aro_err *err)
         goto out;
     }
     /* 7.2: HEAD newNonce; the nonce arrives in Replay-Nonce. */
-    if (http_do(c, "HEAD", c->dir.new_nonce, NULL, NULL, &r, err))
+    if (http_do(c, "HEAD", c->dir.new_nonce, NULL, c->hdr_plain, &r, err))
         goto out;
     if (!c->nonce) {
         aro_err_set(err, "HEAD %s: HTTP %ld without a Replay-Nonce", c->dir.new_nonce, r.status);
@@ -437,9 +437,14 @@ int acme_open(acme_ctx *c, const char *directory_url, const char *ca_bundle, aro
         c->ca_bundle = xstrdup(ca_bundle);
         curl_easy_setopt(c->curl, CURLOPT_CAINFO, ca_bundle);
     }
+    /* 6.1: "ACME clients SHOULD send an Accept-Language header field";
+     * aro speaks English. */
+    c->hdr_plain = curl_slist_append(NULL, "Accept-Language: en");
     c->hdr_jose = curl_slist_append(NULL, "Content-Type: application/jose+json");
+    c->hdr_jose = curl_slist_append(c->hdr_jose, "Accept-Language: en");
     c->hdr_jose = curl_slist_append(c->hdr_jose, "Expect:");
     c->hdr_pem = curl_slist_append(NULL, "Content-Type: application/jose+json");
+    c->hdr_pem = curl_slist_append(c->hdr_pem, "Accept-Language: en");
     c->hdr_pem = curl_slist_append(c->hdr_pem, "Expect:");
     c->hdr_pem = curl_slist_append(c->hdr_pem, "Accept: application/pem-certificate-chain");
 
@@ -469,6 +474,7 @@ void acme_close(acme_ctx *c)
 {
     if (c->curl)
         curl_easy_cleanup(c->curl);
+    curl_slist_free_all(c->hdr_plain);
     curl_slist_free_all(c->hdr_jose);
     curl_slist_free_all(c->hdr_pem);
     acme_directory_clear(&c->dir);

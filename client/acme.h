@@ -39,7 +39,7 @@ typedef struct {
     unsigned requests;      /* HTTP requests made (for the report) */
     char *ca_bundle;        /* --ca-bundle, or NULL */
     char errbuf[CURL_ERROR_SIZE];
-    struct curl_slist *hdr_jose, *hdr_pem;
+    struct curl_slist *hdr_plain, *hdr_jose, *hdr_pem;
 } acme_ctx;
 
 /* Fetch the directory (7.1.1). */

@@ -200,7 +200,7 @@ int attempt_start(authz_run *X, attempt *at, ident_history *id, const acme_authz
     if (idx < 0)
         return -1;
     *at = (attempt){.id = id, .key_auth = ka, .via = via, .reenable = ro && !held, .held = held,
-                    .live = true};
+                    .live = true, .poll_after = -1};
     acme_challenge_copy(&at->ch, &offer[idx]);
     if (ro)
         msg_info("%s: %s with %s (retry-options%s%ld left)", id->ident,
@@ -224,6 +224,7 @@ int attempt_start(authz_run *X, attempt *at, ident_history *id, const acme_authz
         attempt_abandon(X, at);
         return -1;
     }
+    at->poll_after = r.retry_after;
     acme_resp_clear(&r);
     return 0;
 }

@@ -52,6 +52,7 @@ typedef struct {
     bool reenable;          /* an invalid authorization re-enabled */
     bool held;              /* a held authorization's offer taken (pending-hold) */
     bool live;              /* provisioned: settle or abandon owed */
+    long poll_after;        /* the answer's Retry-After: seconds before the first poll (7.5.1), -1 none */
 } attempt;
 
 /* Start an attempt on the authorization *a (ro NULL: one of a's

@@ -161,10 +161,16 @@ static int poll_round(authz_run *X, slot *slots, size_t n)
     session *S = X->S;
     time_t deadline = time(NULL) + ACME_POLL_DEADLINE_SECONDS, next_note = time(NULL) + 10;
     size_t total = 0, valid = 0;
+    long first_wait = -1;
     for (size_t i = 0; i < n; i++) {
         total += slots[i].id != NULL;
         valid += slots[i].a.status == AUTHZ_VALID && !slots[i].at.live;
+        if (slots[i].at.live && slots[i].at.poll_after > first_wait)
+            first_wait = slots[i].at.poll_after;
     }
+    /* 7.5.1: the answers' Retry-After says when to look first. */
+    if (first_wait > 0)
+        sleep_seconds((double)(first_wait < S->o->max_wait ? first_wait : S->o->max_wait));
     for (unsigned round = 0;; round++) {
         acme_resp r = {0}, last = {0};
         size_t live = 0;

@@ -9,6 +9,7 @@
 #include "b64url.h"
 #include "choose.h"
 #include "identifiers.h"
+#include "backoff.h"
 #include "interrupt.h"
 #include "json.h"
 #include "keys.h"
@@ -205,6 +206,9 @@ int order_complete(session *S, acme_order *o, char *const *names, size_t nnames,
         msg_info("finalizing order %s", o->url);
         if (acme_post(&S->acme, o->finalize, payload, &r, err) || order_decode(&r, o->url, o, err))
             goto out;
+        /* 7.4: a processing order's Retry-After says when to look. */
+        if (o->status == ORDER_PROCESSING && r.retry_after > 0)
+            sleep_seconds((double)(r.retry_after < S->o->max_wait ? r.retry_after : S->o->max_wait));
     }
     if (o->status != ORDER_VALID && order_poll(S, o, true, err))
         goto out;
