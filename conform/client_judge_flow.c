@@ -255,40 +255,43 @@ static bool is_5xx(const exchange *e)
 
 /* ---- retry-options offers ---------------------------------------------------------- */
 
+/* Whether the challenge list ch names the challenge path chall. */
+static bool lists_chall(const scenario_run *run, yajl_val ch, const char *chall)
+{
+    size_t ol = strlen(run->origin);
+    for (size_t k = 0; ch && YAJL_IS_ARRAY(ch) && k < ch->u.array.len; k++) {
+        const char *u = json_str(ch->u.array.values[k], "url");
+        if (u && !strncmp(u, run->origin, ol) && !strcmp(u + ol, chall))
+            return true;
+    }
+    return false;
+}
+
 static bool listed_in_offer(const scenario_run *run, size_t upto, const char *chall_path)
 {
     for (size_t i = 0; i < upto; i++) {
-        yajl_val off = json_member(run->log[i].resp_json, "retry-options");
-        yajl_val ch = json_member(off, "challenges");
-        if (!ch || !YAJL_IS_ARRAY(ch) || strcmp(resp_status(&run->log[i]), "pending"))
-            continue;
-        for (size_t k = 0; k < ch->u.array.len; k++) {
-            const char *u = json_str(ch->u.array.values[k], "url");
-            size_t ol = strlen(run->origin);
-            if (u && !strncmp(u, run->origin, ol) && !strcmp(u + ol, chall_path))
-                return true;
-        }
+        yajl_val ch = json_member(json_member(run->log[i].resp_json, "retry-options"), "challenges");
+        if (!strcmp(resp_status(&run->log[i]), "pending") && lists_chall(run, ch, chall_path))
+            return true;
     }
     return false;
 }
 
 /* The authorization (path) a challenge path belongs to, from the
- * authorization answers before upto; "" when unknown. */
+ * authorization answers before upto: among its challenges, or among its
+ * offer's (a fresh same-type challenge is listed only there); "" when
+ * unknown. */
 static void authz_of_chall(const scenario_run *run, size_t upto, const char *chall, char *out, size_t len)
 {
-    size_t ol = strlen(run->origin);
     *out = '\0';
     for (size_t i = 0; i < upto; i++) {
         const exchange *e = &run->log[i];
-        yajl_val ch = json_member(e->resp_json, "challenges");
-        if (!json_member(e->resp_json, "identifier") || !ch || !YAJL_IS_ARRAY(ch) || !path_is(e->path, "/acme/authz/"))
+        if (!json_member(e->resp_json, "identifier") || !path_is(e->path, "/acme/authz/"))
             continue;
-        for (size_t k = 0; k < ch->u.array.len; k++) {
-            const char *u = json_str(ch->u.array.values[k], "url");
-            if (u && !strncmp(u, run->origin, ol) && !strcmp(u + ol, chall)) {
-                snprintf(out, len, "%.*s", (int)strcspn(e->path + 12, "/") + 12, e->path);
-                return;
-            }
+        if (lists_chall(run, json_member(e->resp_json, "challenges"), chall) ||
+            lists_chall(run, json_member(json_member(e->resp_json, "retry-options"), "challenges"), chall)) {
+            snprintf(out, len, "%.*s", (int)strcspn(e->path + 12, "/") + 12, e->path);
+            return;
         }
     }
 }

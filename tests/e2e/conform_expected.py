@@ -53,11 +53,7 @@ SERVER = {
 CLIENT = {
     # aro (this tree) issuing and renewing at once.
     "aro": {
-        "fail": [
-            "client.accept-language",     # sends no Accept-Language
-            "client.poll-interval",       # reads the authorization and the order again right after acting
-            "client.ro-hold",             # takes offers by re-enable, never asks for pending-hold
-        ],
+        "fail": [],                       # (no Accept-Language and an early poll: fixed)
         "skip": [
             "client.alternates",          # fetches no alternate chain (it would with --preferred-chain)
         ],
