@@ -1,12 +1,15 @@
 #include "acme.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backoff.h"
+#include "interrupt.h"
 #include "jws.h"
 #include "msg.h"
 
@@ -151,6 +154,46 @@ static bool content_type_is(const acme_resp *r, const char *t)
            (r->content_type[n] == '\0' || r->content_type[n] == ';' || r->content_type[n] == ' ');
 }
 
+/* What a failed transfer means, with what to do about it where aro
+ * knows: an untrusted CA certificate (a test CA needs --ca-bundle), an
+ * unreadable bundle, a CA that does not answer. */
+static void transfer_error(const acme_ctx *c, CURLcode rc, bool too_big, const char *method,
+                           const char *url, aro_err *err)
+{
+    const char *detail = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
+    switch (rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+        if (c->ca_bundle)
+            aro_err_set(err, "%s %s: the CA's TLS certificate does not verify against --ca-bundle "
+                        "%s (%s): is that file the CA's root?", method, url, c->ca_bundle, detail);
+        else
+            aro_err_set(err, "%s %s: the CA's TLS certificate is not trusted by the system (%s); a "
+                        "test CA (aro-server, Pebble) needs --ca-bundle FILE with its root", method,
+                        url, detail);
+        return;
+    case CURLE_SSL_CACERT_BADFILE:
+        aro_err_set(err, "%s %s: cannot use the CA bundle %s (%s)", method, url,
+                    c->ca_bundle ? c->ca_bundle : "(system)", detail);
+        return;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+        aro_err_set(err, "%s %s: %s (is --server the CA's directory, and is the CA up?)", method,
+                    url, detail);
+        return;
+    case CURLE_ABORTED_BY_CALLBACK:
+        aro_err_set(err, "%s %s: interrupted", method, url);
+        return;
+    default:
+        aro_err_set(err, "%s %s: %s", method, url, too_big ? "response too large" : detail);
+    }
+}
+
+/* libcurl's progress callback: a SIGINT or SIGTERM ends the transfer. */
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    return interrupt_stop() ? 1 : 0;
+}
+
 /* One HTTP exchange. method: "GET", "HEAD" or "POST". */
 static int http_do(acme_ctx *c, const char *method, const char *url, const char *body,
                    struct curl_slist *hdrs, acme_resp *r, aro_err *err)
@@ -180,6 +223,7 @@ static int http_do(acme_ctx *c, const char *method, const char *url, const char 
     if (body)
         msg_debug(3, "request body: %s", body);
     c->requests++;
+    c->errbuf[0] = '\0';
     CURLcode rc = curl_easy_perform(c->curl);
     if (x.nonce) {
         free(c->nonce);
@@ -187,8 +231,7 @@ static int http_do(acme_ctx *c, const char *method, const char *url, const char 
         x.nonce = NULL;
     }
     if (rc != CURLE_OK) {
-        aro_err_set(err, "%s %s: %s", method, url,
-                    x.too_big ? "response too large" : curl_easy_strerror(rc));
+        transfer_error(c, rc, x.too_big, method, url, err);
         goto out;
     }
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status);
@@ -244,7 +287,7 @@ static bool wait_allowed(acme_ctx *c, const acme_resp *r, unsigned attempt, cons
 int acme_get(acme_ctx *c, const char *url, acme_resp *r, aro_err *err)
 {
     for (unsigned attempt = 0;; attempt++) {
-        if (http_do(c, "GET", url, NULL, NULL, r, err))
+        if (http_do(c, "GET", url, NULL, c->hdr_plain, r, err))
             return -1;
         if (r->status >= 200 && r->status < 300)
             return 0;
@@ -265,7 +308,7 @@ static int new_nonce(acme_ctx *c, aro_err *err)
         goto out;
     }
     /* 7.2: HEAD newNonce; the nonce arrives in Replay-Nonce. */
-    if (http_do(c, "HEAD", c->dir.new_nonce, NULL, NULL, &r, err))
+    if (http_do(c, "HEAD", c->dir.new_nonce, NULL, c->hdr_plain, &r, err))
         goto out;
     if (!c->nonce) {
         aro_err_set(err, "HEAD %s: HTTP %ld without a Replay-Nonce", c->dir.new_nonce, r.status);
@@ -376,17 +419,32 @@ int acme_open(acme_ctx *c, const char *directory_url, const char *ca_bundle, aro
         aro_err_set(err, "curl_easy_init failed");
         goto out;
     }
-    curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "aro/0.1 (retry-options)");
+    curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "aro/" ARO_VERSION " (retry-options)");
     curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 30L);
     curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 120L);
     curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
     /* 6.1: ACME runs over HTTPS only. */
     curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "https");
-    if (ca_bundle)
+    curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
+    curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    if (ca_bundle) {
+        /* Named now: libcurl would only say "problem with the SSL CA cert". */
+        if (access(ca_bundle, R_OK)) {
+            aro_err_set(err, "--ca-bundle %s: %s", ca_bundle, strerror(errno));
+            goto out;
+        }
+        c->ca_bundle = xstrdup(ca_bundle);
         curl_easy_setopt(c->curl, CURLOPT_CAINFO, ca_bundle);
+    }
+    /* 6.1: "ACME clients SHOULD send an Accept-Language header field";
+     * aro speaks English. */
+    c->hdr_plain = curl_slist_append(NULL, "Accept-Language: en");
     c->hdr_jose = curl_slist_append(NULL, "Content-Type: application/jose+json");
+    c->hdr_jose = curl_slist_append(c->hdr_jose, "Accept-Language: en");
     c->hdr_jose = curl_slist_append(c->hdr_jose, "Expect:");
     c->hdr_pem = curl_slist_append(NULL, "Content-Type: application/jose+json");
+    c->hdr_pem = curl_slist_append(c->hdr_pem, "Accept-Language: en");
     c->hdr_pem = curl_slist_append(c->hdr_pem, "Expect:");
     c->hdr_pem = curl_slist_append(c->hdr_pem, "Accept: application/pem-certificate-chain");
 
@@ -416,10 +474,12 @@ void acme_close(acme_ctx *c)
 {
     if (c->curl)
         curl_easy_cleanup(c->curl);
+    curl_slist_free_all(c->hdr_plain);
     curl_slist_free_all(c->hdr_jose);
     curl_slist_free_all(c->hdr_pem);
     acme_directory_clear(&c->dir);
     free(c->directory_url);
+    free(c->ca_bundle);
     free(c->nonce);
     free(c->kid);
     memset(c, 0, sizeof *c);

@@ -37,7 +37,9 @@ typedef struct {
     char *kid;              /* account URL, once known */
     long max_wait;          /* longest wait aro accepts from Retry-After, seconds */
     unsigned requests;      /* HTTP requests made (for the report) */
-    struct curl_slist *hdr_jose, *hdr_pem;
+    char *ca_bundle;        /* --ca-bundle, or NULL */
+    char errbuf[CURL_ERROR_SIZE];
+    struct curl_slist *hdr_plain, *hdr_jose, *hdr_pem;
 } acme_ctx;
 
 /* Fetch the directory (7.1.1). */

@@ -5,41 +5,27 @@
 #include <strings.h>
 #include <time.h>
 
-#include "acme_crypto.h"
 #include "backoff.h"
-#include "identifiers.h"
+#include "interrupt.h"
 #include "msg.h"
 #include "status.h"
 #include "strv.h"
 
-/* A re-enable refused with a short Retry-After (the CA's clock not yet at
- * notBefore) is sent again this many times. */
-#define REENABLE_BUSY_RETRIES 3
+/* An order has at most this many rounds of attempts: the first, then
+ * re-enables (the CA's attemptsRemaining bounds them much sooner). */
+#define AUTHORIZE_MAX_ROUNDS 16
 
-void authz_run_init(authz_run *X, session *S, report *rep)
-{
-    *X = (authz_run){.S = S, .rep = rep, .nids = rep->nnames};
-    X->ids = xcalloc(rep->nnames ? rep->nnames : 1, sizeof *X->ids);
-    for (size_t i = 0; i < rep->nnames; i++)
-        X->ids[i] = (ident_history){.ident = rep->names[i],
-                                    .base = identifier_base(rep->names[i]),
-                                    .is_ip = identifier_is_ip(rep->names[i])};
-    for (size_t i = 0; i < S->o->nchallenges; i++)
-        if (solvers_have(S->sol, S->o->challenges[i]))
-            strv_push(&X->usable, &X->nusable, S->o->challenges[i]);
-}
-
-void authz_run_clear(authz_run *X)
-{
-    for (size_t i = 0; i < X->nids; i++) {
-        strv_free(X->ids[i].failed, X->ids[i].nfailed);
-        strv_free(X->ids[i].offered, X->ids[i].noffered);
-    }
-    free(X->ids);
-    strv_free(X->usable, X->nusable);
-    free(X->last_problem);
-    memset(X, 0, sizeof *X);
-}
+/* One authorization of the order, across the rounds. */
+typedef struct {
+    const char *url;
+    acme_authz a;
+    ident_history *id;
+    attempt at;
+    acme_problem *prob;     /* the last failure */
+    bool answered;          /* a first attempt was made in this order */
+    bool failed;            /* given up (err says why) */
+    aro_err err;
+} slot;
 
 static ident_history *ident_find(authz_run *X, const char *name)
 {
@@ -87,235 +73,25 @@ out:
     return ret;
 }
 
-/* Poll until the authorization leaves "pending" (7.5.1). Pebble 2.4 keeps
- * the challenge "pending" while it validates; Boulder shows "processing";
- * either way the authorization is what says when it is over. */
-static int authz_poll(session *S, const char *url_in, acme_authz *a, aro_err *err)
-{
-    acme_resp r = {0};
-    int ret = -1;
-    /* url_in is often a->url, which every fetch replaces: poll a copy. */
-    char *url = xstrdup(url_in);
-    time_t deadline = time(NULL) + ACME_POLL_DEADLINE_SECONDS;
-    for (unsigned i = 0;; i++) {
-        if (authz_fetch(S, url, a, &r, err))
-            goto out;
-        if (a->status != AUTHZ_PENDING)
-            break;
-        if (time(NULL) > deadline) {
-            aro_err_set(err, "authorization %s for %s still pending after %d s", url,
-                        a->identifier.value ? a->identifier.value : "?", ACME_POLL_DEADLINE_SECONDS);
-            goto out;
-        }
-        double w = acme_poll_wait(&S->acme, &r, i);
-        msg_debug(1, "%s: pending, waited %.1f s", a->identifier.value, w);
-    }
-    ret = 0;
-out:
-    acme_resp_clear(&r);
-    free(url);
-    return ret;
-}
-
-/* Why an attempt failed, once the authorization is final: the challenge's
- * error, else any invalid challenge's (some CAs replace the object), else
- * the challenge fetched alone. A copy, or NULL. */
-static acme_problem *attempt_problem(session *S, const acme_authz *a, const char *chall_url)
-{
-    for (size_t i = 0; i < a->nchallenges; i++)
-        if (a->challenges[i].url && !strcmp(a->challenges[i].url, chall_url)) {
-            if (a->challenges[i].error)
-                return problem_copy(a->challenges[i].error);
-            break;
-        }
-    for (size_t i = 0; i < a->nchallenges; i++)
-        if (a->challenges[i].status == CHALL_INVALID && a->challenges[i].error)
-            return problem_copy(a->challenges[i].error);
-    acme_resp r = {0};
-    aro_err err;
-    acme_problem *p = NULL;
-    if (acme_post(&S->acme, chall_url, NULL, &r, &err) == 0 && r.json) {
-        acme_challenge ch;
-        if (acme_challenge_decode(r.json, &ch, &err) == 0 && ch.error)
-            p = problem_copy(ch.error);
-        acme_challenge_clear(&ch); /* a failed decode may have copied some members */
-    }
-    acme_resp_clear(&r);
-    return p;
-}
-
-/* Provision the best acceptable challenge among c[] (choose_rank: learned
- * success, failures in this run, --challenges order). A solver that
- * declines (hook exit != 0) or fails is recorded as a "skipped" attempt and
- * the next candidate is tried. exclude_failed leaves out the types that
- * failed for this identifier already. Returns the index in c with *key_auth
- * its key authorization (malloc'd), or -1 when no solver took any. */
-static long provision_best(authz_run *X, ident_history *id, const acme_challenge *c, size_t n,
-                           bool prefer_same, bool exclude_failed, const char *via, char **key_auth)
-{
-    session *S = X->S;
-    choose_cand *cand = xcalloc(n ? n : 1, sizeof *cand);
-    size_t *order = xcalloc(n ? n : 1, sizeof *order);
-    for (size_t i = 0; i < n; i++) {
-        unsigned ok = 0, bad = 0;
-        state_stats_get(S->st, S->o->server, id->ident, c[i].type, &ok, &bad);
-        bool failed = strv_contains(id->failed, id->nfailed, c[i].type);
-        /* RFC 8555 7.1.3 / 8.4: a wildcard validates with dns-01 only; the
-         * CA offers only that, and aro does not second-guess it. */
-        cand[i] = (choose_cand){.type = c[i].type, .score = state_stats_score(ok, bad),
-                                .failed_here = failed,
-                                .solvable = solvers_have(S->sol, c[i].type) &&
-                                            !(exclude_failed && failed) &&
-                                            c[i].status == CHALL_PENDING};
-    }
-    size_t k = choose_rank(cand, n, S->o->challenges, S->o->nchallenges, prefer_same, order);
-    long chosen = -1;
-    for (size_t j = 0; j < k && chosen < 0; j++) {
-        const acme_challenge *ch = &c[order[j]];
-        aro_err err;
-        if (!ch->token) {
-            msg_warn("%s: %s challenge without a token; skipping", id->ident, ch->type);
-            continue;
-        }
-        char *ka = acme_key_authorization(ch->token, S->key);
-        if (solvers_begin(S->sol, ch->type, id->base, id->is_ip, ch->token, ka, &err) == 0) {
-            chosen = (long)order[j];
-            *key_auth = ka;
-            break;
-        }
-        msg_warn("%s: %s not provisioned: %s; trying the next type", id->ident, ch->type, err.msg);
-        report_add_attempt(X->rep, id->ident, ch->type, ch->url, X->order_url, "skipped", NULL, via);
-        free(ka);
-    }
-    free(order);
-    free(cand);
-    return chosen;
-}
-
-/* Ask the CA to validate ch: POST {} to the challenge (7.5.1), or for a
- * re-enable POST {"challenge": URL} to the retry-options URL, sent again
- * when refused with a Retry-After that fits --max-wait (a CA whose clock
- * has not reached notBefore yet). 0 accepted; -1 with err and r. */
-static int request_validation(session *S, const ident_history *id, const acme_challenge *ch,
-                              const acme_retry_options *ro, acme_resp *r, aro_err *err)
-{
-    if (!ro)
-        return acme_post(&S->acme, ch->url, "{}", r, err);
-    json_gen *g = jg_new();
-    jg_obj_open(g);
-    jg_kv_str(g, "challenge", ch->url);
-    jg_obj_close(g);
-    char *payload = jg_finish(g, NULL);
-    int rc = -1;
-    for (int busy = 0; busy <= REENABLE_BUSY_RETRIES; busy++) {
-        rc = acme_post(&S->acme, ro->url, payload, r, err);
-        if (rc == 0 || r->retry_after < 0 || r->retry_after > S->o->max_wait || r->status >= 500)
-            break;
-        msg_info("%s: re-enable refused (%s); waiting %ld s as told", id->ident,
-                 r->problem && r->problem->detail ? r->problem->detail : "retry later", r->retry_after);
-        sleep_seconds((double)(r->retry_after ? r->retry_after : 1));
-    }
-    free(payload);
-    return rc;
-}
-
-/* One challenge attempt on the authorization *a at url, the same steps for
- * a first attempt (ro NULL: one of a's challenges, answered per 7.5.1; the
- * types that failed in earlier orders are left out) and a re-enable (ro:
- * one of the challenges the retry-options member offers, the same type
- * again first after a transient failure):
- * provision the best challenge, ask the CA to validate it, poll the
- * authorization until it is final, learn the outcome, record the attempt
- * in the report and tear the solver down, once, whatever happened.
- * *prob is the previous failure on entry and this attempt's on return.
- * Returns 0 when the authorization is final (a->status says how it ended;
- * *a is then the new authorization, ro no longer valid), -1 when the
- * attempt could not be made or finished (err set). */
-static int attempt_challenge(authz_run *X, ident_history *id, acme_authz *a, const char *url,
-                             const acme_retry_options *ro, const char *via, acme_problem **prob,
-                             aro_err *err)
-{
-    session *S = X->S;
-    const acme_challenge *offer = ro ? ro->challenges : a->challenges;
-    size_t noffer = ro ? ro->nchallenges : a->nchallenges;
-    const char *pt = *prob ? problem_short_type((*prob)->type) : NULL;
-    bool same_type = choose_transient(pt, *prob ? (*prob)->detail : NULL);
-    acme_challenge ch = {0};
-    acme_resp r = {0};
-    char *ka = NULL;
-    bool ok = false;
-    int ret = -1;
-
-    long idx = provision_best(X, id, offer, noffer, same_type, !ro, via, &ka);
-    if (idx < 0) {
-        if (ro)
-            aro_err_set(err, "%s: no solver accepted any challenge retry-options offers", id->ident);
-        else
-            aro_err_set(err, "%s: no solver for any offered challenge (%s) in the preference list%s",
-                        id->ident, noffer ? offer[0].type : "none",
-                        id->nfailed ? " that has not already failed" : "");
-        return -1;
-    }
-    acme_challenge_copy(&ch, &offer[idx]);
-    if (ro)
-        msg_info("%s: re-enabling the authorization with %s (retry-options%s%ld left)", id->ident,
-                 ch.type, ro->attempts_remaining >= 0 ? ", " : "",
-                 ro->attempts_remaining >= 0 ? ro->attempts_remaining - 1 : 0L);
-    else
-        msg_info("%s: answering %s (%s)", id->ident, ch.type, via);
-
-    if (request_validation(S, id, &ch, ro, &r, err)) {
-        report_add_attempt(X->rep, id->ident, ch.type, ch.url, X->order_url, "invalid",
-                           r.problem ? r.problem->type : NULL, via);
-        problem_free(*prob);
-        *prob = r.problem ? problem_copy(r.problem) : NULL;
-        goto out;
-    }
-    if (authz_poll(S, url, a, err))
-        goto out;
-    ok = a->status == AUTHZ_VALID;
-    problem_free(*prob);
-    *prob = ok ? NULL : attempt_problem(S, a, ch.url);
-    report_add_attempt(X->rep, id->ident, ch.type, ch.url, X->order_url, ok ? "valid" : "invalid",
-                       *prob ? (*prob)->type : NULL, via);
-    aro_err lerr;
-    if (state_stats_record(S->st, S->o->server, id->ident, ch.type, ok, &lerr))
-        msg_warn("cannot record the outcome: %s", lerr.msg);
-    if (!ok && !strv_contains(id->failed, id->nfailed, ch.type))
-        strv_push(&id->failed, &id->nfailed, ch.type);
-    if (ok)
-        msg_info("%s: valid with %s%s", id->ident, ch.type, ro ? " after re-enable" : "");
-    else
-        msg_info("%s: %s failed%s: %s: %s", id->ident, ch.type, ro ? " again" : "",
-                 *prob && (*prob)->type ? (*prob)->type : "(no problem document)",
-                 *prob && (*prob)->detail ? (*prob)->detail : "");
-    ret = 0;
-out:
-    solvers_end(S->sol, ch.type, id->base, id->is_ip, ch.token, ka, ok);
-    acme_resp_clear(&r);
-    acme_challenge_clear(&ch);
-    free(ka);
-    return ret;
-}
-
-/* Whether to re-enable now (choose_reenable), waiting for notBefore first.
- * 1 go; 0 stop (retry-options spent or unusable); -1 the wait would be
- * longer than --max-wait (err set). */
-static int reenable_when_allowed(session *S, const ident_history *id, const acme_retry_options *ro,
-                                 aro_err *err)
+/* Whether to take the offer now (choose_reenable), waiting for notBefore
+ * first. 1 go; 0 stop (retry-options spent or unusable); -1 the wait would
+ * be longer than --max-wait, or was interrupted (err set). */
+static int offer_when_allowed(session *S, const ident_history *id, const acme_retry_options *ro,
+                              bool held, aro_err *err)
 {
     long wait;
-    switch (choose_reenable(ro, time(NULL), S->o->max_wait, &wait)) {
+    switch (choose_reenable(ro, held, time(NULL), S->o->max_wait, &wait)) {
     case REENABLE_NOW:
         break;
     case REENABLE_NO_ATTEMPTS_LEFT:
-        msg_info("%s: no re-enable attempts left", id->ident);
+        msg_info("%s: no attempts left in the retry-options offer", id->ident);
         return 0;
     case REENABLE_MALFORMED:
-        msg_warn("%s: retry-options without url or challenges; ignoring it", id->ident);
+        msg_warn("%s: retry-options without %s; ignoring it", id->ident,
+                 held ? "challenges" : "url or challenges");
         return 0;
     case REENABLE_EXPIRED:
-        msg_info("%s: the re-enable deadline has passed", id->ident);
+        msg_info("%s: the retry-options deadline has passed", id->ident);
         return 0;
     case REENABLE_TOO_LATE:
         aro_err_set(err, "%s: the CA allows a retry only in %ld s (notBefore), more than --max-wait %ld",
@@ -324,101 +100,275 @@ static int reenable_when_allowed(session *S, const ident_history *id, const acme
     }
     if (wait > 0) {
         msg_info("%s: waiting %ld s for retry-options notBefore", id->ident, wait);
-        sleep_seconds((double)wait);
+        if (sleep_seconds((double)wait)) {
+            aro_err_set(err, "%s: interrupted while waiting for notBefore", id->ident);
+            return -1;
+        }
     }
     return 1;
 }
 
-/* Get one authorization to "valid": a first attempt when it is pending,
- * then re-enables while the CA offers retry-options. 0 valid; -1 failed
- * (the error in the report, X->last_problem set when the CA said why). */
-static int authorize(authz_run *X, const char *url, const char *via)
+/* Start this round's attempt for s, if it needs one. 1 started; 0 none
+ * needed or possible (s->failed says which); -1 failed now. */
+static int slot_start(authz_run *X, slot *s, const char *via)
 {
-    session *S = X->S;
-    int ret = -1;
-    acme_authz a = {0};
-    acme_resp r = {0};
-    aro_err err = {{0}};
-    acme_problem *prob = NULL;
-    ident_history *id = NULL;
-
-    if (authz_fetch(S, url, &a, &r, &err))
-        goto fail;
-    if (!(id = ident_of(X, &a))) {
-        aro_err_set(&err, "authorization %s is for %s, which aro did not ask for", url,
-                    a.identifier.value ? a.identifier.value : "(nothing)");
-        goto fail;
-    }
-    for (size_t i = 0; i < a.nchallenges; i++)
-        if (!strv_contains(id->offered, id->noffered, a.challenges[i].type))
-            strv_push(&id->offered, &id->noffered, a.challenges[i].type);
-    if (a.status == AUTHZ_VALID) {
-        msg_info("%s: authorization already valid", id->ident);
-        ret = 0;
-        goto out;
-    }
+    if (s->a.status == AUTHZ_VALID || s->failed)
+        return 0;
+    /* --retry-options off: a plain RFC 8555 client, blind to offers. */
+    const acme_retry_options *ro = X->S->o->retry == RETRY_OFF ? NULL : s->a.retry;
+    /* Pending-hold (draft, "Pending-hold"): a failure left the
+     * authorization pending with an offer; answer a challenge it lists,
+     * after its notBefore. Also for a held authorization of an earlier run. */
+    bool held = s->a.status == AUTHZ_PENDING && ro;
     /* Pending: nothing answered yet, or an earlier run's challenge still
      * processing; either way answer one and poll. */
-    if (a.status == AUTHZ_PENDING && attempt_challenge(X, id, &a, url, NULL, via, &prob, &err))
-        goto fail;
-    while (a.status == AUTHZ_INVALID && a.retry && authz_may_reenable(a.status, true)) {
-        int go = reenable_when_allowed(S, id, a.retry, &err);
-        if (go == 0)
-            break;
-        if (go < 0 || attempt_challenge(X, id, &a, url, a.retry, "retry-options", &prob, &err))
+    if (s->a.status == AUTHZ_PENDING && !held && !s->answered) {
+        s->answered = true;
+        if (attempt_start(X, &s->at, s->id, &s->a, NULL, via, &s->prob, &s->err))
             goto fail;
+        return 1;
     }
-    if (a.status == AUTHZ_VALID) {
-        ret = 0;
-        goto out;
+    /* Held, or invalid with an offer (re-enabling, "Re-enabling"). */
+    if (held || authz_may_reenable(s->a.status, ro != NULL)) {
+        s->answered = true;
+        int go = offer_when_allowed(X->S, s->id, ro, held, &s->err);
+        if (go < 0)
+            goto fail;
+        if (go > 0) {
+            if (attempt_start(X, &s->at, s->id, &s->a, ro, "retry-options", &s->prob, &s->err))
+                goto fail;
+            return 1;
+        }
     }
-    aro_err_set(&err, "%s: authorization %s is %s: %s: %s", id->ident, url,
-                authz_status_name(a.status),
-                prob && prob->type ? prob->type : "(no problem document)",
-                prob && prob->detail ? prob->detail : "");
+    aro_err_set(&s->err, "%s: authorization %s is %s (%s failed: %s: %s)", s->id->ident, s->url,
+                authz_status_name(s->a.status),
+                s->id->nfailed ? s->id->failed[s->id->nfailed - 1] : "its challenge",
+                s->prob && s->prob->type ? s->prob->type : "(no problem document)",
+                s->prob && s->prob->detail ? s->prob->detail : "");
 fail:
-    free(X->last_problem);
-    X->last_problem = prob && prob->type ? xstrdup(problem_short_type(prob->type))
-                      : r.problem && r.problem->type ? xstrdup(problem_short_type(r.problem->type))
-                                                     : NULL;
-    report_fail(X->rep, prob ? prob : r.problem, err.msg);
-out:
-    problem_free(prob);
-    acme_authz_clear(&a);
-    acme_resp_clear(&r);
-    return ret;
+    s->failed = true;
+    return -1;
 }
 
-/* 7.5.2: give up an order's authorizations as --deactivate says: pending
- * ones by default (valid ones stay for the CA to reuse), all with "all". */
-static void deactivate(session *S, char *const *urls, size_t n)
+/* Poll every live attempt's authorization until its attempt is over
+ * (attempt_over: the authorization left "pending", 7.5.1, or, held, the
+ * answered challenge is "invalid"; Pebble 2.4 keeps the challenge
+ * "pending" while it validates, Boulder shows "processing"), then settle
+ * it. Returns -1 when interrupted (the live attempts stay
+ * for the caller to abandon), 0 otherwise. */
+static int poll_round(authz_run *X, slot *slots, size_t n)
 {
+    session *S = X->S;
+    time_t deadline = time(NULL) + ACME_POLL_DEADLINE_SECONDS, next_note = time(NULL) + 10;
+    size_t total = 0, valid = 0;
+    long first_wait = -1;
+    for (size_t i = 0; i < n; i++) {
+        total += slots[i].id != NULL;
+        valid += slots[i].a.status == AUTHZ_VALID && !slots[i].at.live;
+        if (slots[i].at.live && slots[i].at.poll_after > first_wait)
+            first_wait = slots[i].at.poll_after;
+    }
+    /* 7.5.1: the answers' Retry-After says when to look first. */
+    if (first_wait > 0)
+        sleep_seconds((double)(first_wait < S->o->max_wait ? first_wait : S->o->max_wait));
+    for (unsigned round = 0;; round++) {
+        acme_resp r = {0}, last = {0};
+        size_t live = 0;
+        for (size_t i = 0; i < n; i++) {
+            slot *s = &slots[i];
+            if (!s->at.live)
+                continue;
+            if (authz_fetch(S, s->url, &s->a, &r, &s->err)) {
+                s->failed = true;
+                attempt_abandon(X, &s->at);
+                continue;
+            }
+            if (!attempt_over(&s->at, &s->a)) {
+                live++;
+                acme_resp_clear(&last);
+                last = r;
+                memset(&r, 0, sizeof r);
+                continue;
+            }
+            if (attempt_settle(X, &s->at, &s->a, &s->prob) && total > 1)
+                msg_info("%s: %zu of %zu names valid", s->id->ident, ++valid, total);
+        }
+        acme_resp_clear(&r);
+        if (!live) {
+            acme_resp_clear(&last);
+            return 0;
+        }
+        if (interrupt_stop() || time(NULL) > deadline) {
+            for (size_t i = 0; i < n; i++)
+                if (slots[i].at.live && !interrupt_stop()) {
+                    aro_err_set(&slots[i].err, "authorization %s for %s still pending after %d s",
+                                slots[i].url, slots[i].id->ident, ACME_POLL_DEADLINE_SECONDS);
+                    slots[i].failed = true;
+                    attempt_abandon(X, &slots[i].at);
+                }
+            acme_resp_clear(&last);
+            return interrupt_stop() ? -1 : 0;
+        }
+        if (time(NULL) >= next_note && live > 1) {
+            aro_buf b = {0};
+            for (size_t i = 0; i < n; i++)
+                if (slots[i].at.live)
+                    buf_printf(&b, "%s%s (%s)", b.len ? ", " : "", slots[i].id->ident,
+                               slots[i].at.ch.type);
+            msg_info("waiting for the CA to validate %s", b.data);
+            buf_free(&b);
+            next_note = time(NULL) + 30;
+        }
+        /* One wait for all: the Retry-After of a pending one, else backoff. */
+        double w = acme_poll_wait(&S->acme, &last, round);
+        msg_debug(1, "%zu authorization(s) pending, waited %.1f s", live, w);
+        acme_resp_clear(&last);
+    }
+}
+
+void authorize_deactivate(authz_run *X, char *const *urls, size_t n)
+{
+    session *S = X->S;
     if (S->o->deactivate == DEACTIVATE_NONE)
         return;
     for (size_t i = 0; i < n; i++) {
         acme_authz a = {0};
         acme_resp r = {0};
         aro_err err;
+        /* An invalid authorization with an offer too (draft,
+         * "Deactivation": it withdraws the offer aro will not take);
+         * never under --retry-options off, a plain RFC 8555 client. */
         if (authz_fetch(S, urls[i], &a, &r, &err) == 0 &&
             (a.status == AUTHZ_PENDING ||
+             (a.status == AUTHZ_INVALID && a.retry && S->o->retry != RETRY_OFF) ||
              (a.status == AUTHZ_VALID && S->o->deactivate == DEACTIVATE_ALL))) {
-            if (acme_post(&S->acme, urls[i], "{\"status\":\"deactivated\"}", &r, &err))
+            if (acme_post(&S->acme, urls[i], "{\"status\":\"deactivated\"}", &r, &err)) {
                 msg_warn("deactivating %s: %s", urls[i], err.msg);
-            else
-                msg_info("%s: deactivated authorization %s", a.identifier.value, urls[i]);
+            } else {
+                char *what = xasprintf("deactivated the authorization %s for %s", urls[i],
+                                       a.identifier.value ? a.identifier.value : "?");
+                msg_info("%s", what);
+                if (interrupt_signal())
+                    report_add_cleanup(X->rep, what);
+                free(what);
+            }
         }
         acme_authz_clear(&a);
         acme_resp_clear(&r);
     }
 }
 
+/* The authorizations urls[0..n), rounds of attempts until each is valid or
+ * given up. together: an order's, which succeed or fail as one (once one
+ * is given up no new attempts start, the failure goes to the report and
+ * the authorizations are deactivated); otherwise each on its own
+ * (pre-authorizations), with its outcome in res[i] and nothing reported
+ * or deactivated but after an interrupt. 0 all valid; -1 otherwise. */
+static int authorize_set(authz_run *X, char *const *urls, size_t n, const char *via, bool together,
+                         authz_result *res)
+{
+    session *S = X->S;
+    slot *slots = xcalloc(n ? n : 1, sizeof *slots);
+    slot *first_failed = NULL;
+    acme_resp r = {0};
+    int ret = -1;
+    for (size_t i = 0; i < n; i++) {
+        slot *s = &slots[i];
+        s->url = urls[i];
+        if (authz_fetch(S, s->url, &s->a, &r, &s->err)) {
+            s->failed = true;
+        } else if (!(s->id = ident_of(X, &s->a))) {
+            aro_err_set(&s->err, "authorization %s is for %s, which aro did not ask for", s->url,
+                        s->a.identifier.value ? s->a.identifier.value : "(nothing)");
+            s->failed = true;
+        }
+        if (s->failed && together)
+            goto give_up;
+        if (s->failed)
+            continue;
+        for (size_t k = 0; k < s->a.nchallenges; k++)
+            if (!strv_contains(s->id->offered, s->id->noffered, s->a.challenges[k].type))
+                strv_push(&s->id->offered, &s->id->noffered, s->a.challenges[k].type);
+        if (s->a.status == AUTHZ_VALID)
+            msg_info("%s: authorization already valid", s->id->ident);
+    }
+    for (int round = 0; round < AUTHORIZE_MAX_ROUNDS; round++) {
+        /* Provision and answer every one that needs an attempt, then poll
+         * them together. Once one of an order's is given up the order
+         * cannot succeed: no new attempts. */
+        size_t started = 0;
+        bool given_up = false;
+        for (size_t i = 0; i < n && together; i++)
+            given_up |= slots[i].failed;
+        for (size_t i = 0; i < n && !given_up && !interrupt_stop(); i++) {
+            int rc = slot_start(X, &slots[i], via);
+            started += rc > 0;
+            given_up |= rc < 0 && together;
+        }
+        if (interrupt_stop() || (started && poll_round(X, slots, n)))
+            goto give_up;
+        if (!started || given_up)
+            break;
+    }
+    ret = 0;
+    for (size_t i = 0; i < n; i++)
+        if (slots[i].a.status != AUTHZ_VALID) {
+            if (!slots[i].failed) {
+                aro_err_set(&slots[i].err, "%s: authorization %s is still %s",
+                            slots[i].id ? slots[i].id->ident : "?", slots[i].url,
+                            authz_status_name(slots[i].a.status));
+                slots[i].failed = true;
+            }
+            ret = -1;
+        }
+    if (ret == 0 || !together)
+        goto out;
+give_up:
+    ret = -1;
+    if (interrupt_signal())
+        interrupt_cleanup_begin();
+    for (size_t i = 0; i < n; i++) {
+        attempt_abandon(X, &slots[i].at);
+        if (slots[i].failed && !first_failed)
+            first_failed = &slots[i];
+        else if (slots[i].failed && !interrupt_signal())
+            msg_info("%s", slots[i].err.msg);
+    }
+    free(X->last_problem);
+    X->last_problem = NULL;
+    if (first_failed && together) {
+        const acme_problem *p = first_failed->prob ? first_failed->prob : r.problem;
+        if (p && p->type)
+            X->last_problem = xstrdup(problem_short_type(p->type));
+        report_fail(X->rep, p, first_failed->err.msg);
+    } else if (interrupt_signal()) {
+        report_error(X->rep, "aro:interrupted", "interrupted while authorizing");
+    }
+    authorize_deactivate(X, (char *const *)urls, n);
+out:
+    for (size_t i = 0; i < n; i++) {
+        if (res) {
+            res[i].valid = slots[i].a.status == AUTHZ_VALID && !slots[i].failed;
+            res[i].prob = slots[i].prob;
+            res[i].err = slots[i].err;
+            slots[i].prob = NULL;
+        }
+        acme_authz_clear(&slots[i].a);
+        problem_free(slots[i].prob);
+    }
+    free(slots);
+    acme_resp_clear(&r);
+    return ret;
+}
+
 int authorize_order(authz_run *X, const acme_order *ord, const char *via)
 {
     X->order_url = ord->url;
-    for (size_t i = 0; i < ord->nauthorizations; i++)
-        if (authorize(X, ord->authorizations[i], via)) {
-            deactivate(X->S, ord->authorizations, ord->nauthorizations);
-            return -1;
-        }
-    return 0;
+    return authorize_set(X, ord->authorizations, ord->nauthorizations, via, true, NULL);
+}
+
+int authorize_each(authz_run *X, char *const *urls, size_t n, const char *via, authz_result *res)
+{
+    X->order_url = NULL;
+    return authorize_set(X, urls, n, via, false, res);
 }

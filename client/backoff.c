@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "interrupt.h"
 #include "random.h"
 #include "util.h"
 
@@ -56,12 +57,16 @@ long retry_after_parse(const char *value, time_t now)
     return t > now ? (long)(t - now) : 0;
 }
 
-void sleep_seconds(double seconds)
+int sleep_seconds(double seconds)
 {
+    if (interrupt_stop())
+        return -1;
     if (seconds <= 0)
-        return;
+        return 0;
     struct timespec ts = {.tv_sec = (time_t)seconds,
                           .tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9)};
     while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-        ;
+        if (interrupt_stop())
+            return -1;
+    return 0;
 }

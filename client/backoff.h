@@ -25,7 +25,8 @@ double backoff_next(const backoff_policy *p, unsigned attempt);
  * Returns seconds from now (>= 0), or -1 when unparseable. */
 long retry_after_parse(const char *value, time_t now);
 
-/* Sleep for seconds (fractional), restarting after signals. */
-void sleep_seconds(double seconds);
+/* Sleep for seconds (fractional), restarting after other signals. 0 slept;
+ * -1 stopped early by SIGINT/SIGTERM (interrupt.h). */
+int sleep_seconds(double seconds);
 
 #endif

@@ -1,5 +1,6 @@
 #include "choose.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -77,13 +78,13 @@ bool choose_transient(const char *t, const char *detail)
     return false;
 }
 
-reenable_verdict choose_reenable(const acme_retry_options *ro, time_t now, long max_wait,
-                                 long *wait)
+reenable_verdict choose_reenable(const acme_retry_options *ro, bool held, time_t now,
+                                 long max_wait, long *wait)
 {
     *wait = 0;
     if (ro->attempts_remaining == 0)
         return REENABLE_NO_ATTEMPTS_LEFT;
-    if (!ro->url || !ro->nchallenges)
+    if ((!held && !ro->url) || !ro->nchallenges)
         return REENABLE_MALFORMED;
     if (ro->expires && now >= ro->expires)
         return REENABLE_EXPIRED;
@@ -91,6 +92,11 @@ reenable_verdict choose_reenable(const acme_retry_options *ro, time_t now, long 
         return REENABLE_NOW;
     *wait = (long)(ro->not_before - now);
     return *wait > max_wait ? REENABLE_TOO_LATE : REENABLE_NOW;
+}
+
+bool choose_ask_hold(retry_mode mode, const acme_directory *dir)
+{
+    return mode == RETRY_HOLD && dir->retry_options && dir->retry_hold;
 }
 
 next_order choose_next_order(const char *last_problem, const ident_history *ids, size_t nids,
@@ -106,4 +112,22 @@ next_order choose_next_order(const char *last_problem, const ident_history *ids,
     if (!other)
         return NEXT_ORDER_NO_OTHER_TYPE;
     return orders_used < max_orders ? NEXT_ORDER_OPEN : NEXT_ORDER_LIMIT;
+}
+
+const char *choose_next_order_why(next_order n, const char *last_problem, char *buf, size_t len)
+{
+    switch (n) {
+    case NEXT_ORDER_NOT_FIXABLE:
+        if (!last_problem)
+            return NULL;
+        snprintf(buf, len, "%s is not a failure another challenge type could fix", last_problem);
+        return buf;
+    case NEXT_ORDER_NO_OTHER_TYPE:
+        return "no solver for another offered challenge type";
+    case NEXT_ORDER_LIMIT:
+        return "--max-orders reached";
+    case NEXT_ORDER_OPEN:
+        break;
+    }
+    return NULL;
 }

@@ -1,8 +1,9 @@
 /* The client's decisions, as pure functions (unit-tested: no network, no
  * store, no clock but the one passed in): which challenge to try next,
  * whether a failure is worth another attempt of the same type or another
- * type, whether retry-options allow a re-enable now, and whether the
- * legacy fallback opens another order. authorize.c and cmd_issue.c act
+ * type, whether to ask for pending-hold, whether retry-options allow
+ * another attempt now, and whether the legacy fallback opens another
+ * order (or, pre-authorizing, another newAuthz). authorize.c and cmd_issue.c act
  * on them. */
 #ifndef ARO_CLIENT_CHOOSE_H
 #define ARO_CLIENT_CHOOSE_H
@@ -12,6 +13,7 @@
 #include <time.h>
 
 #include "acme_objects.h"
+#include "options.h"
 
 typedef struct {
     const char *type;       /* challenge type offered */
@@ -38,17 +40,24 @@ bool choose_fixable_by_other_type(const char *problem_type);
  * and connection/dns failures that the detail calls a timeout or SERVFAIL. */
 bool choose_transient(const char *problem_type, const char *detail);
 
-/* Whether a retry-options member (draft-aro-acme-retry-options) allows a
- * re-enable at now, checked in this order: */
+/* Whether a retry-options member (draft-aro-acme-retry-options) allows
+ * another attempt at now: a re-enable of an invalid authorization, or
+ * (held) a challenge response on a held one, which has no re-enable url.
+ * Checked in this order: */
 typedef enum {
     REENABLE_NOW,               /* yes, after *wait seconds (notBefore; 0: at once) */
     REENABLE_NO_ATTEMPTS_LEFT,  /* attemptsRemaining is 0 */
-    REENABLE_MALFORMED,         /* no url or no challenges: not usable */
+    REENABLE_MALFORMED,         /* no challenges, or (not held) no url: not usable */
     REENABLE_EXPIRED,           /* the re-enable deadline (expires) has passed */
     REENABLE_TOO_LATE,          /* notBefore is more than max_wait away (*wait says how far) */
 } reenable_verdict;
-reenable_verdict choose_reenable(const acme_retry_options *ro, time_t now, long max_wait,
-                                 long *wait);
+reenable_verdict choose_reenable(const acme_retry_options *ro, bool held, time_t now,
+                                 long max_wait, long *wait);
+
+/* Whether to ask for pending-hold in newOrder and newAuthz: under
+ * --retry-options hold, when the directory's meta "retry-options"
+ * advertises "hold" (the draft's Client Behaviour 1). */
+bool choose_ask_hold(retry_mode mode, const acme_directory *dir);
 
 /* What one issuance learned about an identifier, across its orders. */
 typedef struct {
@@ -73,5 +82,9 @@ typedef enum {
  * the types that may be used at all (in --challenges, with a solver). */
 next_order choose_next_order(const char *last_problem, const ident_history *ids, size_t nids,
                              char *const *usable, size_t nusable, int orders_used, int max_orders);
+/* Why not, in words ("... is not a failure another challenge type could
+ * fix" and so on, for a message "not trying another order: WHY"); NULL for
+ * NEXT_ORDER_OPEN, and for NEXT_ORDER_NOT_FIXABLE without a problem type. */
+const char *choose_next_order_why(next_order n, const char *last_problem, char *buf, size_t len);
 
 #endif

@@ -1,5 +1,6 @@
 #include "cmd_account.h"
 
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,7 @@ static int account_rollover(session *S, report *rep)
     S->key = nk;
     S->acme.key = nk;
     nk = NULL;
-    msg_info("account key rolled over (%s); the old key is kept as %s.1", S->acme.kid, S->key_path);
+    msg_info("the old account key is kept as %s.1", S->key_path);
     ret = 0;
     goto out;
 fail:
@@ -79,7 +80,6 @@ int cmd_account(const aro_opts *o, const char *sub)
         if (session_account(&S, ACCOUNT_NEW, &created, &rep))
             goto out;
         rep.result = created ? "created" : "existing";
-        msg_info("account %s: %s", rep.result, S.acme.kid);
         goto out;
     }
     if (session_account(&S, ACCOUNT_EXISTING, NULL, &rep))
@@ -117,11 +117,21 @@ int cmd_account(const aro_opts *o, const char *sub)
         shown = r.json;
         r.json = NULL;
     } else if (!strcmp(done, "deactivated")) {
-        state_account_del(S.st, o->server, &err);
-        msg_info("account %s deactivated", S.acme.kid);
+        /* 7.3.6: the CA refuses this key from now on. Keep it aside, so
+         * that the next "account new" makes a new key and a new account
+         * instead of finding the dead one. */
+        char *dead = xasprintf("%s.deactivated", S.key_path);
+        if (state_account_del(S.st, o->server, &err) || rename(S.key_path, dead))
+            msg_warn("the deactivated account's key stays at %s: %s", S.key_path,
+                     strerror(errno));
+        else
+            msg_info("the deactivated account's key is kept as %s", dead);
+        free(dead);
     }
 out:
-    report_print_simple(&rep, o->json, "account", S.acme_open ? S.acme.kid : NULL, shown, stdout);
+    if (o->json || !o->quiet || rep.err_type)
+        report_print_simple(&rep, o->json, shown ? "url" : "account",
+                            S.acme_open ? S.acme.kid : NULL, shown, stdout);
     int code = rep.err_type ? 2 : 0;
     free(payload);
     json_free(shown);

@@ -4,8 +4,12 @@
 
 #include "certfiles.h"
 #include "cmd_issue.h"
+#include "identifiers.h"
+#include "interrupt.h"
 #include "msg.h"
+#include "precheck.h"
 #include "random.h"
+#include "remembered.h"
 #include "report.h"
 #include "session.h"
 #include "strv.h"
@@ -26,12 +30,11 @@ int renew_ari_pick(yajl_val renewal_info, uint32_t rnd, time_t *at)
     return 0;
 }
 
-/* Whether m is due now; *use_ari says whether the CA's ARI window decided
+/* When m is due; *use_ari says whether the CA's ARI window decided
  * (then the new order sends "replaces"). An ARI lookup that fails falls
  * back to the lifetime rule. */
-static bool renewal_due(session *S, const certfiles_meta *m, bool *use_ari)
+static time_t renewal_due(session *S, const certfiles_meta *m, bool *use_ari)
 {
-    time_t now = time(NULL);
     const char *ri = S->acme.dir.renewal_info;
     *use_ari = false;
     if (ri && m->ari_id) {
@@ -39,7 +42,7 @@ static bool renewal_due(session *S, const certfiles_meta *m, bool *use_ari)
         char *url = xasprintf("%s%s%s", ri, ri[strlen(ri) - 1] == '/' ? "" : "/", m->ari_id);
         acme_resp r = {0};
         aro_err err;
-        time_t pick;
+        time_t pick = 0;
         uint32_t rnd;
         if (acme_get(&S->acme, url, &r, &err) == 0 && r.json) {
             random_bytes(&rnd, sizeof rnd);
@@ -47,87 +50,109 @@ static bool renewal_due(session *S, const certfiles_meta *m, bool *use_ari)
                 yajl_val w = json_member(r.json, "suggestedWindow");
                 *use_ari = true;
                 msg_info("%s: ARI window %s .. %s: %s", m->names[0], json_str(w, "start"),
-                         json_str(w, "end"), now >= pick ? "due" : "not due");
+                         json_str(w, "end"), time(NULL) >= pick ? "due" : "not due");
             }
         } else {
-            msg_warn("%s: ARI lookup failed (%s); using two thirds of the lifetime", m->names[0],
+            msg_note("%s: ARI lookup failed (%s); using two thirds of the lifetime", m->names[0],
                      err.msg);
         }
         free(url);
         acme_resp_clear(&r);
         if (*use_ari)
-            return now >= pick;
+            return pick;
     }
     time_t at = renew_lifetime_due(m->not_before, m->not_after);
     char when[32];
     time_format_rfc3339(at, when);
     msg_info("%s: renewal due at %s (two thirds of the lifetime)", m->names[0], when);
-    return now >= at;
+    return at;
 }
 
-/* Renew one certificate into rep. 0 renewed, -1 failed. */
-static int renew_one(session *S, report *rep, const char *name, const certfiles_meta *m, bool ari)
+/* One certificate: its remembered settings, its CA, due or not, the
+ * renewal. Fills one (a run of rep). */
+static void renew_one(session *S, const aro_opts *cli, const char *name, report *one)
 {
-    report one = {.result = "failed"};
-    for (size_t i = 0; i < m->nnames; i++)
-        strv_push(&one.names, &one.nnames, m->names[i]);
-    msg_info("%s: renewing%s", name, ari ? " (ARI, replaces)" : "");
-    int rc = issue_obtain(S, &one, ari ? m->ari_id : NULL);
-    if (rc && ari && one.err_type && strstr(one.err_type, "alreadyReplaced")) {
+    certfiles_meta m;
+    remembered rm = {0};
+    aro_err err;
+    one->name = xstrdup(name);
+    one->result = "failed";
+    if (certfiles_load(S->st, name, &m, &err)) {
+        report_fail(one, NULL, err.msg);
+        return;
+    }
+    remembered_apply(&rm, cli, &m);
+    for (size_t i = 0; i < m.nnames; i++)
+        strv_push(&one->names, &one->nnames, m.names[i]);
+    if (session_connect(S, &rm.o, one))
+        goto out;
+    session_start_solvers(S);
+    bool ari = false;
+    time_t due = renewal_due(S, &m, &ari);
+    if (!cli->force && time(NULL) < due) {
+        one->result = "not-due";
+        one->due = due;
+        goto out;
+    }
+    if (precheck_solvers(S, one->names, one->nnames, one) || precheck_profile(S, one) ||
+        session_account(S, ACCOUNT_EXISTING, NULL, one))
+        goto out;
+    msg_info("%s: renewing%s at %s", name, ari ? " (ARI, replaces)" : "", rm.o.server);
+    int rc = issue_obtain(S, one, ari ? m.ari_id : NULL);
+    if (rc && ari && one->err_type && strstr(one->err_type, "alreadyReplaced") &&
+        !interrupt_signal()) {
         /* Someone else renewed this one (RFC 9773 5): a plain order still
          * gets ours. */
-        report_forget_error(&one);
-        rc = issue_obtain(S, &one, NULL);
+        report_forget_error(one, "renewing without replaces");
+        rc = issue_obtain(S, one, NULL);
     }
-    report_absorb(rep, &one);
-    report_clear(&one);
-    return rc;
+    if (rc == 0)
+        one->result = "renewed";
+out:
+    if (interrupt_signal())
+        session_interrupted(S, one);
+    session_disconnect(S);
+    remembered_clear(&rm);
+    certfiles_meta_clear(&m);
 }
 
 int cmd_renew(const aro_opts *o)
 {
     session S;
-    report rep = {.result = "failed"};
+    report rep = {.result = "not-due"};
     char **certs = NULL;
     size_t ncerts = 0;
     aro_err err;
-    int renewed = 0, failed = 0;
-    if (session_open(&S, o, &rep) || session_account(&S, ACCOUNT_EXISTING, NULL, &rep))
+    size_t renewed = 0, failed = 0;
+    memset(&S, 0, sizeof S);
+    if (session_open_state(&S, o, &rep))
         goto out;
-    session_start_solvers(&S);
     if (o->nnames) {
-        for (size_t i = 0; i < o->nnames; i++)
-            strv_push(&certs, &ncerts, o->names[i]);
+        for (size_t i = 0; i < o->nnames; i++) {
+            char *n = identifier_normalize(o->names[i], &err);
+            strv_push(&certs, &ncerts, n ? n : o->names[i]);
+            free(n);
+        }
     } else if (state_cert_list(S.st, &certs, &ncerts, &err)) {
         report_fail(&rep, NULL, err.msg);
         goto out;
     }
-    for (size_t c = 0; c < ncerts; c++) {
-        certfiles_meta m;
-        if (certfiles_load(S.st, certs[c], &m, &err)) {
-            report_fail(&rep, NULL, err.msg);
+    for (size_t c = 0; c < ncerts && !interrupt_signal(); c++) {
+        report one = {0};
+        renew_one(&S, o, certs[c], &one);
+        if (one.err_type)
             failed++;
-            continue;
-        }
-        if (m.server && strcmp(m.server, o->server)) {
-            msg_info("%s: issued by %s, not %s; skipping", certs[c], m.server, o->server);
-            certfiles_meta_clear(&m);
-            continue;
-        }
-        bool ari = false;
-        if (renewal_due(&S, &m, &ari) || o->force)
-            renew_one(&S, &rep, certs[c], &m, ari) ? failed++ : renewed++;
-        for (size_t i = 0; i < m.nnames; i++)
-            if (!strv_contains(rep.names, rep.nnames, m.names[i]))
-                strv_push(&rep.names, &rep.nnames, m.names[i]);
-        certfiles_meta_clear(&m);
+        else if (!strcmp(one.result, "renewed"))
+            renewed++;
+        report_add_run(&rep, &one);
     }
     rep.result = failed ? "failed" : renewed ? "renewed" : "not-due";
 out:
     if (rep.err_type)
         rep.result = "failed";
-    report_print_issue(&rep, o->json, stdout);
-    int code = rep.err_type ? 2 : renewed ? 0 : 1;
+    int code = interrupt_signal() ? interrupt_exit_status()
+               : rep.err_type || failed ? ARO_EXIT_FAILED : ARO_EXIT_OK;
+    report_print_renew(&rep, o->json, o->quiet, stdout);
     strv_free(certs, ncerts);
     report_clear(&rep);
     session_close(&S);

@@ -1,10 +1,15 @@
 /* aro renew [NAME...]: renew the named certificates (default: all in the
- * state directory) that were issued by --server and are due (or all, with
- * --force). Due: at a random time in the CA's ARI suggested window (RFC
- * 9773 4.2) when the directory offers renewalInfo, then the new order
- * carries "replaces"; else after two thirds of the lifetime.
- * Exit status 0 renewed, 1 nothing due, 2 a certificate failed; one
- * result (report_print_issue) for the whole run. */
+ * state directory) that are due, or all of them with --force, each with
+ * the settings it was obtained with (remembered.h: its own CA, key type,
+ * profile, solvers, deploy hook...), flags given here overriding them and
+ * remembered in turn. Due: at a random time in the CA's ARI suggested
+ * window (RFC 9773 4.2) when the directory offers renewalInfo, then the
+ * new order carries "replaces"; else after two thirds of the lifetime.
+ * Each certificate is its own result: one line each, or under --json one
+ * entry each in "certificates" (contracts.md, "aro renew --json"). Exit
+ * status 0 when none failed (renewed or not due), 2 when any failed, 64
+ * for a usage error, 130/143 when interrupted (after cleaning up). The
+ * deploy hook runs once per renewed certificate. */
 #ifndef ARO_CLIENT_CMD_RENEW_H
 #define ARO_CLIENT_CMD_RENEW_H
 

@@ -75,10 +75,10 @@ int cmd_revoke(const aro_opts *o, const char *certfile)
             goto out;
         }
     }
-    msg_info("revoked %s", certfile);
 out:
     rep.result = "revoked";
-    report_print_simple(&rep, o->json, "certificate", certfile, NULL, stdout);
+    if (o->json || !o->quiet || rep.err_type)
+        report_print_simple(&rep, o->json, "certificate", certfile, NULL, stdout);
     int code = rep.err_type ? 2 : 0;
     for (int i = 0; i < n; i++)
         X509_free(certs[i]);

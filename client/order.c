@@ -7,7 +7,10 @@
 
 #include "acme_crypto.h"
 #include "b64url.h"
+#include "choose.h"
 #include "identifiers.h"
+#include "backoff.h"
+#include "interrupt.h"
 #include "json.h"
 #include "keys.h"
 #include "msg.h"
@@ -31,6 +34,17 @@ static int order_decode(const acme_resp *r, const char *url, acme_order *o, aro_
     return 0;
 }
 
+bool order_request_hold(json_gen *g, const session *S)
+{
+    if (!choose_ask_hold(S->o->retry, &S->acme.dir))
+        return false;
+    jg_key(g, "retry-options");
+    jg_obj_open(g);
+    jg_kv_bool(g, "hold", true);
+    jg_obj_close(g);
+    return true;
+}
+
 int order_new(session *S, char *const *names, size_t nnames, const char *replaces, acme_order *o,
               acme_resp *r, aro_err *err)
 {
@@ -49,6 +63,7 @@ int order_new(session *S, char *const *names, size_t nnames, const char *replace
         jg_kv_str(g, "profile", S->o->profile);
     if (replaces)
         jg_kv_str(g, "replaces", replaces);
+    order_request_hold(g, S);
     jg_obj_close(g);
     char *payload = jg_finish(g, NULL);
     int rc = acme_post(&S->acme, S->acme.dir.new_order, payload, r, err);
@@ -79,6 +94,10 @@ static int order_poll(session *S, acme_order *o, bool wait_processing, aro_err *
         if (time(NULL) > deadline) {
             aro_err_set(err, "order %s still %s after %d s", url, order_status_name(o->status),
                         ACME_POLL_DEADLINE_SECONDS);
+            goto out;
+        }
+        if (interrupt_stop()) {
+            aro_err_set(err, "interrupted while order %s was %s", url, order_status_name(o->status));
             goto out;
         }
         double w = acme_poll_wait(&S->acme, &r, i);
@@ -153,15 +172,24 @@ fail:
     return -1;
 }
 
-int order_complete(session *S, acme_order *o, char *const *names, size_t nnames, char **pem,
-                   size_t *len, EVP_PKEY **key, aro_err *err)
+int order_fetch(session *S, const char *url, acme_order *o, aro_err *err)
+{
+    acme_resp r = {0};
+    char *u = xstrdup(url);     /* url may be o->url itself */
+    int rc = acme_post(&S->acme, u, NULL, &r, err) || order_decode(&r, u, o, err) ? -1 : 0;
+    free(u);
+    acme_resp_clear(&r);
+    return rc;
+}
+
+int order_complete(session *S, acme_order *o, char *const *names, size_t nnames,
+                   EVP_PKEY *key, char **pem, size_t *len, aro_err *err)
 {
     int ret = -1;
     acme_resp r = {0};
     unsigned char *der = NULL;
     size_t der_len = 0;
     char *csr = NULL, *payload = NULL;
-    EVP_PKEY *k = NULL;
     if (order_poll(S, o, false, err))
         goto out;
     if (o->status != ORDER_READY && o->status != ORDER_VALID && o->status != ORDER_PROCESSING) {
@@ -169,17 +197,19 @@ int order_complete(session *S, acme_order *o, char *const *names, size_t nnames,
                     order_status_name(o->status), o->error && o->error->detail ? o->error->detail : "");
         goto out;
     }
-    if (!(k = key_generate(S->o->cert_key_type))) {
-        aro_err_set(err, "cannot generate a %s certificate key", key_type_name(S->o->cert_key_type));
-        goto out;
+    /* A resumed order may be past its finalization already. */
+    if (o->status == ORDER_READY) {
+        if (csr_create_der(key, (const char *const *)names, nnames, &der, &der_len, err))
+            goto out;
+        csr = b64url_encode(der, der_len);
+        payload = xasprintf("{\"csr\":\"%s\"}", csr);
+        msg_info("finalizing order %s", o->url);
+        if (acme_post(&S->acme, o->finalize, payload, &r, err) || order_decode(&r, o->url, o, err))
+            goto out;
+        /* 7.4: a processing order's Retry-After says when to look. */
+        if (o->status == ORDER_PROCESSING && r.retry_after > 0)
+            sleep_seconds((double)(r.retry_after < S->o->max_wait ? r.retry_after : S->o->max_wait));
     }
-    if (csr_create_der(k, (const char *const *)names, nnames, &der, &der_len, err))
-        goto out;
-    csr = b64url_encode(der, der_len);
-    payload = xasprintf("{\"csr\":\"%s\"}", csr);
-    msg_info("finalizing order %s", o->url);
-    if (acme_post(&S->acme, o->finalize, payload, &r, err) || order_decode(&r, o->url, o, err))
-        goto out;
     if (o->status != ORDER_VALID && order_poll(S, o, true, err))
         goto out;
     if (o->status != ORDER_VALID || !o->certificate) {
@@ -190,11 +220,8 @@ int order_complete(session *S, acme_order *o, char *const *names, size_t nnames,
     }
     if (download(S, o->certificate, pem, len, err))
         goto out;
-    *key = k;
-    k = NULL;
     ret = 0;
 out:
-    EVP_PKEY_free(k);
     free(der);
     free(csr);
     free(payload);

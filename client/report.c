@@ -19,6 +19,13 @@ void report_add_attempt(report *r, const char *ident, const char *type, const ch
     };
 }
 
+void report_attempts_set_order(report *r, const char *order)
+{
+    for (size_t i = 0; i < r->nattempts; i++)
+        if (!r->attempts[i].order)
+            r->attempts[i].order = xstrdup(order);
+}
+
 void report_add_cert(report *r, const char *name, char *const *names, size_t nnames,
                      time_t not_after, const char *server, const char *certificate)
 {
@@ -40,34 +47,37 @@ void report_error(report *r, const char *type, const char *detail)
 
 void report_fail(report *r, const acme_problem *problem, const char *msg)
 {
-    msg_error("%s", msg);
     report_error(r, problem ? problem->type : NULL, msg);
 }
 
-void report_forget_error(report *r)
+void report_forget_error(report *r, const char *why)
 {
+    if (r->err_detail && why)
+        msg_note("%s; %s", r->err_detail, why);
     free(r->err_type);
     free(r->err_detail);
     r->err_type = r->err_detail = NULL;
 }
 
-void report_absorb(report *into, const report *one)
+void report_add_run(report *r, report *one)
 {
-    for (size_t i = 0; i < one->norders; i++)
-        strv_push(&into->orders, &into->norders, one->orders[i]);
-    for (size_t i = 0; i < one->nattempts; i++) {
-        const report_attempt *a = &one->attempts[i];
-        report_add_attempt(into, a->identifier, a->type, a->challenge, a->order, a->outcome,
-                           a->problem, a->via);
-    }
-    if (one->certificate && !into->certificate)
-        into->certificate = xstrdup(one->certificate);
-    if (one->err_type)
-        report_error(into, one->err_type, one->err_detail);
+    r->runs = xrealloc(r->runs, (r->nruns + 1) * sizeof *r->runs);
+    r->runs[r->nruns++] = *one;
+    memset(one, 0, sizeof *one);
+}
+
+void report_add_cleanup(report *r, const char *what)
+{
+    strv_push(&r->cleanup, &r->ncleanup, what);
 }
 
 void report_clear(report *r)
 {
+    for (size_t i = 0; i < r->nruns; i++)
+        report_clear(&r->runs[i]);
+    free(r->runs);
+    free(r->name);
+    strv_free(r->cleanup, r->ncleanup);
     strv_free(r->names, r->nnames);
     strv_free(r->orders, r->norders);
     for (size_t i = 0; i < r->nattempts; i++) {
@@ -106,9 +116,8 @@ static void write_strings(json_gen *g, const char *key, char *const *v, size_t n
     jg_arr_close(g);
 }
 
-/* "error": {"type", "detail"} or null, then close the object and print
- * it: every result object ends this way. */
-static void finish_and_print(json_gen *g, const report *r, FILE *out)
+/* "error": {"type", "detail"} or null: every result object ends so. */
+static void write_error(json_gen *g, const report *r)
 {
     jg_key(g, "error");
     if (r->err_type) {
@@ -120,6 +129,11 @@ static void finish_and_print(json_gen *g, const report *r, FILE *out)
     } else {
         jg_null(g);
     }
+}
+
+/* Close the object and print it on one line. */
+static void finish_and_print(json_gen *g, FILE *out)
+{
     jg_obj_close(g);
     size_t len;
     char *s = jg_finish(g, &len);
@@ -134,18 +148,10 @@ static void finish_and_print(json_gen *g, const report *r, FILE *out)
     free(s);
 }
 
-void report_print_issue(const report *r, bool json, FILE *out)
+/* The members of an issue result, in the contract's order, into an open
+ * object; "error" last. */
+static void write_issue_members(json_gen *g, const report *r)
 {
-    if (!json) {
-        if (r->err_type)
-            fprintf(out, "%s: %s\n", r->result, r->err_detail ? r->err_detail : r->err_type);
-        else
-            fprintf(out, "%s %s%s%s\n", r->result, r->nnames ? r->names[0] : "",
-                    r->certificate ? ": " : "", r->certificate ? r->certificate : "");
-        return;
-    }
-    json_gen *g = jg_new();
-    jg_obj_open(g);
     jg_kv_str(g, "result", r->result);
     write_strings(g, "names", r->names, r->nnames);
     write_strings(g, "orders", r->orders, r->norders);
@@ -169,7 +175,68 @@ void report_print_issue(const report *r, bool json, FILE *out)
     jg_arr_close(g);
     jg_key(g, "certificate");
     jg_str(g, r->certificate);
-    finish_and_print(g, r, out);
+    if (r->ncleanup)
+        write_strings(g, "cleanup", r->cleanup, r->ncleanup);
+    write_error(g, r);
+}
+
+/* One result line: "RESULT NAME: PATH", "not-due NAME: due at TIME",
+ * "failed NAME: DETAIL". */
+static void print_line(const report *r, const char *name, FILE *out)
+{
+    if (r->err_type) {
+        fprintf(out, "failed%s%s: %s\n", name ? " " : "", name ? name : "",
+                r->err_detail ? r->err_detail : r->err_type);
+    } else if (r->due) {
+        char when[32];
+        time_format_rfc3339(r->due, when);
+        fprintf(out, "%s %s: due at %s\n", r->result, name ? name : "", when);
+    } else {
+        fprintf(out, "%s %s%s%s\n", r->result, name ? name : "", r->certificate ? ": " : "",
+                r->certificate ? r->certificate : "");
+    }
+}
+
+void report_print_issue(const report *r, bool json, FILE *out)
+{
+    if (!json) {
+        /* A failure's detail names what failed. */
+        print_line(r, r->nnames && !r->err_type ? r->names[0] : NULL, out);
+        return;
+    }
+    json_gen *g = jg_new();
+    jg_obj_open(g);
+    write_issue_members(g, r);
+    finish_and_print(g, out);
+}
+
+void report_print_renew(const report *r, bool json, bool failures_only, FILE *out)
+{
+    if (!json) {
+        for (size_t i = 0; i < r->nruns; i++)
+            if (!failures_only || r->runs[i].err_type)
+                print_line(&r->runs[i], r->runs[i].name, out);
+        /* An error of the run as a whole (the state directory, say). */
+        if (r->err_type)
+            print_line(r, NULL, out);
+        return;
+    }
+    json_gen *g = jg_new();
+    jg_obj_open(g);
+    jg_kv_str(g, "result", r->result);
+    jg_key(g, "certificates");
+    jg_arr_open(g);
+    for (size_t i = 0; i < r->nruns; i++) {
+        jg_obj_open(g);
+        jg_kv_str(g, "name", r->runs[i].name);
+        write_issue_members(g, &r->runs[i]);
+        jg_obj_close(g);
+    }
+    jg_arr_close(g);
+    if (r->ncleanup)
+        write_strings(g, "cleanup", r->cleanup, r->ncleanup);
+    write_error(g, r);
+    finish_and_print(g, out);
 }
 
 void report_print_simple(const report *r, bool json, const char *key, const char *value,
@@ -177,7 +244,7 @@ void report_print_simple(const report *r, bool json, const char *key, const char
 {
     if (!json) {
         if (r->err_type)
-            fprintf(out, "failed: %s\n", r->err_detail);
+            fprintf(out, "failed: %s\n", r->err_detail ? r->err_detail : r->err_type);
         else
             fprintf(out, "%s%s%s\n", r->result, value ? " " : "", value ? value : "");
         return;
@@ -193,7 +260,8 @@ void report_print_simple(const report *r, bool json, const char *key, const char
         jg_key(g, "account");
         jg_value(g, account);
     }
-    finish_and_print(g, r, out);
+    write_error(g, r);
+    finish_and_print(g, out);
 }
 
 void report_print_list(const report *r, bool json, FILE *out)
@@ -223,6 +291,7 @@ void report_print_list(const report *r, bool json, FILE *out)
     }
     if (g) {
         jg_arr_close(g);
-        finish_and_print(g, r, out);
+        write_error(g, r);
+        finish_and_print(g, out);
     }
 }

@@ -5,17 +5,29 @@
 #include <unistd.h>
 
 #include "b64url.h"
+#include "interrupt.h"
 #include "jws.h"
 #include "keys.h"
 #include "msg.h"
 
-int session_open(session *S, const aro_opts *o, report *rep)
+int session_open_state(session *S, const aro_opts *o, report *rep)
 {
     aro_err err;
     memset(S, 0, sizeof *S);
     S->o = o;
-    if (!(S->st = state_open(o->state_dir, &err)))
-        goto fail;
+    if (!(S->lock = lock_acquire(o->state_dir, o->invocation, o->lock_wait, &err)) ||
+        !(S->st = state_open(o->state_dir, &err))) {
+        report_fail(rep, NULL, err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+int session_connect(session *S, const aro_opts *o, report *rep)
+{
+    aro_err err;
+    session_disconnect(S);
+    S->o = o;
     /* acme_open leaves something to close even when it fails. */
     S->acme_open = true;
     if (acme_open(&S->acme, o->server, o->ca_bundle, &err))
@@ -33,14 +45,31 @@ fail:
     return -1;
 }
 
-void session_close(session *S)
+int session_open(session *S, const aro_opts *o, report *rep)
+{
+    if (session_open_state(S, o, rep))
+        return -1;
+    return session_connect(S, o, rep);
+}
+
+void session_disconnect(session *S)
 {
     solvers_free(S->sol);
+    S->sol = NULL;
     if (S->acme_open)
         acme_close(&S->acme);
+    S->acme_open = false;
     EVP_PKEY_free(S->key);
+    S->key = NULL;
     free(S->key_path);
+    S->key_path = NULL;
+}
+
+void session_close(session *S)
+{
+    session_disconnect(S);
     state_close(S->st);
+    lock_release(S->lock);
     memset(S, 0, sizeof *S);
 }
 
@@ -49,8 +78,33 @@ void session_start_solvers(session *S)
     const aro_opts *o = S->o;
     solver_config sc = {.http_port = o->http_port, .webroot = o->webroot,
                         .tls_alpn_port = o->tls_alpn_port, .hook = o->hook,
-                        .bind_addr = o->bind_addr};
+                        .hook_timeout = o->hook_timeout, .bind_addr = o->bind_addr};
+    /* Without any solver option, a standalone client on port 80. */
+    if (!sc.http_port && !sc.webroot && !sc.hook && !sc.tls_alpn_port)
+        sc.http_port = 80;
     S->sol = solvers_new(&sc);
+}
+
+void session_interrupted(session *S, report *rep)
+{
+    interrupt_cleanup_begin();
+    char *stopped = solvers_stop(S->sol);
+    if (stopped) {
+        msg_info("%s", stopped);
+        report_add_cleanup(rep, stopped);
+        free(stopped);
+    }
+    aro_buf b = {0};
+    buf_printf(&b, "interrupted by %s; ", interrupt_signal() == SIGTERM ? "SIGTERM" : "SIGINT");
+    if (!rep->ncleanup)
+        buf_puts(&b, "nothing to clean up");
+    for (size_t i = 0; i < rep->ncleanup; i++)
+        buf_printf(&b, "%s%s", i ? "; " : "cleaned up: ", rep->cleanup[i]);
+    if (rep->err_detail && !strstr(rep->err_detail, "interrupted"))
+        msg_info("when interrupted: %s", rep->err_detail);
+    report_forget_error(rep, NULL);
+    report_error(rep, "aro:interrupted", b.data);
+    buf_free(&b);
 }
 
 void session_write_contacts(json_gen *g, const aro_opts *o)
@@ -142,6 +196,15 @@ static int new_account(session *S, bool only_existing, bool *created, report *re
     }
     if (!r.location) {
         aro_err_set(&err, "newAccount at %s: no Location header in the answer", o->server);
+        goto fail;
+    }
+    /* 7.3.6: a CA may answer the key of a deactivated account with the
+     * account object: that is no account to use. */
+    const char *status = json_str(r.json, "status");
+    if (status && strcmp(status, "valid")) {
+        aro_err_set(&err, "the account of this key at %s is %s (RFC 8555 7.3.6): %s; move %s aside "
+                    "and run 'aro account new' for a new account", o->server, status, r.location,
+                    S->key_path);
         goto fail;
     }
     /* 7.3: 201 for a new account, 200 for an existing one of this key. */

@@ -11,7 +11,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +24,11 @@
 
 #include "acme_crypto.h"
 #include "b64url.h"
+#include "hookrun.h"
 #include "keys.h"
 #include "msg.h"
 
-#define HOOK_TIMEOUT_SECONDS 600
 #define CONN_TIMEOUT_SECONDS 10
-
-extern char **environ;
 
 typedef enum { SOLVER_NONE, SOLVER_HTTP, SOLVER_WEBROOT, SOLVER_TLSALPN, SOLVER_HOOK } solver_kind;
 
@@ -430,68 +427,25 @@ char *solver_hook_auth(const char *type, const char *key_auth)
     return xstrdup(key_auth);
 }
 
-int solver_run_hook(const char *prog, const char *method, const char *type, const char *ident,
-                    const char *token, const char *auth)
+int solver_run_hook(const char *prog, long timeout, bool interruptible, const char *method,
+                    const char *type, const char *ident, const char *token, const char *auth)
 {
-    /* Build the environment before fork: the child only execs. */
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **envp = xcalloc(n + 6, sizeof(char *));
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "UACME_", 6))
-            envp[k++] = environ[i];
-    char *own[5] = {xasprintf("UACME_METHOD=%s", method), xasprintf("UACME_TYPE=%s", type),
-                    xasprintf("UACME_IDENT=%s", ident), xasprintf("UACME_TOKEN=%s", token),
-                    xasprintf("UACME_AUTH=%s", auth)};
-    for (int i = 0; i < 5; i++)
-        envp[k++] = own[i];
-    envp[k] = NULL;
+    /* uacme 1.7.4 passes the five arguments, 1.7.6+ also sets UACME_*:
+     * both, so hooks for either run unchanged; UACME_* variables of
+     * aro's own environment that aro does not set (UACME_CHALLENGE_PATH)
+     * pass through. */
+    char *env[] = {xasprintf("UACME_METHOD=%s", method), xasprintf("UACME_TYPE=%s", type),
+                   xasprintf("UACME_IDENT=%s", ident), xasprintf("UACME_TOKEN=%s", token),
+                   xasprintf("UACME_AUTH=%s", auth), NULL};
     char *argv[] = {(char *)prog, (char *)method, (char *)type, (char *)ident, (char *)token,
                     (char *)auth, NULL};
-    int ret = -1;
-
-    /* posix_spawn: safe with the solver threads running, and an exec
-     * failure comes back as an error instead of a half-copied child.
-     * stdout belongs to aro's result (--json): the hook writes to stderr. */
-    pid_t pid;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, 2, 1);
-    int rc = posix_spawnp(&pid, prog, &fa, NULL, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc) {
-        msg_error("hook %s: cannot run it: %s", prog, strerror(rc));
-        ret = 127;
-        goto out;
-    }
-    time_t deadline = time(NULL) + HOOK_TIMEOUT_SECONDS;
-    int status;
-    for (;;) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid)
-            break;
-        if (w < 0 && errno != EINTR) {
-            msg_error("hook %s: waitpid: %s", prog, strerror(errno));
-            goto out;
-        }
-        if (time(NULL) > deadline) {
-            msg_error("hook %s %s %s %s: no answer in %d s, killing it", prog, method, type, ident,
-                      HOOK_TIMEOUT_SECONDS);
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            goto out;
-        }
-        struct timespec ts = {.tv_nsec = 20 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    if (WIFEXITED(status))
-        ret = WEXITSTATUS(status);
-out:
-    for (int i = 0; i < 5; i++)
-        free(own[i]);
-    free(envp);
+    char *what = xasprintf("hook %s %s %s %s", prog, method, type, ident);
+    hookrun_spec spec = {.prog = prog, .argv = argv, .env = env, .timeout = timeout,
+                         .interruptible = interruptible, .what = what};
+    int ret = hookrun(&spec);
+    for (int i = 0; env[i]; i++)
+        free(env[i]);
+    free(what);
     return ret;
 }
 
@@ -539,11 +493,18 @@ int solvers_begin(solvers *s, const char *type, const char *ident, bool ident_is
     }
     case SOLVER_HOOK: {
         auth = solver_hook_auth(type, key_auth);
-        int st = solver_run_hook(s->cfg.hook, "begin", type, ident, token, auth);
+        int st = solver_run_hook(s->cfg.hook, s->cfg.hook_timeout, true, "begin", type, ident,
+                                 token, auth);
         if (st != 0) {
-            aro_err_set(err, "hook %s declined %s for %s (exit status %d)", s->cfg.hook, type,
-                        ident, st);
-            ret = 1;
+            char why[64];
+            hookrun_describe(st, s->cfg.hook_timeout, why, sizeof why);
+            if (st == HOOKRUN_INTERRUPTED || st == HOOKRUN_TIMED_OUT || st == HOOKRUN_SIGNALLED ||
+                st == 127) {
+                aro_err_set(err, "hook %s begin %s %s: %s", s->cfg.hook, type, ident, why);
+            } else {
+                aro_err_set(err, "hook %s declined %s for %s (%s)", s->cfg.hook, type, ident, why);
+                ret = 1;
+            }
             goto out;
         }
         break;
@@ -561,32 +522,136 @@ out:
     return ret;
 }
 
-void solvers_end(solvers *s, const char *type, const char *ident, bool ident_is_ip,
-                 const char *token, const char *key_auth, bool success)
+char *solvers_end(solvers *s, const char *type, const char *ident, bool ident_is_ip,
+                  const char *token, const char *key_auth, bool success)
 {
-    char *path = NULL, *auth = NULL, *sni = NULL;
+    char *path = NULL, *auth = NULL, *sni = NULL, *done = NULL;
     switch (kind_for(s, type)) {
     case SOLVER_HTTP:
         entry_del(s, token);
+        done = xasprintf("stopped serving the http-01 token %s for %s", token, ident);
         break;
     case SOLVER_WEBROOT:
         path = webroot_path(s, token);
-        unlink(path);
+        if (unlink(path) && errno != ENOENT)
+            msg_warn("cannot remove %s: %s", path, strerror(errno));
+        done = xasprintf("removed %s", path);
         break;
     case SOLVER_TLSALPN:
         sni = sni_name(ident, ident_is_ip);
         entry_del(s, sni);
+        done = xasprintf("stopped answering tls-alpn-01 for %s", ident);
         break;
-    case SOLVER_HOOK:
+    case SOLVER_HOOK: {
         auth = solver_hook_auth(type, key_auth);
-        if (solver_run_hook(s->cfg.hook, success ? "done" : "failed", type, ident, token, auth))
-            msg_warn("hook %s %s %s %s did not exit 0", s->cfg.hook, success ? "done" : "failed",
-                     type, ident);
+        const char *method = success ? "done" : "failed";
+        int st = solver_run_hook(s->cfg.hook, s->cfg.hook_timeout, false, method, type, ident, token,
+                                 auth);
+        char why[64];
+        hookrun_describe(st, s->cfg.hook_timeout, why, sizeof why);
+        if (st)
+            msg_warn("hook %s %s %s %s: %s", s->cfg.hook, method, type, ident, why);
+        done = xasprintf("ran hook %s %s %s %s (%s)", s->cfg.hook, method, type, ident, why);
         break;
+    }
     case SOLVER_NONE:
         break;
     }
     free(path);
     free(auth);
     free(sni);
+    return done;
+}
+
+char *solvers_stop(solvers *s)
+{
+    if (!s)
+        return NULL;
+    aro_buf b = {0};
+    if (s->http.running)
+        buf_printf(&b, "stopped the http-01 server on port %d", s->cfg.http_port);
+    if (s->tls.running)
+        buf_printf(&b, "%sstopped the tls-alpn-01 responder on port %d", b.len ? "; " : "",
+                   s->cfg.tls_alpn_port);
+    listener_stop(&s->http);
+    listener_stop(&s->tls);
+    return b.len ? buf_steal(&b) : NULL;
+}
+
+/* The hook as execvp would find it: an executable file. */
+static int hook_check(const char *hook, aro_err *err)
+{
+    if (strchr(hook, '/')) {
+        if (access(hook, X_OK)) {
+            aro_err_set(err, "--hook %s: %s", hook, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    const char *path = getenv("PATH");
+    char *dirs = xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+    int found = 0;
+    for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d && !found;
+         d = strtok_r(NULL, ":", &save)) {
+        char *p = xasprintf("%s/%s", d, hook);
+        found = access(p, X_OK) == 0;
+        free(p);
+    }
+    free(dirs);
+    if (!found)
+        aro_err_set(err, "--hook %s: no such program in PATH", hook);
+    return found ? 0 : -1;
+}
+
+int solvers_prepare(solvers *s, char *const *types, size_t ntypes, aro_err *err)
+{
+    bool hook_used = false;
+    for (size_t i = 0; i < ntypes; i++) {
+        switch (kind_for(s, types[i])) {
+        case SOLVER_HTTP:
+            if (listener_start(s, &s->http, s->cfg.http_port, http_thread, err)) {
+                size_t l = strlen(err->msg);
+                snprintf(err->msg + l, sizeof err->msg - l, " (the http-01 server: --http-port%s%s%s)",
+                         s->cfg.bind_addr ? ", --bind " : "", s->cfg.bind_addr ? s->cfg.bind_addr : "",
+                         s->cfg.http_port == 80 ? "; port 80 is aro's default without a solver "
+                                                  "option: run as root or give --http-port, "
+                                                  "--webroot or --hook" : "");
+                return -1;
+            }
+            break;
+        case SOLVER_TLSALPN:
+            if (tls_setup(s, err) || listener_start(s, &s->tls, s->cfg.tls_alpn_port, tls_thread, err)) {
+                size_t l = strlen(err->msg);
+                snprintf(err->msg + l, sizeof err->msg - l,
+                         " (the tls-alpn-01 responder: --tls-alpn-port%s%s)",
+                         s->cfg.bind_addr ? ", --bind " : "", s->cfg.bind_addr ? s->cfg.bind_addr : "");
+                return -1;
+            }
+            break;
+        case SOLVER_WEBROOT: {
+            char *dir = xasprintf("%s/.well-known/acme-challenge", s->cfg.webroot);
+            char *probe = xasprintf("%s/.aro-probe-%ld", dir, (long)getpid());
+            int rc = mkdir_p(dir, 0755);
+            if (rc)
+                aro_err_set(err, "--webroot %s: cannot create %s: %s", s->cfg.webroot, dir,
+                            strerror(errno));
+            else if ((rc = file_write_atomic(probe, "", 0, 0644, err)))
+                aro_err_set(err, "--webroot %s: %s is not writable", s->cfg.webroot, dir);
+            unlink(probe);
+            free(probe);
+            free(dir);
+            if (rc)
+                return -1;
+            break;
+        }
+        case SOLVER_HOOK:
+            if (!hook_used && hook_check(s->cfg.hook, err))
+                return -1;
+            hook_used = true;
+            break;
+        case SOLVER_NONE:
+            break;
+        }
+    }
+    return 0;
 }

@@ -13,7 +13,7 @@
 struct state {
     char *dir;
     MDB_env *env;
-    MDB_dbi accounts, stats, certs;
+    MDB_dbi accounts, stats, certs, inflight;
 };
 
 char *state_default_dir(void)
@@ -55,7 +55,8 @@ state *state_open(const char *dir, aro_err *err)
     if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) ||
         (rc = mdb_dbi_open(txn, "accounts", MDB_CREATE, &s->accounts)) ||
         (rc = mdb_dbi_open(txn, "stats", MDB_CREATE, &s->stats)) ||
-        (rc = mdb_dbi_open(txn, "certs", MDB_CREATE, &s->certs))) {
+        (rc = mdb_dbi_open(txn, "certs", MDB_CREATE, &s->certs)) ||
+        (rc = mdb_dbi_open(txn, "inflight", MDB_CREATE, &s->inflight))) {
         aro_err_set(err, "cannot open the store's databases: %s", mdb_strerror(rc));
         goto fail;
     }
@@ -251,6 +252,21 @@ int state_cert_put(state *s, const char *name, const char *json, aro_err *err)
 int state_cert_get(state *s, const char *name, char **json, aro_err *err)
 {
     return kv_get(s, s->certs, name, json, NULL, err);
+}
+
+int state_inflight_put(state *s, const char *key, const char *json, aro_err *err)
+{
+    return kv_put(s, s->inflight, key, json, strlen(json), err);
+}
+
+int state_inflight_get(state *s, const char *key, char **json, aro_err *err)
+{
+    return kv_get(s, s->inflight, key, json, NULL, err);
+}
+
+int state_inflight_del(state *s, const char *key, aro_err *err)
+{
+    return kv_del(s, s->inflight, key, err);
 }
 
 int state_cert_list(state *s, char ***names, size_t *n, aro_err *err)

@@ -1,6 +1,7 @@
 /* aro's state directory: an LMDB store (account URL per server, learned
- * challenge success rates per CA+identifier+type, certificate metadata)
- * and PEM files written atomically with previous versions kept.
+ * challenge success rates per CA+identifier+type, certificate metadata,
+ * the orders in progress) and PEM files written atomically with previous
+ * versions kept.
  *
  *   STATE/store.mdb                 the LMDB store (MDB_NOSUBDIR)
  *   STATE/accounts/<server>/key.pem account key per server
@@ -45,6 +46,12 @@ int state_cert_put(state *s, const char *name, const char *json, aro_err *err);
 int state_cert_get(state *s, const char *name, char **json, aro_err *err);   /* 0/1/-1 */
 /* All certificate names (malloc'd array of malloc'd strings). */
 int state_cert_list(state *s, char ***names, size_t *n, aro_err *err);
+
+/* The order in progress per CA and name set (inflight.h), a JSON
+ * document per key. get: 0 found, 1 none, -1 error. */
+int state_inflight_put(state *s, const char *key, const char *json, aro_err *err);
+int state_inflight_get(state *s, const char *key, char **json, aro_err *err);
+int state_inflight_del(state *s, const char *key, aro_err *err);
 
 /* STATE/certs/NAME (a wildcard's '*' becomes '_'), malloc'd. */
 char *state_cert_dir(state *s, const char *name);

@@ -302,6 +302,8 @@ int acme_directory_decode(yajl_val v, acme_directory *d, aro_err *err)
             d->retry_attempts_per_authz = (long)n;
         if (json_get_int(ro, "minBackoffSeconds", false, &n, err) == 0)
             d->retry_min_backoff_seconds = (long)n;
+        if (json_get_bool(ro, "hold", false, &d->retry_hold, err) < 0)
+            d->retry_hold = false;  /* not a boolean: not advertised */
     }
     return 0;
 }

@@ -98,6 +98,7 @@ typedef struct {
     bool retry_options;
     long retry_attempts_per_authz;  /* -1 when not said */
     long retry_min_backoff_seconds; /* -1 when not said */
+    bool retry_hold;                /* "hold": true, pending-hold is honoured */
 } acme_directory;
 
 /* Decoding (client side). Return 0, or -1 with err naming the member. */

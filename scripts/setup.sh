@@ -9,6 +9,8 @@ PACKAGES=(
   libcurl4-openssl-dev libc-ares-dev
   # the public suffix list, for limits per registered domain (rules/limits.c)
   libpsl-dev publicsuffix
+  # IDNA A-labels for the names the client is given (client/identifiers.c)
+  libidn2-dev
   # tools the tests and the demo use
   openssl curl ca-certificates lmdb-utils python3 procps iproute2 psmisc
   # sanitizers, fuzzing, leak checks
@@ -19,8 +21,12 @@ PACKAGES=(
   # offline in GOPATH mode from Debian's Go packages (the quick interop subset
   # runs both)
   caddy golang-go golang-github-mholt-acmez-dev patch
+  # uacme's nsupdate.sh against a real DNS server (tests/e2e/client_nsupdate.sh)
+  bind9 bind9-dnsutils
   # the Internet-Draft
   ruby-kramdown-rfc2629 libxml2-utils
+  # the man page (mandoc -Tlint)
+  mandoc
   # benchmarks
   nghttp2-client gnuplot-nox
 )

@@ -295,7 +295,10 @@ void handle_key_change(server *srv, const http_request *rq, http_response *rs)
     if (repo_account_by_key(t, thumb, &other) == 0) {
         rs->location = account_url(rq->base, other.id);
         rec_account_clear(&other);
-        response_error(rs, "conflict", 409, "the new key is already in use by an account");
+        /* 7.3.5 fixes the status (409) and the Location, not a problem
+         * type; "malformed" is the registered one that fits, as in
+         * Boulder's probs.Conflict. */
+        response_error(rs, "malformed", 409, "the new key is already in use by an account");
         goto out;
     }
     rec_account cur;

@@ -46,7 +46,9 @@ static int held_choice_refused(server *srv, const authz_view *v, const rec_chall
             response_error(rs, "malformed", 400, "this challenge is not offered by its authorization");
             ret = -1;
         }
-    } else if (c->status == CHALL_PENDING && !offer_choice(&offer, c->id)) {
+    } else if (!offer_choice(&offer, c->id)) {
+        /* The failed challenge included: it is final, and only an
+         * offered one starts an attempt. */
         response_error(rs, "malformed", 400, "this challenge is not one of those retry-options offers now");
         ret = -1;
     } else if (c->status == CHALL_PENDING && now < offer.not_before) {

@@ -2,15 +2,35 @@
 
 #include <string.h>
 
+#include "acme/auth.h"
 #include "core/urls.h"
 #include "json.h"
+
+/* 6.3: "The server MUST allow GET requests for the directory and newNonce
+ * resources ..., in addition to POST-as-GET requests for these
+ * resources." A POST must then be an authenticated POST-as-GET; 0, or -1
+ * with the problem in rs. */
+static int post_as_get_only(server *srv, const http_request *rq, http_response *rs, const char *what)
+{
+    acme_auth a;
+    int ret = auth_request(srv, rq, AUTH_KID, &a, rs);
+    if (ret == 0 && !a.post_as_get) {
+        response_error(rs, "malformed", 400, "%s is read with GET or POST-as-GET (an empty payload)", what);
+        ret = -1;
+    }
+    auth_clear(&a);
+    return ret;
+}
 
 void handle_directory(server *srv, const http_request *rq, http_response *rs)
 {
     const server_config *cfg = &srv->cfg;
     const char *b = rq->base;
-    if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
-        response_error(rs, "malformed", 405, "the directory takes GET");
+    if (strcmp(rq->method, "POST") == 0) {
+        if (post_as_get_only(srv, rq, rs, "the directory") < 0)
+            return;
+    } else if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
+        response_error(rs, "malformed", 405, "the directory takes GET or POST-as-GET");
         return;
     }
     json_gen *g = jg_new();
@@ -62,13 +82,15 @@ void handle_directory(server *srv, const http_request *rq, http_response *rs)
 
 void handle_new_nonce(server *srv, const http_request *rq, http_response *rs)
 {
-    (void)srv;
-    /* 7.2: HEAD answers 200, GET 204; the nonce itself is added to every
-     * response by http.c. */
+    /* 7.2: HEAD answers 200, GET 204 (and so does POST-as-GET, 6.3); the
+     * nonce itself is added to every response by http.c. */
     if (strcmp(rq->method, "HEAD") == 0)
         rs->status = 200;
     else if (strcmp(rq->method, "GET") == 0)
         rs->status = 204;
-    else
-        response_error(rs, "malformed", 405, "newNonce takes HEAD or GET");
+    else if (strcmp(rq->method, "POST") == 0) {
+        if (post_as_get_only(srv, rq, rs, "newNonce") == 0)
+            rs->status = 204;
+    } else
+        response_error(rs, "malformed", 405, "newNonce takes HEAD, GET or POST-as-GET");
 }

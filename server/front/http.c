@@ -253,8 +253,11 @@ static void prepare_then_queue(void *arg)
 /* Requests that never touch the store are answered on the loop. */
 static bool runs_inline(const request_job *j)
 {
-    return j->manage || strcmp(j->path, PATH_DIRECTORY) == 0 || strcmp(j->path, PATH_DIRECTORY_PEBBLE) == 0 ||
-           strcmp(j->path, PATH_NEW_NONCE) == 0;
+    if (j->manage)
+        return true;
+    /* A POST-as-GET of the directory or newNonce reads the account. */
+    return strcmp(j->method, "POST") != 0 && (strcmp(j->path, PATH_DIRECTORY) == 0 ||
+           strcmp(j->path, PATH_DIRECTORY_PEBBLE) == 0 || strcmp(j->path, PATH_NEW_NONCE) == 0);
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)

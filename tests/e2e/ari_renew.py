@@ -1,7 +1,8 @@
 """aro renew with ARI (RFC 9773) against aro-server: no Debian peer speaks
 ARI, so this is its test. A fresh certificate is not due (the renewal
-window is in its last third); a forced renewal sends "replaces" with the
-old certificate's CertID, and the server then counts it as replaced."""
+window is in its last third): exit 0, as contracts.md says of renew (it was
+1 before issue 17); a forced renewal sends "replaces" with the old
+certificate's CertID, and the server then counts it as replaced."""
 import json
 import os
 import subprocess
@@ -23,12 +24,16 @@ def case_ari(h):
 
     rc, out, err = aro("issue", "ari.example.com")
     assert rc == 0 and out["result"] == "issued", (out, err)
+    # Not due is no failure: exit 0 (contracts.md), said per certificate.
     rc, out, err = aro("renew")
-    assert rc == 1 and out["result"] == "not-due", (out, err)
+    assert rc == 0 and out["result"] == "not-due", (out, err)
+    assert [c["result"] for c in out["certificates"]] == ["not-due"], out
+    assert out["certificates"][0]["name"] == "ari.example.com", out
     assert "ARI window" in err, err
     assert srv.metric("aro_http_requests_total", endpoint="renewal-info", status="200") == 1
     rc, out, err = aro("renew", "--force")
-    assert rc == 0 and out["result"] == "renewed" and len(out["orders"]) == 1, (out, err)
+    assert rc == 0 and out["result"] == "renewed", (out, err)
+    assert len(out["certificates"]) == 1 and len(out["certificates"][0]["orders"]) == 1, out
     assert "renewing (ARI, replaces)" in err, err
     assert srv.metric("aro_orders_created_total") == 2
     # The next renewal replaces the newest certificate, not the consumed one.

@@ -14,7 +14,7 @@ rc=0
 aro_pebble --json --agree-tos account new >"$OUT" 2>"$E2E_TMP/noeab.log" || rc=$?
 cat "$E2E_TMP/noeab.log" >&2
 [ "$rc" = 2 ] || fail "account new without EAB exited $rc"
-grep -q -- "--eab" "$E2E_TMP/noeab.log" || fail "the error does not point at --eab"
+json_get "$OUT" .error.detail | grep -q -- "--eab" || fail "the error does not point at --eab: $(cat "$OUT")"
 
 rc=0
 aro_pebble --json --agree-tos --eab "kid-1:AAAA${MAC:4}" account new >"$OUT" 2>"$E2E_TMP/bad.log" || rc=$?

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # aro account new + issue with the built-in http-01 server against Pebble;
-# the --json contract, exit codes, file layout and modes, kept versions,
-# list, and renew's "not due" (exit 1).
+# the --json contract, exit codes, file layout and modes, kept sets,
+# list, renew's "not due" (exit 0, contracts.md; it was 1 before issue 17),
+# and a name refused before any order.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -38,7 +39,7 @@ D="$E2E_TMP/state/certs/www.example.com"
 for f in cert.pem chain.pem fullchain.pem key.pem; do
     [ -s "$D/$f" ] || fail "missing $D/$f"
 done
-[ "$(stat -c %a "$D/key.pem")" = 600 ] || fail "key.pem is not 0600"
+[ "$(stat -L -c %a "$D/key.pem")" = 600 ] || fail "key.pem is not 0600"
 [ "$(json_get "$OUT" .certificate)" = "$D/fullchain.pem" ] || fail "certificate path"
 openssl x509 -in "$D/cert.pem" -noout -ext subjectAltName | grep -q "DNS:example.com" || fail "SAN"
 cmp -s <(cat "$D/cert.pem" "$D/chain.pem") "$D/fullchain.pem" || fail "fullchain != cert + chain"
@@ -51,8 +52,9 @@ openssl verify -partial_chain -CAfile "$D/chain.pem" "$D/cert.pem" >/dev/null ||
 aro_pebble --http-port "$PEBBLE_HTTP_PORT" --key-type rsa2048 issue www.example.com example.com \
     >"$E2E_TMP/summary" 2>/dev/null || fail "plain issue failed"
 [ "$(wc -l <"$E2E_TMP/summary")" = 1 ] || fail "summary is not one line"
-[ -s "$D/cert.pem.1" ] && [ -s "$D/key.pem.1" ] || fail "previous versions were not kept"
-[ "$(stat -c %a "$D/key.pem.1")" = 600 ] || fail "key.pem.1 is not 0600"
+[ -s "$D/sets/0/cert.pem" ] && [ -s "$D/sets/0/key.pem" ] || fail "the previous set was not kept"
+[ "$(readlink "$D/live")" = sets/1 ] || fail "live is not the second set"
+[ "$(stat -c %a "$D/sets/0/key.pem")" = 600 ] || fail "sets/0/key.pem is not 0600"
 openssl pkey -in "$D/key.pem" -noout -text | grep -q "2048 bit" || fail "--key-type rsa2048 ignored"
 
 aro_pebble --json list >"$OUT" 2>/dev/null || fail "list failed"
@@ -62,19 +64,25 @@ aro_pebble --json list >"$OUT" 2>/dev/null || fail "list failed"
 rc=0
 aro_pebble --json --http-port "$PEBBLE_HTTP_PORT" renew >"$OUT" 2>"$E2E_TMP/renew.log" || rc=$?
 cat "$E2E_TMP/renew.log" >&2
-[ "$rc" = 1 ] || fail "renew of a fresh certificate exited $rc, not 1"
+[ "$rc" = 0 ] || fail "renew of a fresh certificate exited $rc, not 0"
 [ "$(json_get "$OUT" .result)" = not-due ] || fail "renew result: $(cat "$OUT")"
+[ "$(json_get "$OUT" '.certificates[0].name + " " + .certificates[0].result')" = "www.example.com not-due" ] ||
+    fail "renew entry: $(cat "$OUT")"
 rc=0
 aro_pebble --json --force --http-port "$PEBBLE_HTTP_PORT" renew www.example.com >"$OUT" 2>>"$E2E_TMP/renew.log" || rc=$?
 [ "$rc" = 0 ] || fail "forced renew exited $rc: $(cat "$OUT")"
 [ "$(json_get "$OUT" .result)" = renewed ] || fail "forced renew result"
-[ -s "$D/cert.pem.2" ] || fail "second previous version not kept"
+[ -s "$D/sets/1/cert.pem" ] && [ "$(readlink "$D/live")" = sets/2 ] || fail "second previous set not kept"
 
-# A name the CA refuses: exit 2, the error names it and what the CA said.
+# A name that is no DNS name: refused before any order, exit 64.
+orders_before=$(grep -c "POST /order-plz" "$E2E_TMP/pebble.log" || true)
 rc=0
 aro_pebble --json --http-port "$PEBBLE_HTTP_PORT" issue "bad..name.example" >"$OUT" 2>"$E2E_TMP/bad.log" || rc=$?
 cat "$E2E_TMP/bad.log" >&2
-[ "$rc" = 2 ] || fail "a refused name exited $rc"
+[ "$rc" = 64 ] || fail "a bad name exited $rc"
 [ "$(json_get "$OUT" .result)" = failed ] || fail "refused: result"
-json_get "$OUT" .error.type | grep -q '^urn:ietf:params:acme:error:' || fail "refused: error type $(cat "$OUT")"
+[ "$(json_get "$OUT" .error.type)" = usage ] || fail "refused: error type $(cat "$OUT")"
+json_get "$OUT" .error.detail | grep -q "bad..name.example" || fail "refused: detail $(cat "$OUT")"
+[ "$(grep -c "POST /order-plz" "$E2E_TMP/pebble.log" || true)" = "$orders_before" ] ||
+    fail "an order was sent for a bad name"
 pass

@@ -26,6 +26,9 @@ import ports  # noqa: E402
 
 SOURCE = os.environ.get("ARO_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 BUILD = os.environ.get("ARO_BUILD_DIR", os.path.join(SOURCE, "build"))
+# aro's default CA is Let's Encrypt: a test that forgets --server must fail
+# on loopback, never reach it (contracts.md, ARO_DIRECTORY).
+os.environ["ARO_DIRECTORY"] = "https://127.0.0.1:9/no-server-given-to-aro"
 
 
 def free_port():
@@ -127,6 +130,22 @@ class ChallTestSrv:
 
     def add_caa(self, host, policies):
         self._post("/add-caa", {"host": host + ".", "policies": policies})
+
+    def dns_hook(self, path):
+        """Write an aro/uacme hook (METHOD TYPE IDENT TOKEN AUTH) at path that
+        serves dns-01 through this challtestsrv and declines every other type;
+        returns path."""
+        mgmt = f"http://{self.mgmt_host}:{self.mgmt_port}"
+        with open(path, "w") as f:
+            f.write(f"""#!/bin/sh
+[ "$2" = dns-01 ] || exit 1
+case "$1" in
+begin) curl -sS --max-time 10 -X POST -d '{{"host":"_acme-challenge.'$3'.","value":"'$5'"}}' {mgmt}/set-txt ;;
+*) curl -sS --max-time 10 -X POST -d '{{"host":"_acme-challenge.'$3'."}}' {mgmt}/clear-txt ;;
+esac
+""")
+        os.chmod(path, 0o755)
+        return path
 
     def stop(self):
         stop_process(self.proc)

@@ -13,6 +13,9 @@
 : "${ARO_BUILD_DIR:?ARO_BUILD_DIR must name the build directory}"
 : "${ARO_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 ARO="$ARO_BUILD_DIR/aro"
+# aro's default CA is Let's Encrypt: a test that forgets --server must fail
+# on loopback, never reach it (contracts.md, ARO_DIRECTORY).
+export ARO_DIRECTORY="https://127.0.0.1:9/no-server-given-to-aro"
 
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/aro-e2e.XXXXXX")
 E2E_PIDS=()
@@ -90,7 +93,7 @@ take_port() {
         p=$((E2E_PORT_LO + (RANDOM * 32768 + RANDOM) % E2E_PORT_SPAN))
         case " 14000 15000 8053 8055 $E2E_PORTS" in *" $p "*) continue ;; esac
         path="$E2E_PORT_DIR/$p"
-        exec {fd}<>"$path" 2>/dev/null || continue
+        { exec {fd}<>"$path"; } 2>/dev/null || continue
         if flock -n "$fd" &&
             [ "$(stat -L -c %d:%i "/dev/fd/$fd")" = "$(stat -c %d:%i "$path" 2>/dev/null)" ]; then
             if "$E2E_PY" - "$p" 2>/dev/null <<'EOF'
@@ -120,7 +123,7 @@ release_ports() {
     for e in "${E2E_PORT_FDS[@]}"; do
         fd=${e%%:*}
         rm -f "${e#*:}"     # while still holding the lock
-        exec {fd}>&- 2>/dev/null || true
+        { exec {fd}>&-; } 2>/dev/null || true
     done
     E2E_PORT_FDS=()
 }

@@ -1,6 +1,8 @@
 /* A certificate's files: the set written by certfiles_store (key, leaf,
- * issuers, full chain; modes; previous versions kept), its metadata read
- * back by certfiles_load, and a failed store that leaves the set alone. */
+ * issuers, full chain; modes; switched as one set through "live";
+ * previous sets kept and pruned; the earlier flat layout migrated), its
+ * metadata read back by certfiles_load, and a failed store that leaves
+ * the set alone. */
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
@@ -47,6 +49,17 @@ static char *slurp(const char *path)
 {
     aro_err err;
     return file_read_all(path, 1 << 20, NULL, &err);
+}
+
+/* A symbolic link's target (malloc'd), or NULL. */
+static char *link_of(const char *path)
+{
+    char buf[256];
+    ssize_t n = readlink(path, buf, sizeof buf - 1);
+    if (n < 0)
+        return NULL;
+    buf[n] = '\0';
+    return xstrdup(buf);
 }
 
 static int mode_of(const char *path)
@@ -109,9 +122,15 @@ int main(void)
     EVP_PKEY *back = key_load_pem(p_key, &err);
     CHECK(back != NULL && key_public_equal(back, k1));
     EVP_PKEY_free(back);
-    /* No previous version yet. */
-    char *p_cert1 = xasprintf("%s.1", p_cert), *p_key1 = xasprintf("%s.1", p_key);
-    CHECK(access(p_cert1, F_OK) != 0);
+    /* The names are links through "live" to the first set. */
+    char *p_live = xasprintf("%s/live", dir), *p_cert1 = xasprintf("%s/sets/0/cert.pem", dir),
+         *p_key1 = xasprintf("%s/sets/0/key.pem", dir);
+    CHECK_STR_EQ(s = link_of(p_live), "sets/0");
+    free(s);
+    CHECK_STR_EQ(s = link_of(p_cert), "live/cert.pem");
+    free(s);
+    CHECK_STR_EQ(s = link_of(p_key), "live/key.pem");
+    free(s);
 
     /* The metadata says what renew and list need. */
     certfiles_meta m;
@@ -139,6 +158,8 @@ int main(void)
     free(s);
     CHECK_STR_EQ(s = slurp(p_cert1), leaf1_pem);
     free(s);
+    CHECK_STR_EQ(s = link_of(p_live), "sets/1");
+    free(s);
     back = key_load_pem(p_key1, &err);
     CHECK(back != NULL && key_public_equal(back, k1));
     EVP_PKEY_free(back);
@@ -159,8 +180,54 @@ int main(void)
     CHECK(err.msg[0] != '\0');
     CHECK_STR_EQ(s = slurp(p_cert), leaf2_pem);
     free(s);
-    char *p_cert2 = xasprintf("%s.2", p_cert);
+    char *p_cert2 = xasprintf("%s/sets/2", dir);
     CHECK(access(p_cert2, F_OK) != 0);
+    CHECK_STR_EQ(s = link_of(p_live), "sets/1");
+    free(s);
+
+    /* Six sets at most: the live one and STATE_KEEP_VERSIONS before it. */
+    for (int i = 0; i < 6; i++) {
+        CHECK_INT_EQ(certfiles_store(st, &from, full2, strlen(full2), k2, &fullchain, &err), 0);
+        free(fullchain);
+    }
+    CHECK_STR_EQ(s = link_of(p_live), "sets/7");
+    free(s);
+    CHECK(access(p_cert1, F_OK) != 0);
+    char *p_set2 = xasprintf("%s/sets/2/cert.pem", dir), *p_set1 = xasprintf("%s/sets/1", dir);
+    CHECK(access(p_set2, F_OK) == 0);
+    CHECK(access(p_set1, F_OK) != 0);
+    free(p_set2);
+    free(p_set1);
+
+    /* The earlier flat layout: its files become set 0, the new set 1. */
+    char *old = xasprintf("%s/certs/old.example.com", sdir);
+    CHECK_INT_EQ(mkdir_p(old, 0700), 0);
+    const char *files[] = {"key.pem", "cert.pem", "chain.pem", "fullchain.pem"};
+    char *kp1 = key_to_pem(k1);
+    const char *contents[] = {kp1, leaf1_pem, ca_pem, full1};
+    for (int i = 0; i < 4; i++) {
+        char *f = xasprintf("%s/%s", old, files[i]);
+        CHECK_INT_EQ(file_write_atomic(f, contents[i], strlen(contents[i]), 0600, &err), 0);
+        free(f);
+    }
+    free(kp1);
+    char *oldnames[] = {"old.example.com"};
+    certfiles_origin ofrom = {.server = "https://ca/dir", .names = oldnames, .nnames = 1,
+                              .order = "https://ca/order/9", .key_type = "ec256"};
+    CHECK_INT_EQ(certfiles_store(st, &ofrom, full2, strlen(full2), k2, &fullchain, &err), 0);
+    free(fullchain);
+    char *ocert = xasprintf("%s/cert.pem", old), *ocert0 = xasprintf("%s/sets/0/cert.pem", old),
+         *olive = xasprintf("%s/live", old);
+    CHECK_STR_EQ(s = slurp(ocert), leaf2_pem);
+    free(s);
+    CHECK_STR_EQ(s = slurp(ocert0), leaf1_pem);
+    free(s);
+    CHECK_STR_EQ(s = link_of(olive), "sets/1");
+    free(s);
+    free(ocert);
+    free(ocert0);
+    free(olive);
+    free(old);
     back = key_load_pem(p_key, &err);
     CHECK(back != NULL && key_public_equal(back, k2));
     EVP_PKEY_free(back);
@@ -200,6 +267,7 @@ int main(void)
     free(ca_pem);
     free(p_cert1);
     free(p_key1);
+    free(p_live);
     free(p_full);
     free(p_cert);
     free(p_chain);

@@ -1,5 +1,6 @@
 /* The client's retry decisions without a CA: whether retry-options allow a
- * re-enable now (choose_reenable), and whether the legacy fallback opens
+ * re-enable or a held attempt now (choose_reenable), whether to ask for
+ * pending-hold (choose_ask_hold), and whether the legacy fallback opens
  * another order (choose_next_order). The challenge ranking and failure
  * classes are in test_backoff.c. */
 #include <stdbool.h>
@@ -18,51 +19,79 @@ static void test_reenable(void)
     long wait = -7;
 
     /* Nothing in the way: at once. */
-    CHECK_INT_EQ(choose_reenable(&ro, now, 300, &wait), REENABLE_NOW);
+    CHECK_INT_EQ(choose_reenable(&ro, false, now, 300, &wait), REENABLE_NOW);
     CHECK_INT_EQ(wait, 0);
     /* notBefore ahead but within --max-wait: go, after waiting for it. */
     ro.not_before = now + 20;
-    CHECK_INT_EQ(choose_reenable(&ro, now, 300, &wait), REENABLE_NOW);
+    CHECK_INT_EQ(choose_reenable(&ro, false, now, 300, &wait), REENABLE_NOW);
     CHECK_INT_EQ(wait, 20);
     /* Exactly max_wait away is still acceptable; one second more is not. */
     ro.not_before = now + 300;
-    CHECK_INT_EQ(choose_reenable(&ro, now, 300, &wait), REENABLE_NOW);
+    CHECK_INT_EQ(choose_reenable(&ro, false, now, 300, &wait), REENABLE_NOW);
     ro.not_before = now + 301;
-    CHECK_INT_EQ(choose_reenable(&ro, now, 300, &wait), REENABLE_TOO_LATE);
+    CHECK_INT_EQ(choose_reenable(&ro, false, now, 300, &wait), REENABLE_TOO_LATE);
     CHECK_INT_EQ(wait, 301);
     /* notBefore in the past: no wait, whatever max_wait says. */
     ro.not_before = now - 5;
-    CHECK_INT_EQ(choose_reenable(&ro, now, 0, &wait), REENABLE_NOW);
+    CHECK_INT_EQ(choose_reenable(&ro, false, now, 0, &wait), REENABLE_NOW);
     CHECK_INT_EQ(wait, 0);
     ro.not_before = 0;
 
     /* The deadline: at or after expires it is over; absent (0) never. */
     ro.expires = now;
-    CHECK_INT_EQ(choose_reenable(&ro, now, 300, &wait), REENABLE_EXPIRED);
+    CHECK_INT_EQ(choose_reenable(&ro, false, now, 300, &wait), REENABLE_EXPIRED);
     ro.expires = now + 1;
-    CHECK_INT_EQ(choose_reenable(&ro, now, 300, &wait), REENABLE_NOW);
+    CHECK_INT_EQ(choose_reenable(&ro, false, now, 300, &wait), REENABLE_NOW);
     /* An expired offer is refused before its notBefore is looked at. */
     ro.expires = now - 1;
     ro.not_before = now + 10000;
-    CHECK_INT_EQ(choose_reenable(&ro, now, 300, &wait), REENABLE_EXPIRED);
+    CHECK_INT_EQ(choose_reenable(&ro, false, now, 300, &wait), REENABLE_EXPIRED);
     ro.expires = 0;
     ro.not_before = 0;
 
     /* attemptsRemaining: 0 stops, a positive count or none goes. */
     ro.attempts_remaining = 0;
-    CHECK_INT_EQ(choose_reenable(&ro, now, 300, &wait), REENABLE_NO_ATTEMPTS_LEFT);
+    CHECK_INT_EQ(choose_reenable(&ro, false, now, 300, &wait), REENABLE_NO_ATTEMPTS_LEFT);
     ro.attempts_remaining = 1;
-    CHECK_INT_EQ(choose_reenable(&ro, now, 300, &wait), REENABLE_NOW);
+    CHECK_INT_EQ(choose_reenable(&ro, false, now, 300, &wait), REENABLE_NOW);
 
     /* A member without a URL or without challenges cannot be used. */
     ro.url = NULL;
-    CHECK_INT_EQ(choose_reenable(&ro, now, 300, &wait), REENABLE_MALFORMED);
+    CHECK_INT_EQ(choose_reenable(&ro, false, now, 300, &wait), REENABLE_MALFORMED);
     ro.url = "https://ca/authz/1/reenable";
     ro.nchallenges = 0;
-    CHECK_INT_EQ(choose_reenable(&ro, now, 300, &wait), REENABLE_MALFORMED);
+    CHECK_INT_EQ(choose_reenable(&ro, false, now, 300, &wait), REENABLE_MALFORMED);
     /* No attempts left is said first, even for a broken member. */
     ro.attempts_remaining = 0;
-    CHECK_INT_EQ(choose_reenable(&ro, now, 300, &wait), REENABLE_NO_ATTEMPTS_LEFT);
+    CHECK_INT_EQ(choose_reenable(&ro, false, now, 300, &wait), REENABLE_NO_ATTEMPTS_LEFT);
+
+    /* A held authorization's offer has no url (the client answers a listed
+     * challenge): usable without one, with the same notBefore rule; still
+     * not without challenges. */
+    ro.attempts_remaining = 2;
+    ro.nchallenges = 1;
+    ro.url = NULL;
+    CHECK_INT_EQ(choose_reenable(&ro, true, now, 300, &wait), REENABLE_NOW);
+    ro.not_before = now + 7;
+    CHECK_INT_EQ(choose_reenable(&ro, true, now, 300, &wait), REENABLE_NOW);
+    CHECK_INT_EQ(wait, 7);
+    CHECK_INT_EQ(choose_reenable(&ro, true, now, 5, &wait), REENABLE_TOO_LATE);
+    ro.nchallenges = 0;
+    CHECK_INT_EQ(choose_reenable(&ro, true, now, 300, &wait), REENABLE_MALFORMED);
+}
+
+static void test_ask_hold(void)
+{
+    acme_directory plain = {.retry_options = false}, reenable_only = {.retry_options = true},
+                   hold = {.retry_options = true, .retry_hold = true},
+                   hold_without_member = {.retry_hold = true};
+    /* Only under --retry-options hold, and only where the directory says "hold". */
+    CHECK(choose_ask_hold(RETRY_HOLD, &hold));
+    CHECK(!choose_ask_hold(RETRY_HOLD, &reenable_only));
+    CHECK(!choose_ask_hold(RETRY_HOLD, &plain));
+    CHECK(!choose_ask_hold(RETRY_HOLD, &hold_without_member));
+    CHECK(!choose_ask_hold(RETRY_REENABLE, &hold));
+    CHECK(!choose_ask_hold(RETRY_OFF, &hold));
 }
 
 static void test_next_order(void)
@@ -116,6 +145,7 @@ static void test_next_order(void)
 int main(void)
 {
     test_reenable();
+    test_ask_hold();
     test_next_order();
     return testlib_finish();
 }

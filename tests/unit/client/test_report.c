@@ -1,6 +1,7 @@
 /* The result a command prints (contracts.md, "aro"): the --json object of
  * issue and renew, read back with the JSON parser; the other commands'
- * objects; the one-line summaries; and how errors and merged runs count. */
+ * objects; the one-line summaries; renew's entry per certificate; and how
+ * errors count. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,46 +117,73 @@ static void test_failure_json(void)
     free(s);
 
     /* A local error is typed aro:client; forgetting lets the next one in. */
-    report_forget_error(&r);
+    report_forget_error(&r, NULL);
     CHECK(r.err_type == NULL && r.err_detail == NULL);
     report_fail(&r, NULL, "cannot create /x");
     CHECK_STR_EQ(r.err_type, "aro:client");
     acme_problem p = {.type = "urn:ietf:params:acme:error:rateLimited"};
-    report_forget_error(&r);
+    report_forget_error(&r, NULL);
     report_fail(&r, &p, "newOrder: rateLimited");
     CHECK_STR_EQ(r.err_type, "urn:ietf:params:acme:error:rateLimited");
     CHECK_STR_EQ(r.err_detail, "newOrder: rateLimited");
     report_clear(&r);
 }
 
-static void test_absorb(void)
+static void test_renew(void)
 {
-    /* renew: each certificate's run merges into the one result. */
-    report all = {.result = "failed"}, one = {.result = "failed"}, two = {.result = "failed"};
-    strv_push(&one.orders, &one.norders, "https://ca/order/1");
-    report_add_attempt(&one, "a.example", "http-01", "https://ca/chall/1", "https://ca/order/1",
-                       "valid", NULL, "first");
-    one.certificate = xstrdup("/s/certs/a.example/fullchain.pem");
-    strv_push(&two.orders, &two.norders, "https://ca/order/2");
-    report_add_attempt(&two, "b.example", "http-01", "https://ca/chall/2", "https://ca/order/2",
-                       "invalid", "urn:ietf:params:acme:error:dns", "first");
-    two.certificate = xstrdup("/s/certs/b.example/fullchain.pem");
-    report_error(&two, "urn:ietf:params:acme:error:dns", "b.example: NXDOMAIN");
-    report_absorb(&all, &one);
-    report_absorb(&all, &two);
-    CHECK_INT_EQ(all.norders, 2);
-    CHECK_STR_EQ(all.orders[1], "https://ca/order/2");
-    CHECK_INT_EQ(all.nattempts, 2);
-    CHECK_STR_EQ(all.attempts[1].problem, "urn:ietf:params:acme:error:dns");
-    CHECK_STR_EQ(all.attempts[0].problem, NULL);
-    /* The first certificate stays the run's. */
-    CHECK_STR_EQ(all.certificate, "/s/certs/a.example/fullchain.pem");
-    CHECK_STR_EQ(all.err_type, "urn:ietf:params:acme:error:dns");
-    /* The merged copies are the run's own: clearing the parts keeps them. */
-    report_clear(&one);
-    report_clear(&two);
-    CHECK_STR_EQ(all.attempts[0].identifier, "a.example");
+    /* renew: one entry per certificate, in the issue shape plus "name". */
+    report all = {.result = "failed"};
+    report a = {.result = "renewed", .name = xstrdup("a.example")};
+    strv_push(&a.names, &a.nnames, "a.example");
+    strv_push(&a.orders, &a.norders, "https://ca/order/1");
+    a.certificate = xstrdup("/s/certs/a.example/fullchain.pem");
+    report b = {.result = "not-due", .name = xstrdup("b.example"), .due = 86400};
+    strv_push(&b.names, &b.nnames, "b.example");
+    report c = {.result = "failed", .name = xstrdup("c.example")};
+    strv_push(&c.names, &c.nnames, "c.example");
+    report_error(&c, "urn:ietf:params:acme:error:dns", "c.example: NXDOMAIN");
+    report_add_run(&all, &a);
+    report_add_run(&all, &b);
+    report_add_run(&all, &c);
+    CHECK(a.name == NULL && a.certificate == NULL);
+    char *s = NULL;
+    CAPTURE(s, report_print_renew(&all, true, false, out));
+    yajl_val v = parse_one_line(s);
+    CHECK_STR_EQ(json_str(v, "result"), "failed");
+    CHECK(YAJL_IS_NULL(json_member(v, "error")));
+    yajl_val certs = json_member(v, "certificates");
+    CHECK(YAJL_IS_ARRAY(certs) && certs->u.array.len == 3);
+    if (YAJL_IS_ARRAY(certs) && certs->u.array.len == 3) {
+        const char *keys[] = {"name", "result", "names", "orders", "attempts", "certificate", "error"};
+        yajl_val e0 = certs->u.array.values[0];
+        CHECK_INT_EQ(nkeys(e0), 7);
+        for (size_t i = 0; i < 7 && i < nkeys(e0); i++)
+            CHECK_STR_EQ(e0->u.object.keys[i], keys[i]);
+        CHECK_STR_EQ(json_str(e0, "certificate"), "/s/certs/a.example/fullchain.pem");
+        CHECK_STR_EQ(json_str(certs->u.array.values[1], "result"), "not-due");
+        CHECK_STR_EQ(json_str(json_member(certs->u.array.values[2], "error"), "type"),
+                     "urn:ietf:params:acme:error:dns");
+    }
+    json_free(v);
+    free(s);
+    /* One line each; --quiet keeps only the failures. */
+    CAPTURE(s, report_print_renew(&all, false, false, out));
+    CHECK_STR_EQ(s, "renewed a.example: /s/certs/a.example/fullchain.pem\n"
+                    "not-due b.example: due at 1970-01-02T00:00:00Z\n"
+                    "failed c.example: c.example: NXDOMAIN\n");
+    free(s);
+    CAPTURE(s, report_print_renew(&all, false, true, out));
+    CHECK_STR_EQ(s, "failed c.example: c.example: NXDOMAIN\n");
+    free(s);
+    /* An interrupted run says what it cleaned up. */
+    report_add_cleanup(&all, "removed /w/.well-known/acme-challenge/T");
+    CAPTURE(s, report_print_renew(&all, true, false, out));
+    v = parse_one_line(s);
+    CHECK(YAJL_IS_ARRAY(json_member(v, "cleanup")) && json_member(v, "cleanup")->u.array.len == 1);
+    json_free(v);
+    free(s);
     report_clear(&all);
+    CHECK(all.runs == NULL && all.nruns == 0);
 }
 
 static void test_simple_and_list(void)
@@ -172,11 +200,14 @@ static void test_simple_and_list(void)
     CHECK(YAJL_IS_NULL(json_member(v, "error")));
     json_free(v);
     free(s);
-    /* account show: the URL and then the account object, both under
-     * "account" (as aro has always printed it). */
+    /* account show: the URL under "url", the account object under
+     * "account": each member once (the JSON parser refuses duplicates). */
     r.result = "shown";
-    CAPTURE(s, report_print_simple(&r, true, "account", "https://ca/acct/1", acct, out));
-    CHECK_STR_EQ(s, "{\"result\":\"shown\",\"account\":\"https://ca/acct/1\",\"account\":{\"status\":\"valid\"},\"error\":null}\n");
+    CAPTURE(s, report_print_simple(&r, true, "url", "https://ca/acct/1", acct, out));
+    CHECK_STR_EQ(s, "{\"result\":\"shown\",\"url\":\"https://ca/acct/1\",\"account\":{\"status\":\"valid\"},\"error\":null}\n");
+    v = parse_one_line(s);
+    CHECK_STR_EQ(json_str(json_member(v, "account"), "status"), "valid");
+    json_free(v);
     free(s);
     r.result = "created";
     CAPTURE(s, report_print_simple(&r, true, "certificate", "/c.pem", NULL, out));
@@ -231,7 +262,7 @@ int main(void)
 {
     test_issue_json();
     test_failure_json();
-    test_absorb();
+    test_renew();
     test_simple_and_list();
     return testlib_finish();
 }
