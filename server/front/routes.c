@@ -29,7 +29,9 @@ typedef enum {
 
 /* Per resource: the endpoint label of /metrics and the log; how its POSTs
  * are signed (RFC 8555 6.2: jwk for newAccount, either for revokeCert,
- * kid everywhere else; NO_JWS: none of its requests carries a JWS); and
+ * kid everywhere else; NO_JWS: no request of it may write, so that all
+ * are answered on the event loop: the directory's and newNonce's POSTs
+ * can only be POST-as-GET (6.3), their handler checks the JWS itself); and
  * whether a POST-as-GET of it only reads the store, so that it is
  * answered on the event loop from committed state and never waits for
  * the writer. */
