@@ -84,21 +84,28 @@ static char *pending_key(char kind, const char *account_id, const char *id)
     return xasprintf("%c/%s/%s", kind, account_id, id);
 }
 
-/* Lists the object while it is pending (keep), drops it otherwise. */
+/* Lists the object while it is pending (keep), drops it otherwise. An
+ * entry already there as it should be is not written again: a save of an
+ * object that stays pending changes nothing in the index. */
 static int pending_mark(store_txn *t, char kind, const char *account_id, const char *id, bool keep,
                         time_t expires)
 {
     char *key = pending_key(kind, account_id, id);
-    int rc;
-    if (keep && kind == 'p') {
-        rc = store_put(t, TBL_PENDING, key, "", 0);
-    } else if (keep) {
-        char val[17];
+    char val[17] = "";
+    size_t vlen = 0;
+    if (keep && kind != 'p') {
         snprintf(val, sizeof(val), "%016llx", (unsigned long long)expires);
-        rc = store_put(t, TBL_PENDING, key, val, 16);
-    } else {
-        rc = store_del(t, TBL_PENDING, key);
+        vlen = 16;
     }
+    const char *cur;
+    size_t curlen;
+    int rc;
+    if (!keep)
+        rc = store_del(t, TBL_PENDING, key);
+    else if (store_get(t, TBL_PENDING, key, &cur, &curlen) == 0 && curlen == vlen && memcmp(cur, val, vlen) == 0)
+        rc = 0;
+    else
+        rc = store_put(t, TBL_PENDING, key, val, vlen);
     free(key);
     return rc;
 }
@@ -108,25 +115,25 @@ static bool order_unfinished(const rec_order *o)
     return o->status == ORDER_PENDING || o->status == ORDER_READY;
 }
 
+/* Every save states the index as the status says: an order or an
+ * authorization becomes pending again when a failed attempt is re-enabled
+ * (draft-aro-acme-retry-options; common/status.c: invalid -> pending).
+ * A processing order is listed for the restart (issuance to resume). */
 int repo_order_save(store_txn *t, const rec_order *o)
 {
     if (order_put(t, o) < 0)
         return -1;
-    /* Only a change of status takes an order out of the index; an
-     * unfinished order was listed when it was created. A processing order
-     * is listed for the restart (issuance to resume) until it ends. */
-    if (order_unfinished(o))
-        return 0;
-    if (pending_mark(t, 'o', o->account_id, o->id, false, 0) < 0)
+    bool unfinished = order_unfinished(o);
+    if (pending_mark(t, 'o', o->account_id, o->id, unfinished, o->expires) < 0)
         return -1;
-    return pending_mark(t, 'p', o->account_id, o->id, o->status == ORDER_PROCESSING, 0);
+    return unfinished ? 0 : pending_mark(t, 'p', o->account_id, o->id, o->status == ORDER_PROCESSING, 0);
 }
 
 int repo_authz_save(store_txn *t, const rec_authz *a)
 {
     if (authz_put(t, a) < 0)
         return -1;
-    return a->status == AUTHZ_PENDING ? 0 : pending_mark(t, 'a', a->account_id, a->id, false, 0);
+    return pending_mark(t, 'a', a->account_id, a->id, a->status == AUTHZ_PENDING, a->expires);
 }
 
 typedef struct {
@@ -241,8 +248,7 @@ int repo_order_create(store_txn *t, const rec_order *o)
 {
     char okey[128];
     snprintf(okey, sizeof(okey), "%s/%016llx/%s", o->account_id, (unsigned long long)o->created, o->id);
-    if (repo_order_save(t, o) < 0 || put_str(t, TBL_ACCOUNT_ORDERS, okey, "") < 0 ||
-        (order_unfinished(o) && pending_mark(t, 'o', o->account_id, o->id, true, o->expires) < 0))
+    if (repo_order_save(t, o) < 0 || put_str(t, TBL_ACCOUNT_ORDERS, okey, "") < 0)
         return -1;
     for (size_t i = 0; i < o->nauthz; i++) {
         char *k = authz_order_key(o->authz_ids[i], o->id);
@@ -482,8 +488,7 @@ int repo_authz_create(store_txn *t, rec_authz *a, const char *const *types, size
     char *key = authz_index_key(a->account_id, &a->identifier, a->wildcard);
     int rc = put_str(t, TBL_AUTHZ_INDEX, key, a->id);
     free(key);
-    if (rc < 0 || repo_authz_save(t, a) < 0 ||
-        (a->status == AUTHZ_PENDING && pending_mark(t, 'a', a->account_id, a->id, true, a->expires) < 0))
+    if (rc < 0 || repo_authz_save(t, a) < 0)
         return -1;
     return 0;
 }

@@ -337,6 +337,21 @@ static void test_orders_processing(void)
     }
     commit(t);
     CHECK_INT_EQ(orders_processing(NULL), 0);
+    /* The refused one re-enabled (pending again): among the account's
+     * unfinished orders again, not processing. */
+    long n = 0;
+    t = store_begin(st, true);
+    CHECK_INT_EQ(repo_unfinished_orders(t, "acct-r", T0, &n, NULL), 0);
+    CHECK_INT_EQ(n, 0);
+    rec_order o;
+    CHECK_INT_EQ(repo_order_get(t, "proc-0", &o), 0);
+    o.status = ORDER_PENDING;
+    CHECK_INT_EQ(repo_order_save(t, &o), 0);
+    rec_order_clear(&o);
+    CHECK_INT_EQ(repo_unfinished_orders(t, "acct-r", T0, &n, NULL), 0);
+    CHECK_INT_EQ(n, 1);
+    commit(t);
+    CHECK_INT_EQ(orders_processing(NULL), 0);
     const char *v;
     t = store_begin(st, false);
     CHECK_INT_EQ(store_get(t, TBL_PENDING, "p/acct-r/proc-1", &v, NULL), 1);
@@ -483,17 +498,20 @@ static void test_authz_view(void)
         CHECK_INT_EQ(repo_restart_index_ensure(t), 0);
         commit(t);
     }
-    /* Valid: no longer visited. */
-    t = store_begin(st, true);
-    a.status = AUTHZ_VALID;
-    CHECK_INT_EQ(repo_authz_save(t, &a), 0);
-    commit(t);
-    id_list got = {0};
-    t = store_begin(st, false);
-    CHECK_INT_EQ(repo_authzs_validating(t, collect_authz, &got), 0);
-    store_abort(t);
-    CHECK_INT_EQ(got.n, 0);
-    strv_free(got.ids, got.n);
+    /* Failed: no longer visited; re-enabled (draft-aro-acme-retry-options:
+     * pending again, a new attempt in flight): visited again. */
+    for (int pass = 0; pass < 2; pass++) {
+        t = store_begin(st, true);
+        a.status = pass ? AUTHZ_PENDING : AUTHZ_INVALID;
+        CHECK_INT_EQ(repo_authz_save(t, &a), 0);
+        commit(t);
+        id_list got = {0};
+        t = store_begin(st, false);
+        CHECK_INT_EQ(repo_authzs_validating(t, collect_authz, &got), 0);
+        store_abort(t);
+        CHECK_INT_EQ(got.n, (size_t)pass);
+        strv_free(got.ids, got.n);
+    }
     rec_authz_clear(&a);
 }
 
