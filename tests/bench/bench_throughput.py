@@ -69,7 +69,9 @@ def goroutines(text):
     """The goroutine dump of a Go program's SIGQUIT: (header, frames)."""
     out = []
     for block in re.split(r"\n(?=goroutine \d+ \[)", text[text.find("goroutine "):]):
-        lines = block.strip().splitlines()
+        # A goroutine's stack ends at a blank line; after the last one the
+        # runtime prints the signal's registers.
+        lines = block.strip().split("\n\n", 1)[0].splitlines()
         if lines and lines[0].startswith("goroutine "):
             out.append((lines[0], lines[1:]))
     return out
