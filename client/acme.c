@@ -1,6 +1,5 @@
 #include "acme.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "http_fields.h"
 #include "interrupt.h"
 #include "jws.h"
 #include "msg.h"
@@ -57,53 +57,21 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-static char *trimdup(const char *s, size_t n)
+/* RFC 8555 7.4.2: rel="alternate" links are the alternate chains; 7.1:
+ * rel="index" the directory. */
+static bool keep_link(char *url, const char *rel, void *ud)
 {
-    while (n && isspace((unsigned char)*s))
-        s++, n--;
-    while (n && isspace((unsigned char)s[n - 1]))
-        n--;
-    return xstrndup(s, n);
-}
-
-/* Link: <url>;rel="alternate", <url2>;rel="index" (RFC 8288). Several
- * links may share one header line, and the header may repeat. */
-static void parse_link(acme_resp *r, const char *v)
-{
-    const char *p = v;
-    while ((p = strchr(p, '<'))) {
-        const char *e = strchr(p, '>');
-        if (!e)
-            return;
-        char *url = xstrndup(p + 1, (size_t)(e - p - 1));
-        const char *next = strchr(e, ',');
-        size_t plen = next ? (size_t)(next - e) : strlen(e);
-        char *params = xstrndup(e + 1, plen ? plen - 1 : 0);
-        char *rel = strcasestr(params, "rel=");
-        char relv[64] = "";
-        if (rel) {
-            rel += 4;
-            if (*rel == '"')
-                rel++;
-            size_t i = 0;
-            while (rel[i] && rel[i] != '"' && rel[i] != ';' && rel[i] != ',' && i < sizeof relv - 1) {
-                relv[i] = rel[i];
-                i++;
-            }
-            relv[i] = '\0';
-        }
-        if (!strcasecmp(relv, "alternate")) {
-            r->alternates = xrealloc(r->alternates, (r->nalternates + 1) * sizeof(char *));
-            r->alternates[r->nalternates++] = url;
-            url = NULL;
-        } else if (!strcasecmp(relv, "index") && !r->link_index) {
-            r->link_index = url;
-            url = NULL;
-        }
-        free(url);
-        free(params);
-        p = e + 1;
+    acme_resp *r = ud;
+    if (!strcasecmp(rel, "alternate")) {
+        r->alternates = xrealloc(r->alternates, (r->nalternates + 1) * sizeof(char *));
+        r->alternates[r->nalternates++] = url;
+        return true;
     }
+    if (!strcasecmp(rel, "index") && !r->link_index) {
+        r->link_index = url;
+        return true;
+    }
+    return false;
 }
 
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
@@ -117,12 +85,12 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
         x->r->retry_after = -1;
         return n;
     }
-    const char *colon = memchr(ptr, ':', n);
-    if (!colon)
+    const char *name;
+    size_t nlen;
+    char *val;
+    if (!http_field_split(ptr, n, &name, &nlen, &val))
         return n;
-    size_t nlen = (size_t)(colon - ptr);
-    char *val = trimdup(colon + 1, n - nlen - 1);
-#define IS(h) (nlen == strlen(h) && !strncasecmp(ptr, h, nlen))
+#define IS(h) http_field_is(name, nlen, h)
     if (IS("Replay-Nonce")) {
         free(x->nonce);
         x->nonce = val;
@@ -138,20 +106,11 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
     } else if (IS("Retry-After")) {
         x->r->retry_after = retry_after_parse(val, time(NULL));
     } else if (IS("Link")) {
-        parse_link(x->r, val);
+        http_links_each(val, keep_link, x->r);
     }
 #undef IS
     free(val);
     return n;
-}
-
-static bool content_type_is(const acme_resp *r, const char *t)
-{
-    if (!r->content_type)
-        return false;
-    size_t n = strlen(t);
-    return !strncasecmp(r->content_type, t, n) &&
-           (r->content_type[n] == '\0' || r->content_type[n] == ';' || r->content_type[n] == ' ');
 }
 
 /* What a failed transfer means, with what to do about it where aro
@@ -239,15 +198,15 @@ static int http_do(acme_ctx *c, const char *method, const char *url, const char 
               r->location ? r->location : "");
     if (r->body)
         msg_debug(3, "  response body: %s", r->body);
-    if (r->body_len && (content_type_is(r, "application/json") ||
-                        content_type_is(r, "application/problem+json"))) {
+    if (r->body_len && (http_media_type_is(r->content_type, "application/json") ||
+                        http_media_type_is(r->content_type, "application/problem+json"))) {
         aro_err jerr;
         r->json = json_parse(r->body, r->body_len, &jerr);
         if (!r->json) {
             aro_err_set(err, "%s %s: the CA's JSON does not parse: %s", method, url, jerr.msg);
             goto out;
         }
-        if (content_type_is(r, "application/problem+json") || r->status >= 400)
+        if (http_media_type_is(r->content_type, "application/problem+json") || r->status >= 400)
             r->problem = problem_decode(r->json);
     }
     ret = 0;

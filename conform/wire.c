@@ -1,6 +1,5 @@
 #include "wire.h"
 
-#include <ctype.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include <time.h>
 
 #include "backoff.h"
+#include "http_fields.h"
 
 #define WIRE_MAX_BODY (4 * 1024 * 1024)
 
@@ -90,47 +90,14 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-static char *trimdup(const char *s, size_t n)
+static bool keep_link(char *url, const char *rel, void *ud)
 {
-    while (n && isspace((unsigned char)*s))
-        s++, n--;
-    while (n && isspace((unsigned char)s[n - 1]))
-        n--;
-    return xstrndup(s, n);
-}
-
-/* Link: <url>;rel="x", <url2>; rel=y (RFC 8288), several per field. */
-static void parse_links(wire_resp *r, const char *v)
-{
-    const char *p = v;
-    while ((p = strchr(p, '<'))) {
-        const char *e = strchr(p, '>');
-        if (!e)
-            return;
-        const char *next = strchr(e, '<');
-        size_t plen = next ? (size_t)(next - e) : strlen(e);
-        char *params = xstrndup(e + 1, plen);
-        char rel[64] = "";
-        char *q = strcasestr(params, "rel=");
-        if (q) {
-            q += 4;
-            if (*q == '"')
-                q++;
-            size_t i = 0;
-            while (q[i] && q[i] != '"' && q[i] != ';' && q[i] != ',' && !isspace((unsigned char)q[i]) &&
-                   i < sizeof rel - 1) {
-                rel[i] = q[i];
-                i++;
-            }
-            rel[i] = '\0';
-        }
-        r->links = xrealloc(r->links, (r->nlinks + 1) * sizeof *r->links);
-        r->links[r->nlinks].url = xstrndup(p + 1, (size_t)(e - p - 1));
-        r->links[r->nlinks].rel = xstrdup(rel);
-        r->nlinks++;
-        free(params);
-        p = e + 1;
-    }
+    wire_resp *r = ud;
+    r->links = xrealloc(r->links, (r->nlinks + 1) * sizeof *r->links);
+    r->links[r->nlinks].url = url;
+    r->links[r->nlinks].rel = xstrdup(rel);
+    r->nlinks++;
+    return true;
 }
 
 static void replace(char **dst, char *v)
@@ -158,12 +125,12 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
         replace(&r->cache_control, NULL);
         return n;
     }
-    const char *colon = memchr(ptr, ':', n);
-    if (!colon)
+    const char *name;
+    size_t nlen;
+    char *val;
+    if (!http_field_split(ptr, n, &name, &nlen, &val))
         return n;
-    size_t nlen = (size_t)(colon - ptr);
-    char *val = trimdup(colon + 1, n - nlen - 1);
-#define IS(h) (nlen == strlen(h) && !strncasecmp(ptr, h, nlen))
+#define IS(h) http_field_is(name, nlen, h)
     if (IS("Replay-Nonce"))
         replace(&r->replay_nonce, val), val = NULL;
     else if (IS("Location"))
@@ -181,7 +148,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
             val = NULL;
         }
     } else if (IS("Link"))
-        parse_links(r, val);
+        http_links_each(val, keep_link, r);
 #undef IS
     free(val);
     return n;
@@ -189,11 +156,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
 
 bool wire_content_type_is(const wire_resp *r, const char *type)
 {
-    if (!r->content_type)
-        return false;
-    size_t n = strlen(type);
-    return !strncasecmp(r->content_type, type, n) &&
-           (r->content_type[n] == '\0' || r->content_type[n] == ';' || r->content_type[n] == ' ');
+    return http_media_type_is(r->content_type, type);
 }
 
 int wire_request(wire *w, const char *method, const char *url, const char *body,

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Build the Internet-Draft from its kramdown-rfc source, offline.
 #   draft/build.sh [OUTDIR]     (default: draft/, next to the source)
-# Produces draft-aro-acme-retry-options-00.xml (RFCXML v3). References come
+# Produces draft-aro-acme-retry-options-01.xml (RFCXML v3). References come
 # only from draft/.refcache/ (KRAMDOWN_OFFLINE=1): a missing one is an error.
 # A .txt/.html rendering needs xml2rfc, which is not packaged here; if an
 # xml2rfc executable is on PATH it is used, otherwise no text is produced.

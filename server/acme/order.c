@@ -185,7 +185,7 @@ void handle_new_order(server *srv, const http_request *rq, http_response *rs)
     }
     /* A new order has no offer: nothing of it has failed yet. */
     rs->location = url_for(rq->base, "order", o.id);
-    if (auth_commit_answer(&t, rs, 201, render_order(rq->base, &o, NULL, rq->now)) < 0)
+    if (auth_commit_answer(&t, rs, 201, order_render_now(srv, t, rq->base, &o, rq->now)) < 0)
         goto out;
     metrics_inc(srv->m, "aro_orders_created_total", NULL);
     metrics_add(srv->m, "aro_authorizations_created_total", NULL, authzs_created);
@@ -208,8 +208,8 @@ char *order_render_now(server *srv, store_txn *t, const char *base, const rec_or
         views = xcalloc(o->nauthz + 1, sizeof(*views));
         while (n < o->nauthz && repo_authz_view(t, o->authz_ids[n], &views[n]) == 0)
             n++;
-        offer_for_order(&srv->cfg, o, views, n, now, &offer);
     }
+    offer_for_order(&srv->cfg, o, views, n, now, &offer);
     char *body = render_order(base, o, &offer, now);
     order_offer_clear(&offer);
     for (size_t i = 0; i < n; i++)

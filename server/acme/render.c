@@ -103,10 +103,10 @@ char *render_order(const char *base, const rec_order *o, const order_offer *offe
     if (out.status == ORDER_VALID && o->cert_serial)
         cert = url_for(base, "cert", o->cert_serial);
     out.certificate = cert;
-    if ((offer && offer->open) || o->hold) {
+    if (offer && (offer->open || offer->hold)) {
         out.retry = xcalloc(1, sizeof(*out.retry));
         out.retry->attempts_remaining = -1;
-        out.retry->hold = o->hold; /* the client asked for pending-hold */
+        out.retry->hold = offer->hold; /* the client asked for pending-hold */
     }
     if (offer && offer->open) {
         out.retry->not_before = offer->not_before;

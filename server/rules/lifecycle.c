@@ -327,6 +327,11 @@ static int attempt_abandoned(store_txn *t, const char *chall_id, const char *why
 
 int lifecycle_authz_deactivate(store_txn *t, rec_authz *a, time_t now)
 {
+    /* RFC 8555 7.1.6 deactivates only pending and valid authorizations;
+     * the draft (Deactivation) adds an invalid one that carries an offer,
+     * to withdraw it. An invalid one without an offer stays final. */
+    if (authz_status_at(a->status, a->expires, now) == AUTHZ_INVALID && !a->offer_made)
+        return 1;
     if (!authz_apply(a, AUTHZ_EV_DEACTIVATE, now))
         return 1;
     a->offer_made = false; /* deactivation withdraws any retry offer */

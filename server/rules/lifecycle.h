@@ -54,7 +54,8 @@ int lifecycle_challenge_respond(store_txn *t, rec_authz *a, rec_chall *c, time_t
  * again the certificate it replaces). The caller has checked the offer
  * (rules/offer.c) and lifecycle_reenable_conflicts_with_replacement. */
 int lifecycle_reenable(store_txn *t, rec_authz *a, rec_chall *c, time_t now);
-/* 7.5.2: deactivated; any retry offer withdrawn; a challenge being
+/* 7.5.2: deactivated (from pending or valid, or from invalid while the
+ * authorization carries an offer; 1 if not allowed); any retry offer withdrawn; a challenge being
  * validated ends invalid (unauthorized: "the authorization was
  * deactivated") and its result will be discarded; its orders follow. */
 int lifecycle_authz_deactivate(store_txn *t, rec_authz *a, time_t now);

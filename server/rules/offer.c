@@ -18,9 +18,17 @@ static bool never_retried(const server_config *cfg, const char *problem_type)
     return false;
 }
 
+/* Draft -01 "Zombies": a client that never passes should fail no more
+ * often than a legacy client trying each offered method once, so an
+ * authorization allows no more attempts than the challenge types it
+ * listed at its creation (a wildcard's one dns-01 gets no second attempt
+ * of the same type), within retryAttemptsPerAuthorization. */
 static long attempts_remaining(const server_config *cfg, const rec_authz *a)
 {
-    long left = (long)cfg->retry_attempts - (long)a->attempts;
+    long allowed = (long)cfg->retry_attempts;
+    if (a->nchall > 0 && (long)a->nchall < allowed)
+        allowed = (long)a->nchall;
+    long left = allowed - (long)a->attempts;
     return left > 0 ? left : 0;
 }
 
@@ -32,12 +40,14 @@ time_t offer_not_before(const server_config *cfg, const rec_authz *a)
     long backoff = cfg->retry_min_backoff;
     for (size_t i = 1; i < a->nfailures && backoff < cfg->retry_max_backoff; i++)
         backoff *= 2;
-    /* A dns-01 retry before the resolver's negative cache expires meets
-     * the cached NXDOMAIN/NODATA again (RFC 2308). */
-    if (strcmp(last->chall_type, "dns-01") == 0 && last->dns_negative_ttl > backoff)
-        backoff = last->dns_negative_ttl;
     if (backoff > cfg->retry_max_backoff)
         backoff = cfg->retry_max_backoff;
+    /* A dns-01 retry before the resolver's negative cache expires meets
+     * the cached NXDOMAIN/NODATA again (RFC 2308 5): the floor comes after
+     * the cap, as the draft's "Backoff" asks (an authorization that
+     * expires first gets no offer, offer_at_failure). */
+    if (strcmp(last->chall_type, "dns-01") == 0 && last->dns_negative_ttl > backoff)
+        backoff = last->dns_negative_ttl;
     return last->at + backoff;
 }
 
@@ -205,6 +215,10 @@ void offer_for_order(const server_config *cfg, const rec_order *o, const authz_v
                      time_t now, order_offer *out)
 {
     memset(out, 0, sizeof(*out));
+    /* The order echoes the client's pending-hold only while the server
+     * offers retry-options: switched off, it reads as plain RFC 8555. */
+    bool hold = cfg->retry_options && o->hold;
+    out->hold = hold;
     if (!cfg->retry_options || !order_may_come_back(o, now))
         return;
     /* An order can come back only if every authorization that made it
@@ -234,6 +248,7 @@ void offer_for_order(const server_config *cfg, const rec_order *o, const authz_v
     out->open = usable && out->nauthz > 0 && n == o->nauthz;
     if (!out->open)
         order_offer_clear(out);
+    out->hold = hold;
 }
 
 void order_offer_clear(order_offer *o)

@@ -105,6 +105,7 @@ typedef struct {
     const char **authz_ids;     /* the authorizations to re-enable (into the views) */
     size_t nauthz;
     time_t not_before;          /* the earliest of their offers */
+    bool hold;                  /* pending-hold, echoed while retry-options is on */
 } order_offer;
 
 /* views: the order's authorizations, in its order. */

@@ -935,7 +935,7 @@ static void test_no_offer(void)
     /* Two attempts per authorization: the second failure ends it. */
     cfg.retry_attempts = 2;
     char h[ID_LEN], hdns[ID_LEN];
-    new_authz("dns", "h.example.org", true, T0, &a, &created); /* wildcard: dns-01 only */
+    new_authz("dns", "h.example.org", false, T0, &a, &created);
     snprintf(h, sizeof(h), "%s", a.id);
     snprintf(hdns, sizeof(hdns), "%s", chall_of_type(&a, "dns-01"));
     rec_authz_clear(&a);
@@ -962,7 +962,7 @@ static void test_no_offer(void)
     CHECK_INT_EQ(ao.state, OFFER_OPEN);
     CHECK_INT_EQ(ao.not_before, T0 + 2 + 600); /* the negative-caching TTL */
     CHECK_INT_EQ(ao.attempts_remaining, 1);
-    CHECK_INT_EQ(ao.nchoices, 1);
+    CHECK_INT_EQ(ao.nchoices, 3); /* http-01 and tls-alpn-01 untried, a fresh dns-01 */
     authz_offer_clear(&ao);
     authz_view_clear(&v);
 
@@ -980,6 +980,29 @@ static void test_no_offer(void)
     CHECK_INT_EQ(a.nfailures, 2);
     rec_authz_clear(&a);
     cfg.retry_attempts = 3;
+
+    /* A wildcard lists dns-01 only: one type, one attempt (draft -01
+     * "Zombies"), so its failure makes no offer. */
+    char w[ID_LEN], wdns[ID_LEN];
+    new_authz("dns", "w.example.org", true, T0, &a, &created);
+    snprintf(w, sizeof(w), "%s", a.id);
+    snprintf(wdns, sizeof(wdns), "%s", chall_of_type(&a, "dns-01"));
+    rec_authz_clear(&a);
+    CHECK_INT_EQ(respond(w, wdns, T0 + 1), 0);
+    r = failure("unauthorized", "no TXT record");
+    CHECK_INT_EQ(apply(w, wdns, 1, &r, T0 + 2, &out), 0);
+    CHECK_INT_EQ(out.challs_created, 0);
+    CHECK_INT_EQ(get_authz(w, &a), 0);
+    CHECK_INT_EQ(a.status, AUTHZ_INVALID);
+    CHECK(!a.offer_made);
+    CHECK_STR_EQ(a.no_offer_reason, "no attempts left");
+    rec_authz_clear(&a);
+    /* Invalid without an offer: final, not deactivated (7.1.6; the draft
+     * adds only an invalid authorization that carries an offer). */
+    CHECK_INT_EQ(deactivate_authz(w, T0 + 3), 1);
+    CHECK_INT_EQ(get_authz(w, &a), 0);
+    CHECK_INT_EQ(a.status, AUTHZ_INVALID);
+    rec_authz_clear(&a);
 }
 
 /* RFC 9773 5: re-enabling must not bring back an order whose "replaces"
