@@ -5,13 +5,16 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <openssl/asn1.h>
+#include <openssl/asn1t.h>
 #include <openssl/bn.h>
+#include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -341,8 +344,51 @@ int acme_tlsalpn01_check(X509 *cert, const char *identifier, bool is_ip,
 
 /* ---- CSRs ----------------------------------------------------------- */
 
+/* to gets copies of a key's algorithm (with its parameters) and bits;
+ * nothing is decoded or encoded. 0, or -1. */
+static int pubkey_set_parts(X509_PUBKEY *to, const ASN1_OBJECT *alg, int ptype, const void *pval,
+                            const unsigned char *bits, int len)
+{
+    void *param = NULL;
+    if (ptype == V_ASN1_OBJECT)
+        param = OBJ_dup(pval);
+    else if (ptype == V_ASN1_SEQUENCE)
+        param = ASN1_STRING_dup(pval);
+    unsigned char *copy = len > 0 ? OPENSSL_memdup(bits, (size_t)len) : NULL;
+    ASN1_OBJECT *algcopy = alg ? OBJ_dup(alg) : NULL;
+    bool param_ok = ptype == V_ASN1_OBJECT || ptype == V_ASN1_SEQUENCE ? param != NULL : true;
+    if (copy && algcopy && param_ok && X509_PUBKEY_set0_param(to, algcopy, ptype, param, copy, len))
+        return 0;
+    OPENSSL_free(copy);
+    ASN1_OBJECT_free(algcopy);
+    if (ptype == V_ASN1_OBJECT)
+        ASN1_OBJECT_free(param);
+    else
+        ASN1_STRING_free(param);
+    return -1;
+}
+
+int x509_pubkey_copy(X509_PUBKEY *to, const X509_PUBKEY *from)
+{
+    ASN1_OBJECT *alg = NULL;
+    const unsigned char *bits = NULL;
+    int len = 0, ptype = V_ASN1_UNDEF;
+    X509_ALGOR *palg = NULL;
+    const void *pval = NULL;
+    if (!to || !from || !X509_PUBKEY_get0_param(&alg, &bits, &len, &palg, from) || len <= 0)
+        return -1;
+    X509_ALGOR_get0(NULL, &ptype, &pval, palg);
+    return pubkey_set_parts(to, alg, ptype, pval, bits, len);
+}
+
 int csr_create_der(EVP_PKEY *key, const char *const *names, size_t n, unsigned char **der,
                    size_t *der_len, aro_err *err)
+{
+    return csr_create_der_spki(key, NULL, names, n, der, der_len, err);
+}
+
+int csr_create_der_spki(EVP_PKEY *key, const X509_PUBKEY *spki, const char *const *names, size_t n,
+                        unsigned char **der, size_t *der_len, aro_err *err)
 {
     X509_REQ *req = X509_REQ_new();
     X509_NAME *nm = X509_NAME_new();
@@ -373,8 +419,9 @@ int csr_create_der(EVP_PKEY *key, const char *const *names, size_t n, unsigned c
         goto out;
     }
     san = NULL; /* owned by exts */
-    if (!X509_REQ_set_version(req, X509_REQ_VERSION_1) || !X509_REQ_set_subject_name(req, nm) ||
-        !X509_REQ_set_pubkey(req, key) || !X509_REQ_add_extensions(req, exts) ||
+    bool key_set = spki ? x509_pubkey_copy(X509_REQ_get_X509_PUBKEY(req), spki) == 0 : X509_REQ_set_pubkey(req, key);
+    if (!X509_REQ_set_version(req, X509_REQ_VERSION_1) || !X509_REQ_set_subject_name(req, nm) || !key_set ||
+        !X509_REQ_add_extensions(req, exts) ||
         X509_REQ_sign(req, key, sig_md_for_key(key)) <= 0) {
         aro_err_set(err, "cannot build or sign the CSR");
         goto out;
@@ -457,10 +504,131 @@ static int collect_san(csr_info *c, const GENERAL_NAMES *gens, aro_err *err)
     return 0;
 }
 
-/* The SANs from the CSR's extension request (at most one SAN extension). */
-static int collect_csr_sans(csr_info *c, aro_err *err)
+/* ---- CSR parsing ----------------------------------------------------- */
+
+/* PKCS#10 (RFC 2986 4.1) in templates of our own, the shape of OpenSSL's
+ * X509_REQ with the SubjectPublicKeyInfo kept as algorithm and bits:
+ * d2i_X509_REQ turns it into an EVP_PKEY through an OpenSSL 3 decoder
+ * context built for that one key (every key manager and decoder of every
+ * provider collected again: most of what parsing a CSR cost). Here one
+ * decoder context, kept, makes the EVP_PKEY, and the certificate gets
+ * the algorithm and bits as the CSR had them. */
+typedef struct {
+    X509_ALGOR *algor;
+    ASN1_BIT_STRING *public_key;
+} csr_spki_asn1;
+
+typedef struct {
+    ASN1_ENCODING enc; /* the bytes as received: the signature covers them */
+    ASN1_INTEGER *version;
+    X509_NAME *subject;
+    csr_spki_asn1 *spki;
+    STACK_OF(X509_ATTRIBUTE) *attributes;
+} csr_info_asn1;
+
+typedef struct {
+    csr_info_asn1 *info;
+    X509_ALGOR *sig_alg;
+    ASN1_BIT_STRING *signature;
+} csr_asn1;
+
+ASN1_SEQUENCE(csr_spki_asn1) = {
+    ASN1_SIMPLE(csr_spki_asn1, algor, X509_ALGOR),
+    ASN1_SIMPLE(csr_spki_asn1, public_key, ASN1_BIT_STRING),
+} static_ASN1_SEQUENCE_END(csr_spki_asn1)
+
+/* Attributes OPTIONAL, as OpenSSL's X509_REQ_INFO has them: some clients
+ * leave the [0] out although PKCS#10 requires it. */
+ASN1_SEQUENCE_enc(csr_info_asn1, enc, NULL) = {
+    ASN1_SIMPLE(csr_info_asn1, version, ASN1_INTEGER),
+    ASN1_SIMPLE(csr_info_asn1, subject, X509_NAME),
+    ASN1_SIMPLE(csr_info_asn1, spki, csr_spki_asn1),
+    ASN1_IMP_SET_OF_OPT(csr_info_asn1, attributes, X509_ATTRIBUTE, 0),
+} static_ASN1_SEQUENCE_END_ref(csr_info_asn1, csr_info_asn1)
+
+ASN1_SEQUENCE(csr_asn1) = {
+    ASN1_SIMPLE(csr_asn1, info, csr_info_asn1),
+    ASN1_SIMPLE(csr_asn1, sig_alg, X509_ALGOR),
+    ASN1_SIMPLE(csr_asn1, signature, ASN1_BIT_STRING),
+} static_ASN1_SEQUENCE_END(csr_asn1)
+
+/* The kept decoder: DER SubjectPublicKeyInfo of any key type to an
+ * EVP_PKEY. A decoder context is not for two threads at once. */
+static struct {
+    pthread_once_t once;
+    pthread_mutex_t lock;
+    OSSL_DECODER_CTX *ctx;
+    EVP_PKEY *out;      /* where ctx puts each key (set at creation) */
+} spki_decoder = {.once = PTHREAD_ONCE_INIT, .lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void spki_decoder_init(void)
 {
-    STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(c->req);
+    spki_decoder.ctx = OSSL_DECODER_CTX_new_for_pkey(&spki_decoder.out, "DER", "SubjectPublicKeyInfo", NULL,
+                                                     EVP_PKEY_PUBLIC_KEY, NULL, NULL);
+}
+
+static EVP_PKEY *spki_decode(const csr_spki_asn1 *spki)
+{
+    unsigned char *der = NULL;
+    int len = ASN1_item_i2d((const ASN1_VALUE *)spki, &der, ASN1_ITEM_rptr(csr_spki_asn1));
+    EVP_PKEY *key = NULL;
+    pthread_once(&spki_decoder.once, spki_decoder_init);
+    if (len > 0 && spki_decoder.ctx) {
+        const unsigned char *p = der;
+        size_t left = (size_t)len;
+        pthread_mutex_lock(&spki_decoder.lock);
+        spki_decoder.out = NULL;
+        if (OSSL_DECODER_from_data(spki_decoder.ctx, &p, &left) && left == 0)
+            key = spki_decoder.out;
+        else
+            EVP_PKEY_free(spki_decoder.out);
+        spki_decoder.out = NULL;
+        pthread_mutex_unlock(&spki_decoder.lock);
+    }
+    OPENSSL_free(der);
+    return key;
+}
+
+/* The algorithm and bits of the CSR's key as an X509_PUBKEY, without
+ * decoding them (a certificate takes them over: ca_copy_spki). */
+static X509_PUBKEY *spki_copy(const csr_spki_asn1 *spki)
+{
+    const ASN1_OBJECT *alg = NULL;
+    int ptype = V_ASN1_UNDEF;
+    const void *pval = NULL;
+    X509_ALGOR_get0(&alg, &ptype, &pval, spki->algor);
+    X509_PUBKEY *pk = X509_PUBKEY_new();
+    if (pk && pubkey_set_parts(pk, alg, ptype, pval, ASN1_STRING_get0_data(spki->public_key),
+                               ASN1_STRING_length(spki->public_key)) == 0)
+        return pk;
+    X509_PUBKEY_free(pk);
+    return NULL;
+}
+
+/* The extension request, as X509_REQ_get_extensions reads it: the first
+ * extensionRequest attribute (or Microsoft's), its first value. NULL when
+ * there is none or it is not a SEQUENCE. */
+static STACK_OF(X509_EXTENSION) *requested_extensions(const csr_info_asn1 *info)
+{
+    static const int nids[] = {NID_ext_req, NID_ms_ext_req};
+    for (size_t i = 0; i < sizeof nids / sizeof nids[0]; i++) {
+        int idx = X509at_get_attr_by_NID(info->attributes, nids[i], -1);
+        if (idx < 0)
+            continue;
+        ASN1_TYPE *v = X509_ATTRIBUTE_get0_type(X509at_get_attr(info->attributes, idx), 0);
+        if (!v || v->type != V_ASN1_SEQUENCE)
+            return NULL;
+        const unsigned char *p = v->value.sequence->data;
+        return (STACK_OF(X509_EXTENSION) *)ASN1_item_d2i(NULL, &p, v->value.sequence->length,
+                                                         ASN1_ITEM_rptr(X509_EXTENSIONS));
+    }
+    return NULL;
+}
+
+/* The SANs from the CSR's extension request (at most one SAN extension). */
+static int collect_csr_sans(csr_info *c, const csr_info_asn1 *info, aro_err *err)
+{
+    STACK_OF(X509_EXTENSION) *exts = requested_extensions(info);
     GENERAL_NAMES *gens = NULL;
     int crit = 0, rc = -1;
 
@@ -484,9 +652,8 @@ out:
 
 /* Subject CNs count as requested names too (RFC 8555 7.4 lets clients put
  * one there); an IP-looking CN is an IP identifier, in canonical form. */
-static int collect_csr_cns(csr_info *c, aro_err *err)
+static int collect_csr_cns(csr_info *c, const X509_NAME *nm, aro_err *err)
 {
-    X509_NAME *nm = X509_REQ_get_subject_name(c->req);
     int idx = -1;
 
     while ((idx = X509_NAME_get_index_by_NID(nm, NID_commonName, idx)) >= 0) {
@@ -519,24 +686,30 @@ static int collect_csr_cns(csr_info *c, aro_err *err)
 int csr_parse_der(const unsigned char *der, size_t len, csr_info *out, aro_err *err)
 {
     const unsigned char *p = der;
+    csr_asn1 *req = NULL;
     int rc = -1;
 
     memset(out, 0, sizeof(*out));
-    if (len > LONG_MAX || !(out->req = d2i_X509_REQ(NULL, &p, (long)len)) || p != der + len) {
+    if (len > LONG_MAX ||
+        !(req = (csr_asn1 *)ASN1_item_d2i(NULL, &p, (long)len, ASN1_ITEM_rptr(csr_asn1))) ||
+        p != der + len) {
         aro_err_set(err, "CSR is not a single DER PKCS#10 request");
         goto out;
     }
-    out->pubkey = X509_REQ_get_pubkey(out->req);
-    if (!out->pubkey) {
+    out->sig_nid = OBJ_obj2nid(req->sig_alg->algorithm);
+    out->pubkey = spki_decode(req->info->spki);
+    out->spki = out->pubkey ? spki_copy(req->info->spki) : NULL;
+    if (!out->pubkey || !out->spki) {
         aro_err_set(err, "CSR public key is unreadable");
         goto out;
     }
     /* Proof of possession: the CSR is signed by the key it certifies. */
-    if (X509_REQ_verify(out->req, out->pubkey) != 1) {
+    if (ASN1_item_verify(ASN1_ITEM_rptr(csr_info_asn1), req->sig_alg, req->signature, req->info,
+                         out->pubkey) != 1) {
         aro_err_set(err, "CSR signature does not verify");
         goto out;
     }
-    if (collect_csr_sans(out, err) != 0 || collect_csr_cns(out, err) != 0)
+    if (collect_csr_sans(out, req->info, err) != 0 || collect_csr_cns(out, req->info->subject, err) != 0)
         goto out;
     if (out->ndns + out->nips == 0) {
         aro_err_set(err, "CSR names no identifier");
@@ -544,6 +717,7 @@ int csr_parse_der(const unsigned char *der, size_t len, csr_info *out, aro_err *
     }
     rc = 0;
 out:
+    ASN1_item_free((ASN1_VALUE *)req, ASN1_ITEM_rptr(csr_asn1));
     ERR_clear_error();
     if (rc != 0)
         csr_info_free(out);
@@ -561,7 +735,7 @@ void csr_info_free(csr_info *c)
     free(c->dns);
     free(c->ips);
     EVP_PKEY_free(c->pubkey);
-    X509_REQ_free(c->req);
+    X509_PUBKEY_free(c->spki);
     memset(c, 0, sizeof(*c));
 }
 

@@ -34,14 +34,24 @@ int acme_tlsalpn01_check(X509 *cert, const char *identifier, bool is_ip,
  * first name also the CN when it fits 64 bytes; DER, malloc'd. */
 int csr_create_der(EVP_PKEY *key, const char *const *names, size_t n, unsigned char **der,
                    size_t *der_len, aro_err *err);
+/* The same with key's SubjectPublicKeyInfo encoded once by the caller
+ * (X509_PUBKEY_set): in OpenSSL 3 that encoding is most of what a CSR
+ * costs, for a client that signs many with one key (the benchmark's). */
+int csr_create_der_spki(EVP_PKEY *key, const X509_PUBKEY *spki, const char *const *names, size_t n,
+                        unsigned char **der, size_t *der_len, aro_err *err);
+/* to gets copies of from's algorithm (with its parameters) and key bits,
+ * nothing decoded or encoded again. 0, or -1. */
+int x509_pubkey_copy(X509_PUBKEY *to, const X509_PUBKEY *from);
 
 /* A parsed, signature-checked CSR: the identifiers it asks for (SANs and
- * CN), lower-cased, deduplicated, and its public key. */
+ * CN), lower-cased, deduplicated, its public key, the key's algorithm and
+ * bits as the CSR carried them, and the signature algorithm. */
 typedef struct {
     char **dns;        size_t ndns;
     char **ips;        size_t nips;   /* textual form, canonical (inet_ntop) */
     EVP_PKEY *pubkey;  /* owned */
-    X509_REQ *req;     /* owned */
+    X509_PUBKEY *spki; /* owned; algorithm and bits only (no EVP_PKEY in it) */
+    int sig_nid;       /* the CSR's signature algorithm */
 } csr_info;
 int csr_parse_der(const unsigned char *der, size_t len, csr_info *out, aro_err *err);
 void csr_info_free(csr_info *c);

@@ -35,17 +35,18 @@ char *b64url_encode(const void *data, size_t len)
     return out;
 }
 
-/* The 6-bit value of c, or -1 for anything outside the URL-safe alphabet
- * (which covers '=', '+', '/', whitespace and NUL). */
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-}
+/* One more than the 6-bit value of each byte; 0 (unlisted) for anything
+ * outside the URL-safe alphabet ('=', '+', '/', whitespace, NUL). */
+static const unsigned char values[256] = {
+    ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
+    ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['-'] = 63, ['_'] = 64,
+};
 
 int b64url_decode(const char *in, size_t inlen, unsigned char **out, size_t *outlen)
 {
@@ -57,7 +58,7 @@ int b64url_decode(const char *in, size_t inlen, unsigned char **out, size_t *out
     uint32_t acc = 0;
     int bits = 0;
     for (size_t i = 0; i < inlen; i++) {
-        int v = b64_value((unsigned char)in[i]);
+        int v = values[(unsigned char)in[i]] - 1;
         if (v < 0) goto fail;
         acc = (acc << 6 | (uint32_t)v) & 0xffffff;
         bits += 6;

@@ -17,6 +17,7 @@
 #include "acme/nonce.h"
 #include "jobs/workers.h"
 #include "jobs/writer.h"
+#include "store/repo.h"
 #include "ca/channel.h"
 #include "mpic/mpic.h"
 #include "mpic/perspective.h"
@@ -147,6 +148,18 @@ int main(int argc, char **argv)
     fprintf(stderr, "aro-server: data in %s, retry-options %s, http-01 on port %d, tls-alpn-01 on port %d, DNS %s\n",
             srv.cfg.data_dir, srv.cfg.retry_options ? "on" : "off (--no-retry-options)", srv.cfg.va.http_port,
             srv.cfg.va.tls_port, srv.cfg.va.dns_server ? srv.cfg.va.dns_server : "system resolver");
+    /* Restart work is found through the pending index; a store from
+     * before it gets it now, once. */
+    {
+        store_txn *t = store_begin(srv.st, true);
+        bool indexed = t && repo_restart_index_ensure(t) == 0;
+        if (t && !indexed)
+            store_abort(t);
+        if (!indexed || store_commit(t, NULL) < 0) {     /* a failed commit frees t */
+            fprintf(stderr, "aro-server: cannot index the restart work of the store\n");
+            goto out;
+        }
+    }
     validation_resume_all(&srv);
     issuance_resume_all(&srv);
     ret = http_run(&srv) == 0 ? 0 : 1;

@@ -8,7 +8,6 @@
 #include "acme/render.h"
 #include "core/urls.h"
 #include "keys.h"
-#include "random.h"
 #include "rules/lifecycle.h"
 #include "store/repo.h"
 
@@ -131,9 +130,7 @@ void handle_new_account(server *srv, const http_request *rq, http_response *rs)
         response_error(rs, "externalAccountRequired", 400, "this CA requires external account binding");
         goto out;
     }
-    char *id = random_id(12);
-    snprintf(acct.id, sizeof(acct.id), "%s", id);
-    free(id);
+    repo_new_id(acct.id);
     acct.thumbprint = xstrdup(thumb);
     acct.jwk = jwk_to_json(a.key);
     payload_set_contacts(&acct, contact);

@@ -43,13 +43,48 @@ static int load_account(server *srv, const char *id, rec_account *out)
     return rc;
 }
 
-/* final: the request's own authentication (the nonce is used up, the
- * verification counted); otherwise a look ahead that leaves both. */
+/* The account is usable (7.3.6: a deactivated account's requests are
+ * refused) and its current key is a->key. 0, or -1 with the problem. */
+static int account_key(server *srv, acme_auth *a, http_response *rs)
+{
+    aro_err err = {{0}};
+    if (a->acct.status != ACCOUNT_VALID) {
+        response_error(rs, "unauthorized", 401, "account is %s", account_status_name(a->acct.status));
+        return -1;
+    }
+    EVP_PKEY_free(a->key);
+    a->key = key_cache_get(srv->keys, a->acct.thumbprint, a->acct.jwk, &err);
+    if (!a->key) {
+        response_error(rs, "serverInternal", 500, "stored account key unusable");
+        return -1;
+    }
+    return 0;
+}
+
+/* 6.2: the signature under a->key; with count, the verification counts. */
+static int verify_signature(server *srv, acme_auth *a, http_response *rs, bool count)
+{
+    aro_err err = {{0}};
+    jws_result jr = jws_verify(&a->jws, a->key, &err);
+    if (count)
+        count_jws(srv, a->jws.alg, jr == JWS_OK ? "valid" : "invalid");
+    if (jr == JWS_ERR_BAD_ALG) {
+        bad_algorithm(rs, err.msg);
+        return -1;
+    }
+    if (jr != JWS_OK) {
+        response_error(rs, "malformed", 400, "JWS verification error: %s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
 static int authenticate(server *srv, const http_request *rq, auth_key_mode mode, acme_auth *a,
-                        http_response *rs, bool final)
+                        http_response *rs)
 {
     aro_err err = {{0}};
     memset(a, 0, sizeof(*a));
+    a->mode = mode;
     char *url = NULL;
     int ret = -1;
 
@@ -69,8 +104,7 @@ static int authenticate(server *srv, const http_request *rq, auth_key_mode mode,
     }
     if (jr == JWS_ERR_BAD_ALG) {
         bad_algorithm(rs, err.msg);
-        if (final)
-            count_jws(srv, a->jws.alg, "badAlgorithm");
+        count_jws(srv, a->jws.alg, "badAlgorithm");
         goto out;
     }
     if (jr == JWS_ERR_BAD_KEY) {
@@ -89,8 +123,8 @@ static int authenticate(server *srv, const http_request *rq, auth_key_mode mode,
         goto out;
     }
     /* 6.5: each nonce once; fault injection can refuse good ones too. */
-    bool nonce_ok = final ? nonce_consume(srv->nonces, a->jws.nonce) : nonce_valid(srv->nonces, a->jws.nonce);
-    if (final && nonce_ok && srv->cfg.fault_nonce_reject > 0) {
+    bool nonce_ok = nonce_consume(srv->nonces, a->jws.nonce);
+    if (nonce_ok && srv->cfg.fault_nonce_reject > 0) {
         unsigned r;
         random_bytes(&r, sizeof(r));
         if ((double)r / 4294967296.0 < srv->cfg.fault_nonce_reject) {
@@ -126,27 +160,11 @@ static int authenticate(server *srv, const http_request *rq, auth_key_mode mode,
             goto out;
         }
         a->has_acct = true;
-        if (a->acct.status != ACCOUNT_VALID) {
-            response_error(rs, "unauthorized", 401, "account is %s", account_status_name(a->acct.status));
+        if (account_key(srv, a, rs) < 0)
             goto out;
-        }
-        a->key = key_cache_get(srv->keys, a->acct.thumbprint, a->acct.jwk, &err);
-        if (!a->key) {
-            response_error(rs, "serverInternal", 500, "stored account key unusable");
-            goto out;
-        }
     }
-    jr = jws_verify(&a->jws, a->key, &err);
-    if (final)
-        count_jws(srv, a->jws.alg, jr == JWS_OK ? "valid" : "invalid");
-    if (jr == JWS_ERR_BAD_ALG) {
-        bad_algorithm(rs, err.msg);
+    if (verify_signature(srv, a, rs, true) < 0)
         goto out;
-    }
-    if (jr != JWS_OK) {
-        response_error(rs, "malformed", 400, "JWS verification error: %s", err.msg);
-        goto out;
-    }
     if (a->jws.payload_len == 0) {
         a->post_as_get = true; /* 6.3 */
     } else {
@@ -163,14 +181,69 @@ out:
     return ret;
 }
 
-int auth_request(server *srv, const http_request *rq, auth_key_mode mode, acme_auth *a, http_response *rs)
+/* An authentication made ahead, taken over in the transaction of its
+ * request: the account read there again, since it may have been
+ * deactivated (7.3.6) or given a new key (7.3.5) in between; under a new
+ * key the request must verify again (it was signed with the old one). */
+static int account_again(server *srv, acme_auth *a, http_response *rs)
 {
-    return authenticate(srv, rq, mode, a, rs, true);
+    rec_account now;
+    int rc = load_account(srv, a->acct.id, &now);
+    if (rc != 0) {
+        if (rc < 0)
+            response_error(rs, "serverInternal", 500, "store error");
+        else
+            response_error(rs, "accountDoesNotExist", 400, "no account at \"%s\"", a->jws.kid);
+        return -1;
+    }
+    bool same_key = strcmp(now.thumbprint, a->acct.thumbprint) == 0;
+    rec_account_clear(&a->acct);
+    a->acct = now;
+    if (same_key && a->acct.status == ACCOUNT_VALID)
+        return 0;
+    return account_key(srv, a, rs) < 0 || verify_signature(srv, a, rs, false) < 0 ? -1 : 0;
 }
 
-int auth_look_ahead(server *srv, const http_request *rq, auth_key_mode mode, acme_auth *a, http_response *rs)
+int auth_request(server *srv, const http_request *rq, auth_key_mode mode, acme_auth *a, http_response *rs)
 {
-    return authenticate(srv, rq, mode, a, rs, false);
+    if (!rq->auth)
+        return authenticate(srv, rq, mode, a, rs);
+    *a = *rq->auth;
+    memset(rq->auth, 0, sizeof(*rq->auth));
+    if (a->mode != mode) {
+        response_error(rs, "serverInternal", 500, "the route and the resource disagree on the request's key");
+        return -1;
+    }
+    return a->deferred && a->has_acct ? account_again(srv, a, rs) : 0;
+}
+
+int auth_ahead(server *srv, http_request *rq, auth_key_mode mode, http_response *rs)
+{
+    acme_auth *a = xmalloc(sizeof(*a));
+    if (authenticate(srv, rq, mode, a, rs) < 0) {
+        auth_clear(a);
+        free(a);
+        return -1;
+    }
+    rq->auth = a;
+    return 0;
+}
+
+bool auth_ahead_post_as_get(const http_request *rq) { return rq->auth && rq->auth->post_as_get; }
+
+void auth_ahead_defer(http_request *rq)
+{
+    if (rq->auth)
+        rq->auth->deferred = true;
+}
+
+void auth_ahead_release(http_request *rq)
+{
+    if (!rq->auth)
+        return;
+    auth_clear(rq->auth);
+    free(rq->auth);
+    rq->auth = NULL;
 }
 
 void auth_clear(acme_auth *a)

@@ -21,23 +21,36 @@ typedef enum {
     AUTH_EITHER,    /* revokeCert: kid, or jwk of the certificate's key */
 } auth_key_mode;
 
-typedef struct {
+typedef struct acme_auth {
     jws_msg jws;
     yajl_val payload;       /* parsed payload; NULL for POST-as-GET */
     bool post_as_get;
     rec_account acct;       /* set when kid named a valid account */
     bool has_acct;
     EVP_PKEY *key;          /* the key that verified the request (owned) */
+    auth_key_mode mode;
+    bool deferred;          /* made ahead; the request then waited for its transaction */
 } acme_auth;
 
-/* 0 on success; -1 with the problem already in rs. */
+/* The request's authentication for a resource that takes mode: the one
+ * made ahead (rq->auth, taken over; if the request waited since, its
+ * account is read again in the caller's transaction), or made now.
+ * 0 on success; -1 with the problem already in rs. */
 int auth_request(server *srv, const http_request *rq, auth_key_mode mode, acme_auth *a,
                  http_response *rs);
-/* The checks of auth_request without using up the nonce or counting the
- * verification: for work a resource does before its transaction (off the
- * writer, e.g. a DNS lookup); auth_request runs again in the transaction. */
-int auth_look_ahead(server *srv, const http_request *rq, auth_key_mode mode, acme_auth *a, http_response *rs);
 void auth_clear(acme_auth *a);
+
+/* Authentication ahead of the resource, where the request arrived (on the
+ * event loop: front/routes.c router_accept): the checks of auth_request,
+ * the nonce used up and the verification counted, the result kept in
+ * rq->auth. 0, or -1 with the problem in rs. */
+int auth_ahead(server *srv, http_request *rq, auth_key_mode mode, http_response *rs);
+/* Whether the authentication made ahead is of a POST-as-GET (6.3). */
+bool auth_ahead_post_as_get(const http_request *rq);
+/* The request is handed on to wait for its transaction. */
+void auth_ahead_defer(http_request *rq);
+/* Frees rq->auth if no resource took it over. */
+void auth_ahead_release(http_request *rq);
 
 /* The answer to a repository lookup of an object (what: "order") that
  * the request names: 0 when found (rc 0); -1 with 404 "no such what"

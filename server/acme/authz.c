@@ -134,16 +134,18 @@ static acme_problem *reenable_caa(server *srv, const char *base, const authz_vie
 
 void *authz_retry_prepare(server *srv, const http_request *rq, const char *id)
 {
-    acme_auth a;
+    /* The request's authentication, made ahead (acme/auth.c); the
+     * transaction checks it again. */
+    const acme_auth *a = rq->auth;
     http_response ignored = {.retry_after = -1};
     reenable_prepared *pp = NULL;
-    if (auth_look_ahead(srv, rq, AUTH_KID, &a, &ignored) < 0)
-        goto out;
-    const char *curl = a.payload ? json_str(a.payload, "challenge") : NULL;
+    if (!a)
+        return NULL;
+    const char *curl = a->payload ? json_str(a->payload, "challenge") : NULL;
     const char *cid = curl ? id_in_url(rq->base, curl, "chall") : NULL;
     store_txn *t = cid ? store_begin(srv->st, false) : NULL;
     authz_view v;
-    if (!t || authz_load_own(t, id, &a, &v, &ignored) < 0) {
+    if (!t || authz_load_own(t, id, a, &v, &ignored) < 0) {
         store_abort(t);
         goto out;
     }
@@ -158,7 +160,6 @@ void *authz_retry_prepare(server *srv, const http_request *rq, const char *id)
     authz_view_clear(&v);
 out:
     response_clear(&ignored);
-    auth_clear(&a);
     return pp;
 }
 

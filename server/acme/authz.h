@@ -18,8 +18,8 @@ void handle_authz(server *srv, const http_request *rq, http_response *rs, const 
 void handle_authz_retry(server *srv, const http_request *rq, http_response *rs, const char *id);
 
 /* The re-enable request's work before its transaction, on a worker (the
- * event loops and the writer never wait on DNS): the request is checked
- * as auth_request would, and CAA (RFC 8659, RFC 8657) is looked up for
+ * event loops and the writer never wait on DNS), with the request's
+ * authentication made ahead (rq->auth): CAA (RFC 8659, RFC 8657) is looked up for
  * the challenge type it names, so that a type CAA now excludes is refused
  * up front. NULL when there is nothing to look up (the request will be
  * refused anyway, or the identifier is an IP address). */

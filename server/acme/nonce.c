@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,13 +20,34 @@
 struct nonce_pool {
     pthread_mutex_t lock;
     unsigned char key[32];
-    /* HMAC-SHA256 fetched and keyed once; each tag works on a copy (the
-     * one-shot HMAC() fetches the algorithm and sets the key every time). */
+    uint64_t id;                    /* tells this pool's keyed contexts from another's */
+    /* HMAC-SHA256 fetched and keyed once (the one-shot HMAC() fetches the
+     * algorithm and sets the key every time); each thread tags with a
+     * copy of its own, made once and started again for every tag. */
     EVP_MAC *mac;
     EVP_MAC_CTX *keyed;
     uint64_t counter;               /* last issued */
     unsigned char used[NONCE_WINDOW / 8];
 };
+
+/* This thread's copy of a pool's keyed context. */
+typedef struct {
+    uint64_t pool_id;
+    EVP_MAC_CTX *ctx;
+} thread_mac;
+
+static pthread_key_t mac_key;
+static pthread_once_t mac_once = PTHREAD_ONCE_INIT;
+static _Atomic uint64_t pools_made;
+
+static void thread_mac_free(void *p)
+{
+    thread_mac *t = p;
+    EVP_MAC_CTX_free(t->ctx);
+    free(t);
+}
+
+static void mac_key_init(void) { pthread_key_create(&mac_key, thread_mac_free); }
 
 nonce_pool *nonce_pool_new(void)
 {
@@ -42,6 +64,8 @@ nonce_pool *nonce_pool_new(void)
     }
     /* Start at a random point so nonces of two runs do not look alike. */
     random_bytes(&p->counter, 4);
+    p->id = ++pools_made;
+    pthread_once(&mac_once, mac_key_init);
     return p;
 }
 
@@ -59,12 +83,21 @@ void nonce_pool_free(nonce_pool *p)
 static void tag_of(const nonce_pool *p, const unsigned char ctr[8], unsigned char tag[32])
 {
     size_t len = 0;
-    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(p->keyed);
-    if (!c || !EVP_MAC_update(c, ctr, 8) || !EVP_MAC_final(c, tag, &len, 32) || len != 32) {
+    thread_mac *t = pthread_getspecific(mac_key);
+    if (!t || t->pool_id != p->id) {
+        if (!t)
+            t = xcalloc(1, sizeof(*t));
+        EVP_MAC_CTX_free(t->ctx);
+        t->ctx = EVP_MAC_CTX_dup(p->keyed);
+        t->pool_id = p->id;
+        pthread_setspecific(mac_key, t);
+    }
+    /* A NULL key starts the HMAC again with the key it has. */
+    if (!t->ctx || !EVP_MAC_init(t->ctx, NULL, 0, NULL) || !EVP_MAC_update(t->ctx, ctr, 8) ||
+        !EVP_MAC_final(t->ctx, tag, &len, 32) || len != 32) {
         fputs("aro-server: HMAC failed\n", stderr);
         abort();
     }
-    EVP_MAC_CTX_free(c);
 }
 
 void nonce_issue(nonce_pool *p, char out[48])

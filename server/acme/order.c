@@ -8,7 +8,6 @@
 #include "acme/render.h"
 #include "core/metrics.h"
 #include "core/urls.h"
-#include "random.h"
 #include "rules/lifecycle.h"
 #include "rules/limits.h"
 #include "rules/new_order.h"
@@ -159,9 +158,7 @@ void handle_new_order(server *srv, const http_request *rq, http_response *rs)
         if (auth_within_failure_limit(srv, t, a.acct.id, &id, rq->now, rs) < 0)
             goto out;
     }
-    char *oid = random_id(12);
-    snprintf(o.id, sizeof(o.id), "%s", oid);
-    free(oid);
+    repo_new_id(o.id);
     snprintf(o.account_id, sizeof(o.account_id), "%s", a.acct.id);
     o.created = rq->now;
     o.expires = rq->now + srv->cfg.order_lifetime;

@@ -174,9 +174,9 @@ int ca_issue(ca *c, const csr_info *csr, time_t not_before, time_t not_after, ca
     }
     /* CN only when it fits ub-common-name (RFC 5280 Appendix A: 64). */
     const char *cn = csr->ndns && strlen(csr->dns[0]) <= 64 ? csr->dns[0] : NULL;
-    x = ca_cert_skeleton(cn, csr->req ? NULL : csr->pubkey, out->not_before, out->not_after, out->serial_hex,
+    x = ca_cert_skeleton(cn, csr->spki ? NULL : csr->pubkey, out->not_before, out->not_after, out->serial_hex,
                          err);
-    if (!x || (csr->req && ca_copy_spki(x, csr->req, err) < 0))
+    if (!x || (csr->spki && ca_copy_spki(x, csr->spki, err) < 0))
         goto out;
     if (!(iname = d2i_X509_NAME(NULL, &p, c->issuer_name_len)) || !X509_set_issuer_name(x, iname)) {
         ca_ossl_fail(err, "cannot set issuer name");

@@ -97,9 +97,10 @@ int ca_cert_skid(X509 *x, unsigned char out[EVP_MAX_MD_SIZE], int *len);
  * nb..na and a random positive 159-bit serial (hex in hex); unsigned. */
 X509 *ca_cert_skeleton(const char *cn, EVP_PKEY *pub, time_t nb, time_t na, char hex[48], aro_err *err);
 int ca_cert_sign(X509 *x, EVP_PKEY *key, aro_err *err);
-/* A leaf's SubjectPublicKeyInfo copied from the CSR (for a skeleton made
- * with pub NULL). */
-int ca_copy_spki(X509 *x, X509_REQ *req, aro_err *err);
+/* A leaf's SubjectPublicKeyInfo copied from the CSR's (csr_info.spki: the
+ * algorithm and bits as the CSR had them), for a skeleton made with pub
+ * NULL. */
+int ca_copy_spki(X509 *x, const X509_PUBKEY *from, aro_err *err);
 /* A CA certificate: self-signed when issuer is NULL. */
 X509 *ca_cert_make(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, int pathlen, long lifetime,
                    aro_err *err);

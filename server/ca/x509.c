@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "random.h"
@@ -335,10 +336,13 @@ int ca_cert_skid(X509 *x, unsigned char out[EVP_MAX_MD_SIZE], int *len)
     return rc;
 }
 
-/* A positive serial of 159 random bits (RFC 5280 4.1.2.2: positive, at
- * most 20 octets; the CA/B Forum asks for 64+ bits of randomness). With the
- * top bit clear the DER INTEGER needs no sign octet, so it fits 20 octets.
- * hex, when given, receives it in lower case. */
+/* A positive serial of 20 octets at most (RFC 5280 4.1.2.2): 6 octets of
+ * the issuance time in milliseconds, then 112 random bits (the CA/B Forum
+ * asks for 64 or more). The time first, as the store's ids, so that the
+ * certificates and renewalInfo tables, keyed by serial, take each new one
+ * near the last instead of on a random page of the whole file. The time's
+ * top bit is clear (until the year 6429), so the DER INTEGER needs no sign
+ * octet. hex, when given, receives it in lower case. */
 static int set_random_serial(X509 *x, char hex[48], aro_err *err)
 {
     unsigned char raw[20];
@@ -346,9 +350,14 @@ static int set_random_serial(X509 *x, char hex[48], aro_err *err)
     char *h = NULL;
     BIGNUM *bn = NULL;
     ASN1_INTEGER *serial = NULL;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long ms = (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+    for (int i = 0; i < 6; i++)
+        raw[i] = (unsigned char)(ms >> (8 * (5 - i)));
+    raw[0] &= 0x7f;
     do {
-        random_bytes(raw, sizeof raw);
-        raw[0] &= 0x7f;
+        random_bytes(raw + 6, sizeof raw - 6);
         bn = BN_bin2bn(raw, sizeof raw, bn);
     } while (bn && BN_is_zero(bn));
     if (!bn || !(serial = BN_to_ASN1_INTEGER(bn, NULL)) || !X509_set_serialNumber(x, serial)) {
@@ -444,39 +453,13 @@ fail:
     return NULL;
 }
 
-int ca_copy_spki(X509 *x, X509_REQ *req, aro_err *err)
+int ca_copy_spki(X509 *x, const X509_PUBKEY *from, aro_err *err)
 {
     /* The CSR's SubjectPublicKeyInfo as it is, bytes and algorithm
      * parameters: X509_set_pubkey would encode the key again through an
      * OpenSSL 3 encoder, the costliest step of building a leaf. */
-    X509_PUBKEY *from = X509_REQ_get_X509_PUBKEY(req), *to = X509_get_X509_PUBKEY(x);
-    ASN1_OBJECT *alg = NULL;
-    const unsigned char *bits = NULL;
-    int len = 0;
-    X509_ALGOR *palg = NULL;
-    if (!from || !to || !X509_PUBKEY_get0_param(&alg, &bits, &len, &palg, from) || len <= 0) {
-        ca_ossl_fail(err, "cannot read the CSR's public key");
-        return -1;
-    }
-    int ptype = V_ASN1_UNDEF;
-    const void *pval = NULL;
-    X509_ALGOR_get0(NULL, &ptype, &pval, palg);
-    void *param = NULL;
-    if (ptype == V_ASN1_OBJECT)
-        param = OBJ_dup(pval);
-    else if (ptype == V_ASN1_SEQUENCE)
-        param = ASN1_STRING_dup(pval);
-    unsigned char *copy = OPENSSL_memdup(bits, (size_t)len);
-    ASN1_OBJECT *algcopy = OBJ_dup(alg);
-    if (!copy || !algcopy || (ptype == V_ASN1_OBJECT || ptype == V_ASN1_SEQUENCE ? !param : false) ||
-        !X509_PUBKEY_set0_param(to, algcopy, ptype, param, copy, len)) {
-        OPENSSL_free(copy);
-        ASN1_OBJECT_free(algcopy);
-        if (ptype == V_ASN1_OBJECT)
-            ASN1_OBJECT_free(param);
-        else
-            ASN1_STRING_free(param);
-        ca_ossl_fail(err, "cannot set the certificate's public key");
+    if (x509_pubkey_copy(X509_get_X509_PUBKEY(x), from) < 0) {
+        ca_ossl_fail(err, "cannot set the certificate's public key from the CSR's");
         return -1;
     }
     return 0;

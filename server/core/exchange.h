@@ -13,6 +13,8 @@
 
 #include "problem.h"
 
+struct acme_auth;
+
 typedef struct {
     const char *method;     /* "GET", "HEAD", "POST" */
     const char *path;       /* without query, NUL-terminated */
@@ -23,8 +25,13 @@ typedef struct {
     const char *content_type;
     time_t now;
     /* What the resource worked out before its transaction, off the
-     * writer (front/routes.c route_prepare), or NULL. */
+     * writer (front/routes.c router_prepare), or NULL. */
     const void *prepared;
+    /* router_accept ran (faults injected, the JWS checked), and the
+     * request's authentication it made (acme/auth.c auth_ahead), which
+     * the resource's auth_request takes over; NULL when there is none. */
+    bool accepted;
+    struct acme_auth *auth;
 } http_request;
 
 #define MAX_LINKS 8

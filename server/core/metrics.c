@@ -68,14 +68,33 @@ static unsigned hash(const char *s)
     return h % BUCKETS;
 }
 
-static char *series_key(const char *name, const char *labels)
+/* "name{labels}" in buf when it fits (every request counts something:
+ * no allocation for that), else malloc'd; free it with key_done. */
+static char *series_key(const char *name, const char *labels, char *buf, size_t size)
 {
-    return labels && *labels ? xasprintf("%s{%s}", name, labels) : xstrdup(name);
+    size_t nl = strlen(name), ll = labels ? strlen(labels) : 0;
+    char *key = nl + ll + 3 <= size ? buf : xmalloc(nl + ll + 3);
+    memcpy(key, name, nl);
+    if (ll) {
+        key[nl] = '{';
+        memcpy(key + nl + 1, labels, ll);
+        key[nl + ll + 1] = '}';
+        key[nl + ll + 2] = '\0';
+    } else {
+        key[nl] = '\0';
+    }
+    return key;
+}
+
+static void key_done(char *key, const char *buf)
+{
+    if (key != buf)
+        free(key);
 }
 
 void metrics_add(metrics *m, const char *name, const char *labels, uint64_t by)
 {
-    char *key = series_key(name, labels);
+    char buf[256], *key = series_key(name, labels, buf, sizeof(buf));
     unsigned h = hash(key);
     pthread_mutex_lock(&m->lock);
     series *s = m->bucket[h];
@@ -83,27 +102,26 @@ void metrics_add(metrics *m, const char *name, const char *labels, uint64_t by)
         s = s->next;
     if (!s) {
         s = xcalloc(1, sizeof(*s));
-        s->key = key;
-        key = NULL;
+        s->key = xstrdup(key);
         s->next = m->bucket[h];
         m->bucket[h] = s;
         m->count++;
     }
     s->value += by;
     pthread_mutex_unlock(&m->lock);
-    free(key);
+    key_done(key, buf);
 }
 
 uint64_t metrics_get(metrics *m, const char *name, const char *labels)
 {
-    char *key = series_key(name, labels);
+    char buf[256], *key = series_key(name, labels, buf, sizeof(buf));
     uint64_t v = 0;
     pthread_mutex_lock(&m->lock);
     for (series *s = m->bucket[hash(key)]; s; s = s->next)
         if (strcmp(s->key, key) == 0)
             v = s->value;
     pthread_mutex_unlock(&m->lock);
-    free(key);
+    key_done(key, buf);
     return v;
 }
 

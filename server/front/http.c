@@ -123,6 +123,7 @@ static void on_req_disposed(void *p)
 
 static void job_free(request_job *j)
 {
+    router_release(&j->rq);
     if (j->release_prepared)
         j->release_prepared(j->prepared);
     response_clear(&j->rs);
@@ -269,12 +270,16 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     /* The loop this request arrived on: its context is a member of it. */
     loop_thread *lt = H2O_STRUCT_FROM_MEMBER(loop_thread, ctx, req->conn->ctx);
     j->receiver = lt->queue ? &lt->receiver : NULL;
-    snprintf(j->method, sizeof(j->method), "%.*s", (int)req->method.len, req->method.base);
+    size_t mlen = req->method.len < sizeof(j->method) - 1 ? req->method.len : sizeof(j->method) - 1;
+    memcpy(j->method, req->method.base, mlen);
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     j->path = xstrndup(req->path.base, plen);
     if (req->query_at != SIZE_MAX)
         j->query = xstrndup(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1);
-    j->base = xasprintf("https://%.*s", (int)req->authority.len, req->authority.base);
+    j->base = xmalloc(req->authority.len + 9);
+    memcpy(j->base, "https://", 8);
+    memcpy(j->base + 8, req->authority.base, req->authority.len);
+    j->base[8 + req->authority.len] = '\0';
     ssize_t ci = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
     if (ci >= 0)
         j->ctype = xstrndup(req->headers.entries[ci].value.base, req->headers.entries[ci].value.len);
@@ -304,12 +309,20 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         job_free(j);
         return 0;
     }
+    /* Here on the loop: the JWS, and the answer to every request that
+     * changes nothing (the router reads committed state). */
+    route_next next = router_accept(j->srv, &j->rq, &j->rs);
+    if (next == ROUTE_ANSWERED) {
+        send_response(j);
+        job_free(j);
+        return 0;
+    }
     j->token = h2o_mem_alloc_shared(&req->pool, sizeof(req_token), on_req_disposed);
     j->token->job = j;
     /* Prepares of every account share one owner of the fair pool: they
      * can take at most its per-owner share (jobs/workers.c). */
-    bool queued = router_wants_prepare(&j->rq) ? worker_submit(j->srv->workers, NULL, prepare_then_queue, j)
-                                               : queue_request(j);
+    bool queued = next == ROUTE_PREPARE ? worker_submit(j->srv->workers, NULL, prepare_then_queue, j)
+                                        : queue_request(j);
     if (!queued) {
         response_error(&j->rs, "serverInternal", 503, "the server is overloaded; retry later");
         j->rs.retry_after = 1;
@@ -367,6 +380,7 @@ void http_on_accept(h2o_socket_t *listener, const char *err)
 static void *loop_main(void *arg)
 {
     loop_thread *lt = arg;
+    pthread_setname_np(pthread_self(), lt->manage ? "aro-manage" : "aro-loop");
     h2o_context_init(&lt->ctx, h2o_evloop_create(), lt->config);
     if (!lt->manage) {
         lt->queue = h2o_multithread_create_queue(lt->ctx.loop);

@@ -94,14 +94,13 @@ static void issuance_work(server *srv, void *arg)
     j->failure = caa_recheck(srv, j, &o, now);
     if (!j->failure &&
         (validity_of_certificate(&lim, o.not_before, o.not_after, now, &nb, &na, err.msg, sizeof(err.msg)) < 0 ||
-         (!j->parsed.req && csr_parse_der(j->csr, j->csr_len, &j->parsed, &err) < 0) ||
+         (!j->parsed.pubkey && csr_parse_der(j->csr, j->csr_len, &j->parsed, &err) < 0) ||
          ca_issue(srv->ca, &j->parsed, nb, na, &j->iss, &err) < 0))
         j->failure = problem_new("serverInternal", 0, "issuance failed: %s", err.msg);
     rec_order_clear(&o);
 }
 
-/* The certificate record of what the CA issued for order o. */
-static void cert_record(const rec_order *o, const ca_issued *iss, rec_cert *cert)
+void issuance_cert_record(const rec_order *o, const ca_issued *iss, rec_cert *cert)
 {
     memset(cert, 0, sizeof(*cert));
     snprintf(cert->serial, sizeof(cert->serial), "%s", iss->serial_hex);
@@ -143,7 +142,7 @@ static void issuance_apply(server *srv, void *arg)
         j->failure = NULL;
     } else {
         rec_cert cert;
-        cert_record(&o, &j->iss, &cert);
+        issuance_cert_record(&o, &j->iss, &cert);
         rc = lifecycle_order_issued(t, &o, &cert, now);
         if (rc == 0)
             rc = limit_certificate_issued(&srv->cfg, t, &o, now);

@@ -13,6 +13,7 @@
 
 #include "acme_crypto.h"
 #include "core/server.h"
+#include "store/records.h"
 
 /* Issue for processing order order_id (of account_id) from the CSR's DER,
  * once the caller's transaction is durable. base: the request's URL
@@ -22,5 +23,8 @@ void issuance_submit(server *srv, const char *base, const char *order_id, const 
                      const unsigned char *der, size_t len, csr_info *parsed);
 /* At start-up: orders that were processing at the last stop are issued. */
 void issuance_resume_all(server *srv);
+/* The certificate record of what the CA issued for order o (also what
+ * the benchmark's store prefill, tests/bench/prefill.c, writes). */
+void issuance_cert_record(const rec_order *o, const ca_issued *iss, rec_cert *cert);
 
 #endif

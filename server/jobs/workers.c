@@ -132,6 +132,8 @@ static job *take_next(worker_pool *p, owner **of)
 static void *worker_main(void *arg)
 {
     worker_pool *p = arg;
+    /* Named for profiles (perf, top -H): which stage the CPU went to. */
+    pthread_setname_np(pthread_self(), "aro-worker");
     pthread_mutex_lock(&p->lock);
     for (;;) {
         owner *o = NULL;

@@ -29,6 +29,7 @@ struct writer {
 static void *writer_main(void *arg)
 {
     writer *w = arg;
+    pthread_setname_np(pthread_self(), "aro-writer");
     for (;;) {
         pthread_mutex_lock(&w->lock);
         while (!w->head && !w->stopping)

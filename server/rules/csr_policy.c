@@ -38,7 +38,7 @@ static bool signature_allowed(const csr_info *csr, char *why, size_t whylen)
     static const int allowed[] = {NID_sha256WithRSAEncryption, NID_sha384WithRSAEncryption,
                                   NID_sha512WithRSAEncryption, NID_ecdsa_with_SHA256,
                                   NID_ecdsa_with_SHA384,       NID_ecdsa_with_SHA512};
-    int nid = X509_REQ_get_signature_nid(csr->req);
+    int nid = csr->sig_nid;
     for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
         if (nid == allowed[i])
             return true;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64url.h"
 #include "json.h"
 #include "random.h"
 
@@ -22,7 +23,25 @@
  *   limits          "fv/" account "/" type ":" value  -> JSON array of failure times
  *                   "rl/" limit "/" bucket           -> GCRA theoretical arrival time (us, decimal)
  *   pending         "a/" account "/" authz id        -> expires (16 hex digits), while pending
- *                   "o/" account "/" order id        -> expires, while pending or ready */
+ *                   "o/" account "/" order id        -> expires, while pending or ready
+ *                   "p/" account "/" order id        -> "", while processing
+ *   meta            "restart-index/" kind            -> "" once that kind of restart work
+ *                                                       is in the pending index
+ *                                                       (repo_restart_index_ensure) */
+
+/* ---- ids ---- */
+
+void repo_new_id(char out[ID_LEN])
+{
+    struct timespec ts;
+    unsigned char rnd[6];
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long ms = (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+    random_bytes(rnd, sizeof(rnd));
+    char *r = b64url_encode(rnd, sizeof(rnd));
+    snprintf(out, ID_LEN, "%012llx%s", ms & 0xffffffffffffULL, r);
+    free(r);
+}
 
 /* ---- typed records ---- */
 
@@ -65,19 +84,28 @@ static char *pending_key(char kind, const char *account_id, const char *id)
     return xasprintf("%c/%s/%s", kind, account_id, id);
 }
 
-/* Lists the object while it is pending (keep), drops it otherwise. */
+/* Lists the object while it is pending (keep), drops it otherwise. An
+ * entry already there as it should be is not written again: a save of an
+ * object that stays pending changes nothing in the index. */
 static int pending_mark(store_txn *t, char kind, const char *account_id, const char *id, bool keep,
                         time_t expires)
 {
     char *key = pending_key(kind, account_id, id);
-    int rc;
-    if (keep) {
-        char val[17];
+    char val[17] = "";
+    size_t vlen = 0;
+    if (keep && kind != 'p') {
         snprintf(val, sizeof(val), "%016llx", (unsigned long long)expires);
-        rc = store_put(t, TBL_PENDING, key, val, 16);
-    } else {
-        rc = store_del(t, TBL_PENDING, key);
+        vlen = 16;
     }
+    const char *cur;
+    size_t curlen;
+    int rc;
+    if (!keep)
+        rc = store_del(t, TBL_PENDING, key);
+    else if (store_get(t, TBL_PENDING, key, &cur, &curlen) == 0 && curlen == vlen && memcmp(cur, val, vlen) == 0)
+        rc = 0;
+    else
+        rc = store_put(t, TBL_PENDING, key, val, vlen);
     free(key);
     return rc;
 }
@@ -87,20 +115,25 @@ static bool order_unfinished(const rec_order *o)
     return o->status == ORDER_PENDING || o->status == ORDER_READY;
 }
 
+/* Every save states the index as the status says: an order or an
+ * authorization becomes pending again when a failed attempt is re-enabled
+ * (draft-aro-acme-retry-options; common/status.c: invalid -> pending).
+ * A processing order is listed for the restart (issuance to resume). */
 int repo_order_save(store_txn *t, const rec_order *o)
 {
     if (order_put(t, o) < 0)
         return -1;
-    /* Only a change of status takes an order out of the index; an
-     * unfinished order was listed when it was created. */
-    return order_unfinished(o) ? 0 : pending_mark(t, 'o', o->account_id, o->id, false, 0);
+    bool unfinished = order_unfinished(o);
+    if (pending_mark(t, 'o', o->account_id, o->id, unfinished, o->expires) < 0)
+        return -1;
+    return unfinished ? 0 : pending_mark(t, 'p', o->account_id, o->id, o->status == ORDER_PROCESSING, 0);
 }
 
 int repo_authz_save(store_txn *t, const rec_authz *a)
 {
     if (authz_put(t, a) < 0)
         return -1;
-    return a->status == AUTHZ_PENDING ? 0 : pending_mark(t, 'a', a->account_id, a->id, false, 0);
+    return pending_mark(t, 'a', a->account_id, a->id, a->status == AUTHZ_PENDING, a->expires);
 }
 
 typedef struct {
@@ -215,8 +248,7 @@ int repo_order_create(store_txn *t, const rec_order *o)
 {
     char okey[128];
     snprintf(okey, sizeof(okey), "%s/%016llx/%s", o->account_id, (unsigned long long)o->created, o->id);
-    if (repo_order_save(t, o) < 0 || put_str(t, TBL_ACCOUNT_ORDERS, okey, "") < 0 ||
-        (order_unfinished(o) && pending_mark(t, 'o', o->account_id, o->id, true, o->expires) < 0))
+    if (repo_order_save(t, o) < 0 || put_str(t, TBL_ACCOUNT_ORDERS, okey, "") < 0)
         return -1;
     for (size_t i = 0; i < o->nauthz; i++) {
         char *k = authz_order_key(o->authz_ids[i], o->id);
@@ -328,12 +360,34 @@ int repo_orders_using_authz(store_txn *t, const rec_authz *a, char ***ids, size_
     return rc;
 }
 
+/* ---- restart work ----
+ *
+ * What a restart resumes (issuance of processing orders, validations in
+ * flight) is found through the pending index, so that it costs what is in
+ * flight, not the store's history. A store written before the index listed
+ * processing orders has no "p/" entries: repo_restart_index_ensure searches
+ * it in full once, lists what it finds and marks the store; until then the
+ * questions below search in full too. */
+
 typedef struct {
     void (*order_fn)(const rec_order *, void *);
     void (*authz_fn)(const rec_authz *, void *);
     void *arg;
+    store_txn *t;     /* the transaction, to read listed records or to list */
+    bool list;        /* a full search that adds what it finds to the index */
+    int rc;
 } record_visit;
 
+#define RESTART_ORDERS "restart-index/processing-orders"
+#define RESTART_AUTHZS "restart-index/validating-authzs"
+
+static bool restart_indexed(store_txn *t, const char *mark)
+{
+    const char *v;
+    return store_get(t, TBL_META, mark, &v, NULL) == 0;
+}
+
+/* A full search: every order, the processing ones visited or listed. */
 static int visit_processing_order(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
 {
     (void)key;
@@ -342,15 +396,61 @@ static int visit_processing_order(const char *key, size_t klen, const char *val,
     rec_order o;
     if (rec_order_from_json(val, vlen, &o) < 0)
         return 0;
-    if (o.status == ORDER_PROCESSING)
-        v->order_fn(&o, v->arg);
+    if (o.status == ORDER_PROCESSING) {
+        if (v->list)
+            v->rc = pending_mark(v->t, 'p', o.account_id, o.id, true, 0);
+        else
+            v->order_fn(&o, v->arg);
+    }
     rec_order_clear(&o);
+    return v->rc;
+}
+
+/* "K/ACCOUNT/ID" of the pending index: ID. */
+static const char *pending_key_id(const char *key, size_t klen, char *buf, size_t size)
+{
+    const char *slash = klen > 2 ? memchr(key + 2, '/', klen - 2) : NULL;
+    size_t n = slash ? klen - (size_t)(slash + 1 - key) : 0;
+    if (!slash || n == 0 || n >= size)
+        return NULL;
+    memcpy(buf, slash + 1, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* The listed ones: each read to check it still is what it was listed
+ * for (the index says where to look, the record says the status). */
+static int visit_listed(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
+{
+    (void)val;
+    (void)vlen;
+    record_visit *v = arg;
+    char id[ID_LEN + 24];
+    if (!pending_key_id(key, klen, id, sizeof(id)))
+        return 0;
+    if (v->order_fn) {
+        rec_order o;
+        if (repo_order_get(v->t, id, &o) == 0) {
+            if (o.status == ORDER_PROCESSING)
+                v->order_fn(&o, v->arg);
+            rec_order_clear(&o);
+        }
+    } else {
+        rec_authz a;
+        if (repo_authz_get(v->t, id, &a) == 0) {
+            if (a.status == AUTHZ_PENDING && a.active_chall_id[0])
+                v->authz_fn(&a, v->arg);
+            rec_authz_clear(&a);
+        }
+    }
     return 0;
 }
 
 int repo_orders_processing(store_txn *t, void (*fn)(const rec_order *o, void *arg), void *arg)
 {
-    record_visit v = {.order_fn = fn, .arg = arg};
+    record_visit v = {.order_fn = fn, .arg = arg, .t = t};
+    if (restart_indexed(t, RESTART_ORDERS))
+        return store_scan(t, TBL_PENDING, "p/", NULL, visit_listed, &v);
     return store_scan(t, TBL_ORDERS, "", NULL, visit_processing_order, &v);
 }
 
@@ -364,9 +464,7 @@ static char *authz_index_key(const char *account_id, const acme_identifier *id, 
 int repo_chall_create(store_txn *t, const char *authz_id, const char *type, char id_out[ID_LEN])
 {
     rec_chall c = {0};
-    char *id = random_id(12);
-    snprintf(c.id, sizeof(c.id), "%s", id);
-    free(id);
+    repo_new_id(c.id);
     snprintf(c.authz_id, sizeof(c.authz_id), "%s", authz_id);
     c.type = xstrdup(type);
     c.status = CHALL_PENDING;
@@ -380,9 +478,7 @@ int repo_chall_create(store_txn *t, const char *authz_id, const char *type, char
 
 int repo_authz_create(store_txn *t, rec_authz *a, const char *const *types, size_t ntypes)
 {
-    char *id = random_id(12);
-    snprintf(a->id, sizeof(a->id), "%s", id);
-    free(id);
+    repo_new_id(a->id);
     for (size_t i = 0; i < ntypes; i++) {
         char cid[ID_LEN];
         if (repo_chall_create(t, a->id, types[i], cid) < 0)
@@ -392,8 +488,7 @@ int repo_authz_create(store_txn *t, rec_authz *a, const char *const *types, size
     char *key = authz_index_key(a->account_id, &a->identifier, a->wildcard);
     int rc = put_str(t, TBL_AUTHZ_INDEX, key, a->id);
     free(key);
-    if (rc < 0 || repo_authz_save(t, a) < 0 ||
-        (a->status == AUTHZ_PENDING && pending_mark(t, 'a', a->account_id, a->id, true, a->expires) < 0))
+    if (rc < 0 || repo_authz_save(t, a) < 0)
         return -1;
     return 0;
 }
@@ -422,6 +517,9 @@ int repo_authz_valid_for(store_txn *t, const char *account_id, const acme_identi
     return 1;
 }
 
+/* A full search: every authorization, the pending ones with a
+ * validation in flight visited, every pending one listed (as pending
+ * authorizations are since the index exists). */
 static int visit_validating_authz(const char *key, size_t klen, const char *val, size_t vlen, void *arg)
 {
     (void)key;
@@ -430,16 +528,36 @@ static int visit_validating_authz(const char *key, size_t klen, const char *val,
     rec_authz a;
     if (rec_authz_from_json(val, vlen, &a) < 0)
         return 0;
-    if (a.status == AUTHZ_PENDING && a.active_chall_id[0])
-        v->authz_fn(&a, v->arg);
+    if (a.status == AUTHZ_PENDING) {
+        if (v->list)
+            v->rc = pending_mark(v->t, 'a', a.account_id, a.id, true, a.expires);
+        else if (a.active_chall_id[0])
+            v->authz_fn(&a, v->arg);
+    }
     rec_authz_clear(&a);
-    return 0;
+    return v->rc;
 }
 
 int repo_authzs_validating(store_txn *t, void (*fn)(const rec_authz *a, void *arg), void *arg)
 {
-    record_visit v = {.authz_fn = fn, .arg = arg};
+    record_visit v = {.authz_fn = fn, .arg = arg, .t = t};
+    if (restart_indexed(t, RESTART_AUTHZS))
+        return store_scan(t, TBL_PENDING, "a/", NULL, visit_listed, &v);
     return store_scan(t, TBL_AUTHZS, "", NULL, visit_validating_authz, &v);
+}
+
+int repo_restart_index_ensure(store_txn *t)
+{
+    record_visit v = {.t = t, .list = true};
+    if (!restart_indexed(t, RESTART_ORDERS) &&
+        (store_scan(t, TBL_ORDERS, "", NULL, visit_processing_order, &v) < 0 || v.rc < 0 ||
+         store_put(t, TBL_META, RESTART_ORDERS, "", 0) < 0))
+        return -1;
+    if (!restart_indexed(t, RESTART_AUTHZS) &&
+        (store_scan(t, TBL_AUTHZS, "", NULL, visit_validating_authz, &v) < 0 || v.rc < 0 ||
+         store_put(t, TBL_META, RESTART_AUTHZS, "", 0) < 0))
+        return -1;
+    return 0;
 }
 
 static int load_challenges(store_txn *t, char *const *ids, size_t n, rec_chall **out, size_t *nout)

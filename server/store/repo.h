@@ -19,6 +19,17 @@
 #include "store/records.h"
 #include "store/store.h"
 
+/* ---- ids ---- */
+
+/* The id of a new record (account, order, authorization, challenge): the
+ * time it is made, in milliseconds as 12 hex digits, so that ids sort by
+ * age, then 48 random bits (8 base64url characters), 20 characters in
+ * all. Records made at about the same time then sit together in each
+ * table's B-tree, and a transaction writes the few pages at its end
+ * however much the store holds; random ids would scatter every insert and
+ * update over the whole file (docs/benchmarks.md, "Scale"). */
+void repo_new_id(char out[ID_LEN]);
+
 /* ---- accounts (RFC 8555 7.3) ---- */
 
 int repo_account_get(store_txn *t, const char *id, rec_account *out);
@@ -50,7 +61,9 @@ int repo_orders_of_account(store_txn *t, const char *account_id, const char *cur
                            char ***ids, size_t *n, char **next);
 /* The orders that use authorization a (reuse shares one among several). */
 int repo_orders_using_authz(store_txn *t, const rec_authz *a, char ***ids, size_t *n);
-/* Calls fn for every order that is processing (issuance to resume). */
+/* Calls fn for every order that is processing (issuance to resume), found
+ * through the pending index once repo_restart_index_ensure marked the store;
+ * before, by a search of every order. */
 int repo_orders_processing(store_txn *t, void (*fn)(const rec_order *o, void *arg), void *arg);
 
 /* ---- authorizations and challenges (7.5) ---- */
@@ -70,8 +83,16 @@ int repo_authz_newest(store_txn *t, const char *account_id, const acme_identifie
 int repo_authz_valid_for(store_txn *t, const char *account_id, const acme_identifier *id, bool wildcard,
                          time_t now, time_t until, rec_authz *out);
 /* Calls fn for every pending authorization with a challenge being
- * validated (attempts to resume after a restart). */
+ * validated (attempts to resume after a restart), found through the
+ * pending index as repo_orders_processing. An authorization whose entry a
+ * limit count dropped as expired is not visited: it can no longer become
+ * valid. */
 int repo_authzs_validating(store_txn *t, void (*fn)(const rec_authz *a, void *arg), void *arg);
+/* In a write transaction, before the two questions above at a start: a
+ * store written before the restart index gets it (one search of every
+ * order and authorization, its finds listed, the store marked); on a
+ * marked store, two reads. 0, or -1 on a store error. */
+int repo_restart_index_ensure(store_txn *t);
 
 /* An authorization with its challenges loaded: the ones it lists (7.1.4
  * "challenges") and the reserve of fresh same-type challenges made when a

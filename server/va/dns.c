@@ -1,13 +1,18 @@
-/* DNS for the validation authority, on c-ares. Every lookup gets its own
- * channel (servers from va_config.dns_server, or the system's), waits for
- * its answer in a poll loop bounded by the attempt's deadline, and parses
- * the raw response itself: the answer section for the asked type after
- * CNAMEs, the authority section's SOA for negative caching (RFC 2308). */
+/* DNS for the validation authority, on c-ares. Each thread keeps one
+ * channel (servers from va_config.dns_server, or the system's) for its
+ * lookups, one at a time: setting a channel up reads the system's resolver
+ * files and opens a socket, which cost more than the query itself. c-ares
+ * 1.18 caches no answers, so no lookup relies on an earlier one. A lookup
+ * waits for its answer in a poll loop bounded by the attempt's deadline
+ * and parses the raw response itself: the answer section for the asked
+ * type after CNAMEs, the authority section's SOA for negative caching
+ * (RFC 2308). */
 #include "va/internal.h"
 
 #include <arpa/inet.h>
 #include <ares.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -300,45 +305,87 @@ static void wait_channel(const va_ctx *ctx, ares_channel ch, query_state *st)
     }
 }
 
-static int new_channel(const va_ctx *ctx, ares_channel *ch, char *detail, size_t dlen)
+/* This thread's channel and what it was made for. */
+typedef struct {
+    ares_channel ch;
+    char *server;       /* va_config.dns_server, NULL: the system's */
+    int try_ms;
+} thread_channel;
+
+static pthread_key_t channel_key;
+static pthread_once_t channel_once = PTHREAD_ONCE_INIT;
+
+static void channel_free(void *p)
+{
+    thread_channel *tc = p;
+    ares_destroy(tc->ch);
+    free(tc->server);
+    free(tc);
+}
+
+static void channel_key_init(void) { pthread_key_create(&channel_key, channel_free); }
+
+static thread_channel *new_channel(const va_ctx *ctx, int try_ms, char *detail, size_t dlen)
 {
     struct ares_options o;
+    ares_channel ch;
     memset(&o, 0, sizeof o);
-    /* We read rcodes ourselves (NOCHECKRESP); per-try timeout small enough
-     * for a retry within the attempt, the deadline bounds the rest. */
+    /* We read rcodes ourselves (NOCHECKRESP). */
     o.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH;
-    int left = va_remaining_ms(ctx);
-    o.timeout = left / 3 > 2000 ? 2000 : (left / 3 > 100 ? left / 3 : 100);
+    o.timeout = try_ms;
     o.tries = 3;
-    int rc = ares_init_options(ch, &o, ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+    int rc = ares_init_options(&ch, &o, ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
     if (rc != ARES_SUCCESS) {
         snprintf(detail, dlen, "resolver initialisation failed: %s", ares_strerror(rc));
-        return -1;
+        return NULL;
     }
     if (ctx->cfg.dns_server) {
-        rc = ares_set_servers_ports_csv(*ch, ctx->cfg.dns_server);
+        rc = ares_set_servers_ports_csv(ch, ctx->cfg.dns_server);
         if (rc != ARES_SUCCESS) {
             snprintf(detail, dlen, "bad DNS server \"%s\": %s", ctx->cfg.dns_server,
                      ares_strerror(rc));
-            ares_destroy(*ch);
-            return -1;
+            ares_destroy(ch);
+            return NULL;
         }
     }
-    return 0;
+    thread_channel *tc = xcalloc(1, sizeof *tc);
+    tc->ch = ch;
+    tc->server = ctx->cfg.dns_server ? xstrdup(ctx->cfg.dns_server) : NULL;
+    tc->try_ms = try_ms;
+    return tc;
+}
+
+/* This thread's channel for ctx's servers, made when there is none yet or
+ * the one there was made for other servers or another per-try timeout. */
+static ares_channel thread_channel_for(const va_ctx *ctx, char *detail, size_t dlen)
+{
+    /* A per-try timeout small enough for retries within the attempt; the
+     * attempt's deadline bounds the rest (wait_channel). */
+    int third = ctx->cfg.timeout_ms / 3;
+    int try_ms = third > 2000 ? 2000 : (third > 100 ? third : 100);
+    pthread_once(&channel_once, channel_key_init);
+    thread_channel *tc = pthread_getspecific(channel_key);
+    const char *want = ctx->cfg.dns_server;
+    if (tc && tc->try_ms == try_ms && (want && tc->server ? strcmp(want, tc->server) == 0 : want == tc->server))
+        return tc->ch;
+    if (tc)
+        channel_free(tc);
+    tc = new_channel(ctx, try_ms, detail, dlen);
+    pthread_setspecific(channel_key, tc);
+    return tc ? tc->ch : NULL;
 }
 
 /* One query, no CNAME chasing across queries. */
 static int query_once(const va_ctx *ctx, const char *name, int type, va_dns_answer *out)
 {
-    ares_channel ch;
     query_state st = {0};
     memset(out, 0, sizeof *out);
     out->neg_ttl = -1;
     out->status = VA_DNS_ERROR;
-    if (new_channel(ctx, &ch, out->detail, sizeof out->detail) != 0) return out->status;
+    ares_channel ch = thread_channel_for(ctx, out->detail, sizeof out->detail);
+    if (!ch) return out->status;
     ares_query(ch, name, CLASS_IN, type, on_answer, &st);
     wait_channel(ctx, ch, &st);
-    ares_destroy(ch);
     if (st.buf) {
         va_dns_parse(st.buf, st.len, name, type, out);
     } else if (st.status == ARES_ETIMEOUT || st.status == ARES_ECANCELLED || !st.done) {

@@ -16,22 +16,28 @@ def log(*a):
     print(*a, file=sys.stderr, flush=True)
 
 
+TOOLS = ("aro-loadgen", "aro-prefill")
+
+
 def find_build():
-    """A build directory holding aro-server and aro-loadgen; builds one
-    (Release, build-bench/) when none does, so a clean clone just works."""
+    """A build directory holding aro-server, aro-loadgen and aro-prefill;
+    builds one (Release with frame pointers, so that perf's call graphs
+    reach aro's own functions: build-bench/) when none does, so a clean
+    clone just works."""
     cands = [os.environ.get("ARO_BUILD_DIR"), os.path.join(SOURCE, "build-bench"), os.path.join(SOURCE, "build")]
     for d in cands:
         if d and os.path.exists(os.path.join(d, "aro-server")) and \
-                os.path.exists(os.path.join(d, "tests", "bench", "aro-loadgen")):
+                all(os.path.exists(os.path.join(d, "tests", "bench", t)) for t in TOOLS):
             return d
     d = os.path.join(SOURCE, "build-bench")
-    log(f"building aro-server and aro-loadgen in {d}")
-    for cmd in (["cmake", "-S", SOURCE, "-B", d, "-DCMAKE_BUILD_TYPE=Release"],
-                ["cmake", "--build", d, "-j2", "--target", "aro-server", "aro-loadgen"]):
+    log(f"building aro-server, aro-loadgen and aro-prefill in {d}")
+    for cmd in (["cmake", "-S", SOURCE, "-B", d, "-DCMAKE_BUILD_TYPE=Release",
+                 "-DCMAKE_C_FLAGS=-fno-omit-frame-pointer"],
+                ["cmake", "--build", d, "-j2", "--target", "aro-server", *TOOLS]):
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if p.returncode != 0:
             log("\n".join(p.stdout.splitlines()[-30:]))
-            sys.exit(f"bench: building aro-server and aro-loadgen in {d} failed (above): "
+            sys.exit(f"bench: building aro-server and its tools in {d} failed (above): "
                      f"fix the build, then run ./scripts/build.sh or tests/bench/run again")
     return d
 

@@ -165,20 +165,37 @@ def print_compact(decisions, arm_list, names_list, what="every arm"):
 
 # ---- throughput ------------------------------------------------------------
 
-def throughput_section(floor, tput, h2):
+def throughput_section(floor, tput, h2, answered, quick):
     L = ["## Throughput: aro-server against Pebble 2.4, same run, same machine\n"]
     L.append("Pebble keeps everything in memory and never writes to disk; aro-server commits every state change "
-             "durably (LMDB, fsync). The comparison favours Pebble. Pebble runs with `PEBBLE_VA_NOSLEEP=1 "
-             "PEBBLE_WFE_NONCEREJECT=0`; aro-server with its defaults (2 threads). The load generator runs on the same "
-             "2 cores.\n")
+             "durably (LMDB, fsync). Pebble runs with `PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0`; aro-server with "
+             "its defaults (2 event loops). The load generator (aro-loadgen, one thread, account and HTTP/2 "
+             "connection per concurrent client) runs on the same 2 cores; its CPU per certificate is in the table. "
+             "One fresh server per run.\n")
+    L.append(f"Pebble climbs concurrency {', '.join(map(str, sorted({r['concurrency'] for r in tput if r['server'] == 'pebble'})))} "
+             f"({'one run' if quick else 'up to three runs of 8 s each'} per level, every run must finish): "
+             + (f"it answered up to **{answered}**" if answered else "it answered at no level")
+             + (", and stopped answering above (a lock-order deadlock: pebble-stall.txt, docs/benchmarks.md)"
+                if any(r["server"] == "pebble" and r["flow_errors"] for r in tput) else "")
+             + f". aro-server is measured at that concurrency too: the comparison of CPU per certificate is there.\n")
     L.append("| server | concurrency | certs/s | p50 ms | p90 ms | p99 ms | server CPU ms/cert | server CPU use | "
-             "peak RSS MB | errors |")
-    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+             "load generator CPU ms/cert | JWS/cert | peak RSS MB | errors |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in tput:
+        jws = f"{r['jws_per_cert']:.1f}" if r.get("jws_per_cert") else ""
         L.append(f"| {r['server']} | {r['concurrency']} | {r['certs_per_second']:.1f} | {r['p50_ms']:.1f} | "
                  f"{r['p90_ms']:.1f} | {r['p99_ms']:.1f} | {r['server_cpu_s_per_cert'] * 1000:.2f} | "
-                 f"{r['server_cpu_util'] * 100:.0f}% | {r['peak_rss_mb']:.1f} | {r['flow_errors']} {r['problems']} |")
+                 f"{r['server_cpu_util'] * 100:.0f}% | {r.get('loadgen_cpu_s_per_cert', 0) * 1000:.2f} | {jws} | "
+                 f"{r['peak_rss_mb']:.1f} | {r['flow_errors']} {r['problems']} |")
     L.append("")
+    aro = {r["concurrency"]: r for r in tput if r["server"] == "aro-server"}
+    peb = {r["concurrency"]: r for r in tput if r["server"] == "pebble" and not r["flow_errors"]}
+    if answered in aro and answered in peb and aro[answered]["server_cpu_s_per_cert"]:
+        a, p = aro[answered], peb[answered]
+        L.append(f"At concurrency {answered}, the highest at which Pebble answered: Pebble {p['server_cpu_s_per_cert'] * 1000:.2f} "
+                 f"ms of CPU per certificate, aro-server {a['server_cpu_s_per_cert'] * 1000:.2f} ms: "
+                 f"**{p['server_cpu_s_per_cert'] / a['server_cpu_s_per_cert']:.2f}x** "
+                 f"({p['certs_per_second']:.0f} against {a['certs_per_second']:.0f} certificates per second).\n")
     L.append("| server | request | requests/s (h2load -c16 -m8) | failed |")
     L.append("|---|---|---:|---:|")
     for r in h2:
@@ -189,10 +206,45 @@ def throughput_section(floor, tput, h2):
              "(one core). A certificate needs one verification per JWS the server checked (measured per certificate "
              "below), one for the CSR's self-signature, and one signature by the issuing CA.\n")
     for r in tput:
-        if r["server"] == "aro-server" and r.get("crypto_floor_s_per_cert"):
-            L.append(f"- c={r['concurrency']}: {r['jws_per_cert']:.1f} JWS/cert, floor "
+        if r["server"].startswith("aro-server") and r.get("crypto_floor_s_per_cert"):
+            L.append(f"- {r['server']} c={r['concurrency']}: {r['jws_per_cert']:.1f} JWS/cert, floor "
                      f"{r['crypto_floor_s_per_cert'] * 1e3:.3f} ms, aro-server {r['server_cpu_s_per_cert'] * 1e3:.3f} "
-                     f"ms = **{r['cpu_over_floor']:.1f}x** the floor")
+                     f"ms = **{r['cpu_over_floor']:.2f}x** the floor")
+    L.append("")
+    return L
+
+
+def scale_section(s, rows, spots, reuses):
+    L = [f"## Scale: a store of {s['certificates']:,} certificates against an empty one\n"]
+    L.append(f"aro-prefill (tests/bench/prefill.c) wrote {s['certificates']:,} certificates of {s['accounts']:,} "
+             f"accounts, with their orders, authorizations, challenges and limit records, through the server's own "
+             f"store code, in {s['prefill_seconds']} s. The store uses {s['store_used_bytes'] / 2**30:.2f} GiB "
+             f"(file {s['store_file_bytes'] / 2**30:.2f} GiB): **{s['store_bytes_per_certificate']:,.0f} bytes per "
+             "certificate**, everything included. Each run below is a fresh aro-server at concurrency 64, the "
+             "empty and the prefilled store in turn; medians.\n")
+    L.append("| store | certs/s | p50 ms | p99 ms | server CPU ms/cert | peak RSS MB | errors |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        L.append(f"| {r['store']} | {r['certs_per_second']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+                 f"{r['server_cpu_s_per_cert'] * 1000:.2f} | {r['peak_rss_mb']:.1f} | {r['flow_errors']} |")
+    L.append("")
+    L.append(f"Prefilled over empty: throughput **{s['throughput_over_empty']:.3f}**, p99 latency "
+             f"**{s['p99_over_empty']:.3f}**.\n")
+    L.append("Checks through the ACME API on the prefilled store (the account's own key): the certificate downloaded "
+             "(its leaf names the name and has the serial), its renewalInfo, and a newOrder for the name reusing the "
+             "prefilled authorization (ready at once):\n")
+    L.append("| name | download | renewalInfo | authorization reuse |")
+    L.append("|---|---|---|---|")
+    for r in spots:
+        L.append(f"| {r['name']} | {'ok' if r['download'] else 'FAILED'} | {'ok' if r['renewalInfo'] else 'FAILED'} "
+                 f"| {'ok' if r['authorization reuse'] else 'FAILED'} |")
+    L.append("")
+    L.append("The cost of a newOrder that reuses an authorization, by how many orders reused it before (prefilled: "
+             "each finalized and issued), 100 newOrders each, one at a time:\n")
+    L.append("| earlier orders over the authorization | server CPU µs per newOrder | client ms per newOrder (median) |")
+    L.append("|---:|---:|---:|")
+    for r in reuses:
+        L.append(f"| {r['prior_orders']:,} | {r['server_cpu_us_per_new_order']:.0f} | {r['client_ms_p50']:.2f} |")
     L.append("")
     return L
 

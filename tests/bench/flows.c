@@ -411,7 +411,7 @@ static int finalize(flow *f, const char *order_url, const char *finalize_url)
     int ret = -1;
     for (int i = 0; i < f->nn; i++)
         names[i] = f->n[i].name;
-    if (csr_create_der(w->cert_key, names, (size_t)f->nn, &der, &der_len, &f->err))
+    if (csr_create_der_spki(w->cert_key, w->cert_spki, names, (size_t)f->nn, &der, &der_len, &f->err))
         goto out;
     b64 = b64url_encode(der, der_len);
     payload = xasprintf("{\"csr\":\"%s\"}", b64);

@@ -633,7 +633,7 @@ int main(int argc, char **argv)
         ws[i].key = key_generate(KEY_EC256);
         ws[i].cert_key = key_generate(KEY_EC256);
         ws[i].cts = curl_easy_init();
-        if (!ws[i].key || !ws[i].cert_key || !ws[i].cts)
+        if (!ws[i].key || !ws[i].cert_key || !ws[i].cts || !X509_PUBKEY_set(&ws[i].cert_spki, ws[i].cert_key))
             break;
         curl_easy_setopt(ws[i].cts, CURLOPT_TIMEOUT, 10L);
         curl_easy_setopt(ws[i].cts, CURLOPT_NOSIGNAL, 1L);
@@ -762,6 +762,7 @@ out:
             acme_close(&ws[i].acme);
         EVP_PKEY_free(ws[i].key);
         EVP_PKEY_free(ws[i].cert_key);
+        X509_PUBKEY_free(ws[i].cert_spki);
         if (ws[i].cts)
             curl_easy_cleanup(ws[i].cts);
     }

@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <time.h>
@@ -54,6 +55,7 @@ typedef struct {
     acme_ctx acme;
     EVP_PKEY *key;              /* account key */
     EVP_PKEY *cert_key;         /* one certificate key per worker: the CSR is new per order */
+    X509_PUBKEY *cert_spki;     /* cert_key encoded once (csr_create_der_spki) */
     CURL *cts;                  /* challtestsrv management */
     unsigned polls, deactivations, reenables;
     int ok;

@@ -60,7 +60,7 @@ static void parse_and_check(const unsigned char *der, size_t len)
     aro_err err;
     memset(&c, 0, sizeof(c));
     if (csr_parse_der(der, len, &c, &err) == 0) {
-        if (!c.pubkey || !c.req) {
+        if (!c.pubkey || !c.spki) {
             fprintf(stderr, "fuzz_csr: parsed CSR without key\n");
             abort();
         }

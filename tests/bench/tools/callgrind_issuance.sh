@@ -2,8 +2,10 @@
 # The instructions aro-server executes for N healthy one-name issuances
 # (4 workers of aro-loadgen), counted by callgrind: unlike time, the count
 # does not depend on what else the machine is doing, so two builds can be
-# compared on a busy machine. Prints the issued count; the callgrind file
-# is OUT (read it with callgrind_annotate [--inclusive=yes]).
+# compared on a busy machine. Counting starts once the server answers (its
+# start-up, CA keys and all, is left out). Prints the issued count and the
+# instructions per issuance; the callgrind file is OUT (read it with
+# callgrind_annotate [--inclusive=yes]).
 #   tests/bench/tools/callgrind_issuance.sh [BUILD] [N] [OUT]
 set -u
 here=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -19,9 +21,10 @@ valgrind --tool=callgrind --callgrind-out-file=$OUT --dump-instr=no \
   --threads 2 --log-level 0 > $D/server.log 2>&1 &
 PID=$!
 for i in $(seq 1 200); do curl -sk https://127.0.0.1:$LP/directory >/dev/null && break; sleep 0.5; done
+callgrind_control -z $PID >/dev/null 2>&1
 $B/tests/bench/aro-loadgen --directory https://127.0.0.1:$LP/directory --ca $D/https-cert.pem --http-port $HP \
   --challtestsrv http://127.0.0.1:$CM --concurrency 4 --flows $N --prefix cg$RANDOM > $D/loadgen.json 2> $D/loadgen.err
 kill -TERM $PID; wait $PID; kill $CPID
-python3 -c "import json;d=json.load(open('$D/loadgen.json'));print('issued',d['issued'],'problems',d.get('problems'))"
-callgrind_annotate "$OUT" 2>/dev/null | grep "PROGRAM TOTALS"
+TOTAL=$(callgrind_annotate "$OUT" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+python3 -c "import json;d=json.load(open('$D/loadgen.json'));i=d['issued'];print('issued',i,'problems',d.get('problems'));print('instructions', $TOTAL, 'per issuance', round($TOTAL/max(i,1)))"
 rm -rf $D

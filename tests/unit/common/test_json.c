@@ -342,6 +342,40 @@ static void test_generator(void)
     free(out);
 }
 
+/* The store's records: the generator's output parses back in one pass,
+ * at any length (a buffer not NUL-terminated, longer than the parser's
+ * stack copy); a NUL or bad syntax is refused. */
+static void test_trusted(void)
+{
+    json_gen *g = jg_new();
+    jg_obj_open(g);
+    jg_kv_str(g, "id", "abc");
+    jg_kv_int(g, "n", 42);
+    jg_key(g, "long");
+    char *big = xmalloc(5000);
+    memset(big, 'x', 4999);
+    big[4999] = '\0';
+    jg_str(g, big);
+    jg_obj_close(g);
+    size_t len = 0;
+    char *out = jg_finish(g, &len);
+    char *unterminated = xmalloc(len);
+    memcpy(unterminated, out, len);
+    yajl_val v = json_parse_trusted(unterminated, len);
+    CHECK(v != NULL);
+    CHECK_STR_EQ(json_str(v, "id"), "abc");
+    CHECK_INT_EQ(json_member(v, "n")->u.number.i, 42);
+    CHECK_INT_EQ(strlen(json_str(v, "long")), 4999);
+    json_free(v);
+    v = json_parse_trusted(out, 10);    /* cut short */
+    CHECK(v == NULL);
+    CHECK(json_parse_trusted("{\"a\":1}\0", 9) == NULL);
+    CHECK(json_parse_trusted("{\"a\":}", 6) == NULL);
+    free(unterminated);
+    free(out);
+    free(big);
+}
+
 static void check_gen_fails(json_gen *g)
 {
     size_t len = 777;
@@ -427,5 +461,6 @@ int main(void)
     test_utf8_and_nul();
     test_generator();
     test_generator_failures();
+    test_trusted();
     return testlib_finish();
 }

@@ -222,6 +222,16 @@ static void check_issue(ca *c, int chain_length, key_type leaf_kt)
     CHECK(leaf != NULL);
     check_leaf_profile(leaf, leaf_kt == KEY_RSA2048);
     check_serial(leaf, is.serial_hex);
+    /* The serial begins with the issuance time in milliseconds (then 112
+     * random bits), so that the store takes it near the last one. */
+    unsigned char raw[20];
+    BIGNUM *sn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(leaf), NULL);
+    CHECK(sn && BN_bn2binpad(sn, raw, sizeof raw) == 20);
+    BN_free(sn);
+    unsigned long long ms = 0;
+    for (int i = 0; i < 6; i++)
+        ms = ms << 8 | raw[i];
+    CHECK((time_t)(ms / 1000) >= before && (time_t)(ms / 1000) <= time(NULL));
     CHECK(is.not_before >= before - 61 && is.not_before <= time(NULL) - 59);
     CHECK_INT_EQ(is.not_after - is.not_before, 90L * 86400);
     CHECK_INT_EQ(asn1_to_time(X509_get0_notBefore(leaf)), is.not_before);

@@ -177,7 +177,7 @@ static void test_reuse_is_constant(void)
     store_abort(t);
     const char *names[] = {"r.example.com"};
     for (int i = 0; i < 500; i++) {
-        char id[32];
+        char id[16];
         snprintf(id, sizeof(id), "reuse%03d", i);
         rec_order o = order_of(id, "reuse", names, 1, now);
         strv_push(&o.authz_ids, &o.nauthz, a.id);

@@ -278,27 +278,84 @@ static void collect_order(const rec_order *o, void *arg)
     strv_push(&l->ids, &l->n, o->id);
 }
 
-static void test_orders_processing(void)
+static void processing_order(store_txn *t, const char *id)
 {
-    store_txn *t = store_begin(st, true);
     rec_order o = {0};
-    snprintf(o.id, sizeof(o.id), "proc-1");
+    snprintf(o.id, sizeof(o.id), "%s", id);
     snprintf(o.account_id, sizeof(o.account_id), "acct-r");
     o.status = ORDER_PROCESSING;
     o.created = T0;
     o.expires = T0 + 3600;
     o.csr = xstrdup("Q1NS");
     CHECK_INT_EQ(repo_order_create(t, &o), 0);
-    commit(t);
     rec_order_clear(&o);
+}
+
+/* The processing orders, in a read transaction: how many, the first. */
+static size_t orders_processing(const char *first)
+{
     id_list got = {0};
-    t = store_begin(st, false);
+    store_txn *t = store_begin(st, false);
     CHECK_INT_EQ(repo_orders_processing(t, collect_order, &got), 0);
     store_abort(t);
-    CHECK_INT_EQ(got.n, 1);
-    if (got.n == 1)
-        CHECK_STR_EQ(got.ids[0], "proc-1");
+    if (first && got.n > 0)
+        CHECK_STR_EQ(got.ids[0], first);
+    size_t n = got.n;
     strv_free(got.ids, got.n);
+    return n;
+}
+
+static void test_orders_processing(void)
+{
+    store_txn *t = store_begin(st, true);
+    processing_order(t, "proc-1");
+    /* An order that went processing before the restart index existed:
+     * its entry removed, as a store of then would have it. */
+    processing_order(t, "proc-0");
+    CHECK_INT_EQ(store_del(t, TBL_PENDING, "p/acct-r/proc-0"), 0);
+    commit(t);
+    /* The store is not marked yet: every order searched. */
+    CHECK_INT_EQ(orders_processing("proc-0"), 2);
+    /* Marked, the old one listed: found through the index alone. */
+    t = store_begin(st, true);
+    CHECK_INT_EQ(repo_restart_index_ensure(t), 0);
+    commit(t);
+    CHECK_INT_EQ(orders_processing("proc-0"), 2);
+    t = store_begin(st, true);
+    CHECK_INT_EQ(repo_restart_index_ensure(t), 0); /* a second time: nothing changes */
+    commit(t);
+    CHECK_INT_EQ(orders_processing("proc-0"), 2);
+    /* Issued (valid) and refused (invalid): no longer listed. */
+    t = store_begin(st, true);
+    const char *ids[] = {"proc-0", "proc-1"};
+    for (int i = 0; i < 2; i++) {
+        rec_order o;
+        CHECK_INT_EQ(repo_order_get(t, ids[i], &o), 0);
+        o.status = i ? ORDER_VALID : ORDER_INVALID;
+        CHECK_INT_EQ(repo_order_save(t, &o), 0);
+        rec_order_clear(&o);
+    }
+    commit(t);
+    CHECK_INT_EQ(orders_processing(NULL), 0);
+    /* The refused one re-enabled (pending again): among the account's
+     * unfinished orders again, not processing. */
+    long n = 0;
+    t = store_begin(st, true);
+    CHECK_INT_EQ(repo_unfinished_orders(t, "acct-r", T0, &n, NULL), 0);
+    CHECK_INT_EQ(n, 0);
+    rec_order o;
+    CHECK_INT_EQ(repo_order_get(t, "proc-0", &o), 0);
+    o.status = ORDER_PENDING;
+    CHECK_INT_EQ(repo_order_save(t, &o), 0);
+    rec_order_clear(&o);
+    CHECK_INT_EQ(repo_unfinished_orders(t, "acct-r", T0, &n, NULL), 0);
+    CHECK_INT_EQ(n, 1);
+    commit(t);
+    CHECK_INT_EQ(orders_processing(NULL), 0);
+    const char *v;
+    t = store_begin(st, false);
+    CHECK_INT_EQ(store_get(t, TBL_PENDING, "p/acct-r/proc-1", &v, NULL), 1);
+    store_abort(t);
 }
 
 /* ---- authorizations ---------------------------------------------------- */
@@ -426,14 +483,35 @@ static void test_authz_view(void)
     snprintf(a.active_chall_id, sizeof(a.active_chall_id), "%s", a.chall_ids[0]);
     CHECK_INT_EQ(repo_authz_save(t, &a), 0);
     commit(t);
-    id_list got = {0};
-    t = store_begin(st, false);
-    CHECK_INT_EQ(repo_authzs_validating(t, collect_authz, &got), 0);
-    store_abort(t);
-    CHECK_INT_EQ(got.n, 1);
-    if (got.n == 1)
-        CHECK_STR_EQ(got.ids[0], a.id);
-    strv_free(got.ids, got.n);
+    /* Listed in the pending index since its creation: found with the
+     * store marked or not. */
+    for (int pass = 0; pass < 2; pass++) {
+        id_list got = {0};
+        t = store_begin(st, false);
+        CHECK_INT_EQ(repo_authzs_validating(t, collect_authz, &got), 0);
+        store_abort(t);
+        CHECK_INT_EQ(got.n, 1);
+        if (got.n == 1)
+            CHECK_STR_EQ(got.ids[0], a.id);
+        strv_free(got.ids, got.n);
+        t = store_begin(st, true);
+        CHECK_INT_EQ(repo_restart_index_ensure(t), 0);
+        commit(t);
+    }
+    /* Failed: no longer visited; re-enabled (draft-aro-acme-retry-options:
+     * pending again, a new attempt in flight): visited again. */
+    for (int pass = 0; pass < 2; pass++) {
+        t = store_begin(st, true);
+        a.status = pass ? AUTHZ_PENDING : AUTHZ_INVALID;
+        CHECK_INT_EQ(repo_authz_save(t, &a), 0);
+        commit(t);
+        id_list got = {0};
+        t = store_begin(st, false);
+        CHECK_INT_EQ(repo_authzs_validating(t, collect_authz, &got), 0);
+        store_abort(t);
+        CHECK_INT_EQ(got.n, (size_t)pass);
+        strv_free(got.ids, got.n);
+    }
     rec_authz_clear(&a);
 }
 
@@ -533,6 +611,24 @@ static void test_failures(void)
     store_abort(t);
 }
 
+/* New ids: 20 characters, distinct, their time prefix (12 hex digits)
+ * never going back, so records made together sit together in the store. */
+static void test_new_ids(void)
+{
+    char prev[ID_LEN] = "", id[ID_LEN];
+    bool distinct = true, ordered = true, shape = true;
+    for (int i = 0; i < 2000; i++) {
+        repo_new_id(id);
+        shape &= strlen(id) == 20 && strspn(id, "0123456789abcdef") >= 12;
+        distinct &= strcmp(id, prev) != 0;
+        ordered &= strncmp(prev, id, 12) <= 0;
+        memcpy(prev, id, ID_LEN);
+    }
+    CHECK(shape);
+    CHECK(distinct);
+    CHECK(ordered);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -547,6 +643,7 @@ int main(void)
         rm_rf(tmpdir);
         return testlib_finish();
     }
+    test_new_ids();
     test_accounts();
     test_orders_of_account();
     test_orders_of_account_leave_out_invalid();
