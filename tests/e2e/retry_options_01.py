@@ -211,6 +211,21 @@ def case_hold_refusals(h):
     assert c.get(order_url).json["status"] == "invalid"
 
 
+def case_hold_switched_off(h):
+    """A pending-hold order read after the server restarted with
+    --no-retry-options is plain RFC 8555: no retry-options member, in the
+    newOrder answer of that server either (draft "Switching off")."""
+    cts, srv, c = setup(h)
+    order_url, order = order_for(c, "hold-off.example.com", **{"retry-options": {"hold": True}})
+    assert order["retry-options"] == {"hold": True}, order
+    srv.restart(flags=("--no-retry-options",))
+    c.nonce = None
+    o = c.get(order_url).json
+    assert o["status"] == "pending" and "retry-options" not in o, o
+    _, o2 = order_for(c, "hold-off2.example.com", **{"retry-options": {"hold": True}})
+    assert "retry-options" not in o2, o2
+
+
 def case_hold_not_for_legacy(h):
     """No opt-in: the same failure makes the authorization invalid."""
     cts, srv, c = setup(h)
@@ -304,6 +319,7 @@ CASES = [
     ("pending-hold: fallback http-01 -> dns-01, nothing leaves a final state", case_hold_fallback),
     ("pending-hold: too early, not offered, attempts used up", case_hold_refusals),
     ("pending-hold only for clients that opt in", case_hold_not_for_legacy),
+    ("pending-hold: switched off, the order reads as RFC 8555", case_hold_switched_off),
     ("pre-authorization: newAuthz, re-enable, order reuses it; wildcard refused", case_new_authz),
     ("failureMode erratum: pending until every challenge failed", case_failure_mode_erratum),
     ("failureMode processing: failed challenge stays processing", case_failure_mode_processing),
