@@ -13,6 +13,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from acme import Client, ari_cert_id  # noqa: E402
 from harness import run_cases, wait_for  # noqa: E402
+from hostile import store_dump  # noqa: E402
 from tlsalpn_responder import Responder  # noqa: E402
 
 # Short backoff so tests wait a second, not five; a limit that does not get
@@ -257,8 +258,13 @@ def case_wildcard_one_attempt(h):
     assert az["status"] == "invalid" and "retry-options" not in az, az
     o = c.get(order_url).json
     assert o["status"] == "invalid" and "authorizations" not in o.get("retry-options", {}), o
+    before = store_dump(srv)
     r = c.post(az_url + "/retry", {"challenge": az["challenges"][0]["url"]})
     assert r.status == 403 and r.problem == "retryNotAllowed", r
+    # Invalid without an offer is final (RFC 8555 7.1.6): no deactivation.
+    r = c.post(az_url, {"status": "deactivated"})
+    assert r.status == 400 and r.problem == "malformed", r
+    assert store_dump(srv) == before, "a refused re-enable or deactivation changed the store"
 
 
 def case_two_names(h):
