@@ -203,10 +203,14 @@ static bool ec_accepts(EVP_PKEY *k, char *why, size_t whylen)
         snprintf(why, whylen, "EC keys must be P-256 or P-384 (not %s)", *curve ? curve : "an unnamed curve");
         return false;
     }
-    /* On the curve, not the point at infinity (SP 800-56A 5.6.2.3.3;
-     * both curves have cofactor 1, so that is full validation). */
+    /* Coordinates in range, on the curve, not the point at infinity: the
+     * partial validation of SP 800-56A rev. 3 5.6.2.3.4. Both curves have
+     * cofactor 1, so that is full validation (5.6.2.3.3's n*Q = O check,
+     * which EVP_PKEY_public_check adds, costs one more scalar
+     * multiplication, as much as verifying a signature, and can only
+     * succeed for such a point). */
     EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL);
-    bool ok = pc && EVP_PKEY_public_check(pc) == 1;
+    bool ok = pc && EVP_PKEY_public_check_quick(pc) == 1;
     EVP_PKEY_CTX_free(pc);
     ERR_clear_error();
     if (!ok)
