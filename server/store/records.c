@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "store/record_reader.h"
 
 /* ---- encode helpers ---- */
 
@@ -17,43 +18,25 @@ static void put_problem(json_gen *g, const char *key, const acme_problem *p)
 
 /* ---- decode helpers ---- */
 
-static char *get_dup(yajl_val v, const char *key) { return xstrdup(json_str(v, key)); }
+/* Records are the generator's own output (rec_*_to_json), read in one pass
+ * by store/record_reader.c. A member's name is compared as written. */
+#define KEY(name) rr_key_is(k, kl, name)
 
-static void get_fixed(yajl_val v, const char *key, char *out, size_t size)
+/* A status member: its name, parsed by the status table's parser. */
+static int read_status(rec_reader *rd, int (*parse)(const char *))
 {
-    const char *s = json_str(v, key);
-    out[0] = 0;
-    if (s && strlen(s) < size)
-        strcpy(out, s);
+    char name[32];
+    rr_fixed(rd, name, sizeof(name));
+    return parse(name);
 }
 
-static long long get_int(yajl_val v, const char *key)
+static void read_problem(rec_reader *rd, acme_problem **out)
 {
-    yajl_val m = json_member(v, key);
-    return (m && YAJL_IS_INTEGER(m)) ? YAJL_GET_INTEGER(m) : 0;
+    yajl_val v = rr_tree(rd);
+    problem_free(*out);
+    *out = problem_decode(v);
+    json_free(v);
 }
-
-static bool get_bool(yajl_val v, const char *key)
-{
-    yajl_val m = json_member(v, key);
-    return m && YAJL_IS_TRUE(m);
-}
-
-static void get_strv(yajl_val v, const char *key, char ***out, size_t *n)
-{
-    yajl_val a = json_member(v, key);
-    *out = NULL;
-    *n = 0;
-    if (!a || !YAJL_IS_ARRAY(a))
-        return;
-    for (size_t i = 0; i < a->u.array.len; i++)
-        if (YAJL_IS_STRING(a->u.array.values[i]))
-            strv_push(out, n, YAJL_GET_STRING(a->u.array.values[i]));
-}
-
-/* Records are the generator's own output (rec_*_to_json): parsed without
- * the checks json_parse makes for documents from outside. */
-static yajl_val parse_rec(const char *s, size_t len) { return json_parse_trusted(s, len); }
 
 /* ---- account ---- */
 
@@ -76,19 +59,26 @@ char *rec_account_to_json(const rec_account *r)
 int rec_account_from_json(const char *s, size_t len, rec_account *r)
 {
     memset(r, 0, sizeof(*r));
-    yajl_val v = parse_rec(s, len);
-    if (!v)
+    int status = -1;
+    rec_reader rd;
+    const char *k;
+    size_t kl;
+    for (rr_init(&rd, s, len); rr_member(&rd, &k, &kl);) {
+        if (KEY("id")) rr_fixed(&rd, r->id, sizeof(r->id));
+        else if (KEY("thumbprint")) rr_str(&rd, &r->thumbprint);
+        else if (KEY("jwk")) rr_str(&rd, &r->jwk);
+        else if (KEY("status")) status = read_status(&rd, account_status_parse);
+        else if (KEY("contact")) rr_strv(&rd, &r->contact, &r->ncontact);
+        else if (KEY("tos")) r->tos_agreed = rr_bool(&rd);
+        else if (KEY("eabKid")) rr_str(&rd, &r->eab_kid);
+        else if (KEY("created")) r->created = rr_int(&rd);
+        else rr_skip(&rd);
+    }
+    r->status = status < 0 ? ACCOUNT_DEACTIVATED : (account_status)status;
+    if (!rr_done(&rd)) {
+        rec_account_clear(r);
         return -1;
-    get_fixed(v, "id", r->id, sizeof(r->id));
-    r->thumbprint = get_dup(v, "thumbprint");
-    r->jwk = get_dup(v, "jwk");
-    int st = account_status_parse(json_str(v, "status"));
-    r->status = st < 0 ? ACCOUNT_DEACTIVATED : (account_status)st;
-    get_strv(v, "contact", &r->contact, &r->ncontact);
-    r->tos_agreed = get_bool(v, "tos");
-    r->eab_kid = get_dup(v, "eabKid");
-    r->created = get_int(v, "created");
-    json_free(v);
+    }
     return 0;
 }
 
@@ -137,39 +127,56 @@ char *rec_order_to_json(const rec_order *r)
     return jg_finish(g, NULL);
 }
 
+static void read_identifiers(rec_reader *rd, rec_order *r)
+{
+    if (!rr_array(rd))
+        return;
+    while (rr_element(rd)) {
+        r->identifiers = xrealloc(r->identifiers, (r->nidentifiers + 1) * sizeof(*r->identifiers));
+        acme_identifier *id = &r->identifiers[r->nidentifiers++];
+        memset(id, 0, sizeof(*id));
+        const char *k;
+        size_t kl;
+        while (rr_member(rd, &k, &kl)) {
+            if (KEY("type")) rr_str(rd, &id->type);
+            else if (KEY("value")) rr_str(rd, &id->value);
+            else rr_skip(rd);
+        }
+    }
+}
+
 int rec_order_from_json(const char *s, size_t len, rec_order *r)
 {
     memset(r, 0, sizeof(*r));
-    yajl_val v = parse_rec(s, len);
-    if (!v)
-        return -1;
-    get_fixed(v, "id", r->id, sizeof(r->id));
-    get_fixed(v, "account", r->account_id, sizeof(r->account_id));
-    int st = order_status_parse(json_str(v, "status"));
-    r->status = st < 0 ? ORDER_INVALID : st;
-    r->invalid_reason = get_int(v, "invalidReason");
-    r->created = get_int(v, "created");
-    r->expires = get_int(v, "expires");
-    yajl_val ids = json_member(v, "identifiers");
-    if (ids && YAJL_IS_ARRAY(ids) && ids->u.array.len) {
-        r->identifiers = xcalloc(ids->u.array.len, sizeof(*r->identifiers));
-        for (size_t i = 0; i < ids->u.array.len; i++) {
-            r->identifiers[i].type = get_dup(ids->u.array.values[i], "type");
-            r->identifiers[i].value = get_dup(ids->u.array.values[i], "value");
-        }
-        r->nidentifiers = ids->u.array.len;
+    int status = -1;
+    rec_reader rd;
+    const char *k;
+    size_t kl;
+    for (rr_init(&rd, s, len); rr_member(&rd, &k, &kl);) {
+        if (KEY("id")) rr_fixed(&rd, r->id, sizeof(r->id));
+        else if (KEY("account")) rr_fixed(&rd, r->account_id, sizeof(r->account_id));
+        else if (KEY("status")) status = read_status(&rd, order_status_parse);
+        else if (KEY("invalidReason")) r->invalid_reason = (invalid_reason)rr_int(&rd);
+        else if (KEY("created")) r->created = rr_int(&rd);
+        else if (KEY("expires")) r->expires = rr_int(&rd);
+        else if (KEY("identifiers") && !r->identifiers) read_identifiers(&rd, r);
+        else if (KEY("notBefore")) rr_str(&rd, &r->not_before);
+        else if (KEY("notAfter")) rr_str(&rd, &r->not_after);
+        else if (KEY("authzs")) rr_strv(&rd, &r->authz_ids, &r->nauthz);
+        else if (KEY("profile")) rr_str(&rd, &r->profile);
+        else if (KEY("replaces")) rr_str(&rd, &r->replaces);
+        else if (KEY("error")) read_problem(&rd, &r->error);
+        else if (KEY("cert")) rr_str(&rd, &r->cert_serial);
+        else if (KEY("finalizeAt")) r->finalize_at = rr_int(&rd);
+        else if (KEY("csr")) rr_str(&rd, &r->csr);
+        else if (KEY("hold")) r->hold = rr_bool(&rd);
+        else rr_skip(&rd);
     }
-    r->not_before = get_dup(v, "notBefore");
-    r->not_after = get_dup(v, "notAfter");
-    get_strv(v, "authzs", &r->authz_ids, &r->nauthz);
-    r->profile = get_dup(v, "profile");
-    r->replaces = get_dup(v, "replaces");
-    r->error = problem_decode(json_member(v, "error"));
-    r->cert_serial = get_dup(v, "cert");
-    r->finalize_at = get_int(v, "finalizeAt");
-    r->csr = get_dup(v, "csr");
-    r->hold = get_bool(v, "hold");
-    json_free(v);
+    r->status = status < 0 ? ORDER_INVALID : (order_status)status;
+    if (!rr_done(&rd)) {
+        rec_order_clear(r);
+        return -1;
+    }
     return 0;
 }
 
@@ -236,47 +243,63 @@ char *rec_authz_to_json(const rec_authz *r)
     return jg_finish(g, NULL);
 }
 
+static void read_failures(rec_reader *rd, rec_authz *r)
+{
+    if (!rr_array(rd))
+        return;
+    while (rr_element(rd)) {
+        r->failures = xrealloc(r->failures, (r->nfailures + 1) * sizeof(*r->failures));
+        rec_failure *f = &r->failures[r->nfailures++];
+        memset(f, 0, sizeof(*f));
+        const char *k;
+        size_t kl;
+        while (rr_member(rd, &k, &kl)) {
+            if (KEY("at")) f->at = rr_int(rd);
+            else if (KEY("type")) rr_fixed(rd, f->chall_type, sizeof(f->chall_type));
+            else if (KEY("problem")) rr_fixed(rd, f->problem_type, sizeof(f->problem_type));
+            else if (KEY("negTtl")) f->dns_negative_ttl = (long)rr_int(rd);
+            else if (KEY("corroboration")) f->corroboration = rr_bool(rd);
+            else rr_skip(rd);
+        }
+    }
+}
+
 int rec_authz_from_json(const char *s, size_t len, rec_authz *r)
 {
     memset(r, 0, sizeof(*r));
-    yajl_val v = parse_rec(s, len);
-    if (!v)
-        return -1;
-    get_fixed(v, "id", r->id, sizeof(r->id));
-    get_fixed(v, "account", r->account_id, sizeof(r->account_id));
-    int st = authz_status_parse(json_str(v, "status"));
-    r->status = st < 0 ? AUTHZ_INVALID : st;
-    r->identifier.type = get_dup(v, "identType");
-    r->identifier.value = get_dup(v, "identValue");
-    r->wildcard = get_bool(v, "wildcard");
-    r->created = get_int(v, "created");
-    r->expires = get_int(v, "expires");
-    get_strv(v, "challs", &r->chall_ids, &r->nchall);
-    r->attempts = get_int(v, "attempts");
-    r->attempt_seq = get_int(v, "attemptSeq");
-    get_fixed(v, "active", r->active_chall_id, sizeof(r->active_chall_id));
-    get_fixed(v, "last", r->last_chall_id, sizeof(r->last_chall_id));
-    r->last_by_reenable = get_bool(v, "lastByReenable");
-    yajl_val f = json_member(v, "failures");
-    if (f && YAJL_IS_ARRAY(f) && f->u.array.len) {
-        r->failures = xcalloc(f->u.array.len, sizeof(*r->failures));
-        for (size_t i = 0; i < f->u.array.len; i++) {
-            yajl_val e = f->u.array.values[i];
-            r->failures[i].at = get_int(e, "at");
-            get_fixed(e, "type", r->failures[i].chall_type, sizeof(r->failures[i].chall_type));
-            get_fixed(e, "problem", r->failures[i].problem_type, sizeof(r->failures[i].problem_type));
-            r->failures[i].dns_negative_ttl = get_int(e, "negTtl");
-            r->failures[i].corroboration = get_bool(e, "corroboration");
-        }
-        r->nfailures = f->u.array.len;
+    int status = -1;
+    rec_reader rd;
+    const char *k;
+    size_t kl;
+    for (rr_init(&rd, s, len); rr_member(&rd, &k, &kl);) {
+        if (KEY("id")) rr_fixed(&rd, r->id, sizeof(r->id));
+        else if (KEY("account")) rr_fixed(&rd, r->account_id, sizeof(r->account_id));
+        else if (KEY("status")) status = read_status(&rd, authz_status_parse);
+        else if (KEY("identType")) rr_str(&rd, &r->identifier.type);
+        else if (KEY("identValue")) rr_str(&rd, &r->identifier.value);
+        else if (KEY("wildcard")) r->wildcard = rr_bool(&rd);
+        else if (KEY("created")) r->created = rr_int(&rd);
+        else if (KEY("expires")) r->expires = rr_int(&rd);
+        else if (KEY("challs")) rr_strv(&rd, &r->chall_ids, &r->nchall);
+        else if (KEY("attempts")) r->attempts = (unsigned)rr_int(&rd);
+        else if (KEY("attemptSeq")) r->attempt_seq = (unsigned)rr_int(&rd);
+        else if (KEY("active")) rr_fixed(&rd, r->active_chall_id, sizeof(r->active_chall_id));
+        else if (KEY("last")) rr_fixed(&rd, r->last_chall_id, sizeof(r->last_chall_id));
+        else if (KEY("lastByReenable")) r->last_by_reenable = rr_bool(&rd);
+        else if (KEY("failures") && !r->failures) read_failures(&rd, r);
+        else if (KEY("offerMade")) r->offer_made = rr_bool(&rd);
+        else if (KEY("noOfferReason")) rr_str(&rd, &r->no_offer_reason);
+        else if (KEY("offerChalls")) rr_strv(&rd, &r->offer_chall_ids, &r->noffer);
+        else if (KEY("caaExcluded")) rr_strv(&rd, &r->caa_excluded, &r->ncaa_excluded);
+        else if (KEY("hold")) r->hold = rr_bool(&rd);
+        else if (KEY("orders")) rr_strv(&rd, &r->legacy_order_ids, &r->nlegacy_orders);
+        else rr_skip(&rd);
     }
-    r->offer_made = get_bool(v, "offerMade");
-    r->no_offer_reason = get_dup(v, "noOfferReason");
-    get_strv(v, "offerChalls", &r->offer_chall_ids, &r->noffer);
-    get_strv(v, "caaExcluded", &r->caa_excluded, &r->ncaa_excluded);
-    r->hold = get_bool(v, "hold");
-    get_strv(v, "orders", &r->legacy_order_ids, &r->nlegacy_orders);
-    json_free(v);
+    r->status = status < 0 ? AUTHZ_INVALID : (authz_status)status;
+    if (!rr_done(&rd)) {
+        rec_authz_clear(r);
+        return -1;
+    }
     return 0;
 }
 
@@ -313,19 +336,26 @@ char *rec_chall_to_json(const rec_chall *r)
 int rec_chall_from_json(const char *s, size_t len, rec_chall *r)
 {
     memset(r, 0, sizeof(*r));
-    yajl_val v = parse_rec(s, len);
-    if (!v)
+    int status = -1;
+    rec_reader rd;
+    const char *k;
+    size_t kl;
+    for (rr_init(&rd, s, len); rr_member(&rd, &k, &kl);) {
+        if (KEY("id")) rr_fixed(&rd, r->id, sizeof(r->id));
+        else if (KEY("authz")) rr_fixed(&rd, r->authz_id, sizeof(r->authz_id));
+        else if (KEY("type")) rr_str(&rd, &r->type);
+        else if (KEY("status")) status = read_status(&rd, chall_status_parse);
+        else if (KEY("token")) rr_str(&rd, &r->token);
+        else if (KEY("validated")) r->validated = rr_int(&rd);
+        else if (KEY("error")) read_problem(&rd, &r->error);
+        else if (KEY("record")) rr_str(&rd, &r->record_json);
+        else rr_skip(&rd);
+    }
+    r->status = status < 0 ? CHALL_INVALID : (chall_status)status;
+    if (!rr_done(&rd)) {
+        rec_chall_clear(r);
         return -1;
-    get_fixed(v, "id", r->id, sizeof(r->id));
-    get_fixed(v, "authz", r->authz_id, sizeof(r->authz_id));
-    r->type = get_dup(v, "type");
-    int st = chall_status_parse(json_str(v, "status"));
-    r->status = st < 0 ? CHALL_INVALID : st;
-    r->token = get_dup(v, "token");
-    r->validated = get_int(v, "validated");
-    r->error = problem_decode(json_member(v, "error"));
-    r->record_json = get_dup(v, "record");
-    json_free(v);
+    }
     return 0;
 }
 
@@ -366,26 +396,32 @@ char *rec_cert_to_json(const rec_cert *r)
 int rec_cert_from_json(const char *s, size_t len, rec_cert *r)
 {
     memset(r, 0, sizeof(*r));
-    yajl_val v = parse_rec(s, len);
-    if (!v)
+    size_t nchains = 0;
+    rec_reader rd;
+    const char *k;
+    size_t kl;
+    for (rr_init(&rd, s, len); rr_member(&rd, &k, &kl);) {
+        if (KEY("serial")) rr_fixed(&rd, r->serial, sizeof(r->serial));
+        else if (KEY("account")) rr_fixed(&rd, r->account_id, sizeof(r->account_id));
+        else if (KEY("order")) rr_fixed(&rd, r->order_id, sizeof(r->order_id));
+        else if (KEY("chains")) rr_strv(&rd, &r->chains, &nchains);
+        else if (KEY("notBefore")) r->not_before = rr_int(&rd);
+        else if (KEY("notAfter")) r->not_after = rr_int(&rd);
+        else if (KEY("dns")) rr_strv(&rd, &r->dns, &r->ndns);
+        else if (KEY("ips")) rr_strv(&rd, &r->ips, &r->nips);
+        else if (KEY("ari")) rr_str(&rd, &r->ari_id);
+        else if (KEY("revoked")) r->revoked = rr_bool(&rd);
+        else if (KEY("reason")) r->reason = (int)rr_int(&rd);
+        else if (KEY("revokedAt")) r->revoked_at = rr_int(&rd);
+        else if (KEY("replacedBy")) rr_fixed(&rd, r->replaced_by, sizeof(r->replaced_by));
+        else if (KEY("claimedBy")) rr_fixed(&rd, r->claimed_by, sizeof(r->claimed_by));
+        else rr_skip(&rd);
+    }
+    r->nchains = (int)nchains;
+    if (!rr_done(&rd)) {
+        rec_cert_clear(r);
         return -1;
-    get_fixed(v, "serial", r->serial, sizeof(r->serial));
-    get_fixed(v, "account", r->account_id, sizeof(r->account_id));
-    get_fixed(v, "order", r->order_id, sizeof(r->order_id));
-    size_t n = 0;
-    get_strv(v, "chains", &r->chains, &n);
-    r->nchains = (int)n;
-    r->not_before = get_int(v, "notBefore");
-    r->not_after = get_int(v, "notAfter");
-    get_strv(v, "dns", &r->dns, &r->ndns);
-    get_strv(v, "ips", &r->ips, &r->nips);
-    r->ari_id = get_dup(v, "ari");
-    r->revoked = get_bool(v, "revoked");
-    r->reason = get_int(v, "reason");
-    r->revoked_at = get_int(v, "revokedAt");
-    get_fixed(v, "replacedBy", r->replaced_by, sizeof(r->replaced_by));
-    get_fixed(v, "claimedBy", r->claimed_by, sizeof(r->claimed_by));
-    json_free(v);
+    }
     return 0;
 }
 

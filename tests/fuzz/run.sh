@@ -16,7 +16,7 @@ set -u
 src=${ARO_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 secs=${1:-20}
 shift 2>/dev/null || true
-all=(json jws csr objects payload)
+all=(json jws csr objects payload records)
 harnesses=("$@")
 [ ${#harnesses[@]} -gt 0 ] || harnesses=("${all[@]}")
 build=${ARO_FUZZ_BUILD:-$src/build-fuzz}
