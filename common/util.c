@@ -64,13 +64,20 @@ char *xstrndup(const char *s, size_t n)
 
 static char *xvasprintf(const char *fmt, va_list ap)
 {
+    /* One formatting pass for the usual short result (URLs, store keys):
+     * printf-family calls are most of the cost, so the second pass is
+     * only for what does not fit. */
+    char small[256];
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    int n = vsnprintf(small, sizeof small, fmt, ap2);
     va_end(ap2);
     if (n < 0) oom(); /* only an encoding error; treat as fatal like OOM */
     char *p = xmalloc((size_t)n + 1);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    if ((size_t)n < sizeof small)
+        memcpy(p, small, (size_t)n + 1);
+    else
+        vsnprintf(p, (size_t)n + 1, fmt, ap);
     return p;
 }
 
