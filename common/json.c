@@ -1,12 +1,13 @@
 /* JSON parsing and generation on yajl 2.1; see json.h.
  *
- * Parsing runs twice over the input: first yajl's callback parser, with
- * comments off and UTF-8 validation on, enforcing what yajl_tree_parse
- * cannot (depth, duplicate member names, NUL in strings; yajl_tree_parse
- * even turns comments on); then yajl_tree_parse builds the tree from input
- * that is by then known to be good. */
+ * Parsing is one pass of yajl's callback parser, with comments off and
+ * UTF-8 validation on, whose callbacks build the tree (the yajl_val nodes
+ * of yajl_tree.h, allocated as yajl_tree_free expects) and enforce what
+ * yajl_tree_parse cannot: depth, duplicate member names, NUL in strings,
+ * strict UTF-8 (yajl_tree_parse even turns comments on). */
 #include "json.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,102 +15,137 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
 
-/* ---- strict pre-validation ---------------------------------------------- */
+/* ---- strict one-pass parsing into a tree --------------------------------- */
 
+/* One open container and, in an object, the member name read last. */
 typedef struct {
-    char *s;
-    size_t len;
-} jkey;
-
-/* One open container. Member names of an object are collected and checked
- * for duplicates when it closes: sorting is O(n log n) however many keys
- * an attacker sends, and keeps the code small. */
-typedef struct {
-    bool is_map;
-    jkey *keys;
-    size_t n, cap;
+    yajl_val node;
+    char *key;
 } jframe;
 
 typedef struct {
+    yajl_val root;
     jframe *frames;
     int depth, cap;
     int max_depth;
     aro_err *err;
     bool rejected; /* a callback refused; err already holds the reason */
-} jcheck;
+} jbuild;
 
 /* A callback refuses the document; the caller has set err already. */
-static int reject(jcheck *c)
+static int reject(jbuild *b)
 {
-    c->rejected = true;
+    b->rejected = true;
     return 0;
 }
 
-static void frame_clear(jframe *f)
+static yajl_val node_new(yajl_type type)
 {
-    for (size_t i = 0; i < f->n; i++) free(f->keys[i].s);
-    free(f->keys);
-    f->keys = NULL;
-    f->n = f->cap = 0;
+    yajl_val v = xcalloc(1, sizeof(*v));
+    v->type = type;
+    return v;
 }
 
-static int push_frame(jcheck *c, bool is_map)
+/* Hangs v into the open container (or makes it the root). Always takes v:
+ * once attached, freeing the root frees it. */
+static int attach(jbuild *b, yajl_val v)
 {
-    if (c->depth >= c->max_depth) {
-        aro_err_set(c->err, "nesting deeper than %d", c->max_depth);
-        return reject(c);
+    if (b->depth == 0) {
+        b->root = v;
+        return 1;
     }
-    if (c->depth == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 8;
-        c->frames = xrealloc(c->frames, (size_t)c->cap * sizeof *c->frames);
+    jframe *f = &b->frames[b->depth - 1];
+    yajl_val c = f->node;
+    if (c->type == yajl_t_object) {
+        size_t n = c->u.object.len;
+        c->u.object.keys = xrealloc(c->u.object.keys, (n + 1) * sizeof(*c->u.object.keys));
+        c->u.object.values = xrealloc(c->u.object.values, (n + 1) * sizeof(*c->u.object.values));
+        c->u.object.keys[n] = f->key;
+        c->u.object.values[n] = v;
+        c->u.object.len = n + 1;
+        f->key = NULL;
+    } else {
+        size_t n = c->u.array.len;
+        c->u.array.values = xrealloc(c->u.array.values, (n + 1) * sizeof(*c->u.array.values));
+        c->u.array.values[n] = v;
+        c->u.array.len = n + 1;
     }
-    c->frames[c->depth++] = (jframe){.is_map = is_map};
+    return 1;
+}
+
+static int open_node(jbuild *b, yajl_type type)
+{
+    if (b->depth >= b->max_depth) {
+        aro_err_set(b->err, "nesting deeper than %d", b->max_depth);
+        return reject(b);
+    }
+    if (b->depth == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 8;
+        b->frames = xrealloc(b->frames, (size_t)b->cap * sizeof *b->frames);
+    }
+    yajl_val v = node_new(type);
+    attach(b, v);
+    b->frames[b->depth++] = (jframe){.node = v};
     return 1;
 }
 
 static int cb_start_map(void *ctx)
 {
-    return push_frame(ctx, true);
+    return open_node(ctx, yajl_t_object);
 }
 
 static int cb_start_array(void *ctx)
 {
-    return push_frame(ctx, false);
+    return open_node(ctx, yajl_t_array);
 }
 
 static int cb_end_array(void *ctx)
 {
-    jcheck *c = ctx;
-    frame_clear(&c->frames[--c->depth]);
+    ((jbuild *)ctx)->depth--;
     return 1;
 }
 
 static int key_cmp(const void *a, const void *b)
 {
-    const jkey *x = a, *y = b;
-    int r = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
-    if (r) return r;
-    return x->len < y->len ? -1 : x->len > y->len;
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Member names hold no NUL (cb_string refuses it), so strcmp compares them
+ * whole. Sorting a copy is O(n log n) however many members an attacker
+ * sends; most objects are small enough to compare pairwise. */
+static const char *duplicate_member(yajl_val obj)
+{
+    size_t n = obj->u.object.len;
+    const char **k = obj->u.object.keys;
+    if (n <= 8) {
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(k[i], k[j]) == 0)
+                    return k[i];
+        return NULL;
+    }
+    const char **sorted = xmalloc(n * sizeof(*sorted));
+    memcpy(sorted, k, n * sizeof(*sorted));
+    qsort(sorted, n, sizeof(*sorted), key_cmp);
+    const char *dup = NULL;
+    for (size_t i = 1; i < n && !dup; i++)
+        if (strcmp(sorted[i - 1], sorted[i]) == 0)
+            dup = sorted[i];
+    free(sorted);
+    return dup;
 }
 
 static int cb_end_map(void *ctx)
 {
-    jcheck *c = ctx;
-    jframe *f = &c->frames[c->depth - 1];
-    int ok = 1;
-    if (f->n > 1) qsort(f->keys, f->n, sizeof *f->keys, key_cmp);
-    for (size_t i = 1; i < f->n; i++) {
-        if (key_cmp(&f->keys[i - 1], &f->keys[i]) == 0) {
-            /* Cap the quoted name so the message stays readable. */
-            int shown = f->keys[i].len > 200 ? 200 : (int)f->keys[i].len;
-            aro_err_set(c->err, "duplicate member \"%.*s\"", shown, f->keys[i].s);
-            ok = reject(c);
-            break;
-        }
+    jbuild *b = ctx;
+    const char *dup = duplicate_member(b->frames[b->depth - 1].node);
+    b->depth--;
+    if (dup) {
+        /* Cap the quoted name so the message stays readable. */
+        aro_err_set(b->err, "duplicate member \"%.200s\"", dup);
+        return reject(b);
     }
-    frame_clear(f);
-    c->depth--;
-    return ok;
+    return 1;
 }
 
 /* Strict UTF-8 (RFC 3629): yajl's own check lets through overlong forms,
@@ -150,36 +186,73 @@ static bool utf8_valid(const unsigned char *s, size_t len)
 /* The tree keeps strings NUL-terminated, so "a\u0000b" would silently
  * become "a": two readers of one document could then disagree (a member
  * name "kid\u0000x" would look up as "kid"). Refuse NUL in any string. */
-static int cb_string(void *ctx, const unsigned char *s, size_t len)
+static bool string_ok(jbuild *b, const unsigned char *s, size_t len)
 {
-    jcheck *c = ctx;
     if (memchr(s, '\0', len)) {
-        aro_err_set(c->err, "string contains \\u0000");
-        return reject(c);
+        aro_err_set(b->err, "string contains \\u0000");
+        return reject(b);
     }
     if (!utf8_valid(s, len)) {
-        aro_err_set(c->err, "invalid JSON: invalid UTF-8 in string");
-        return reject(c);
+        aro_err_set(b->err, "invalid JSON: invalid UTF-8 in string");
+        return reject(b);
     }
-    return 1;
+    return true;
+}
+
+static int cb_string(void *ctx, const unsigned char *s, size_t len)
+{
+    if (!string_ok(ctx, s, len)) return 0;
+    yajl_val v = node_new(yajl_t_string);
+    v->u.string = xstrndup((const char *)s, len);
+    return attach(ctx, v);
 }
 
 static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
 {
-    jcheck *c = ctx;
-    if (!cb_string(ctx, s, len)) return 0;
-    jframe *f = &c->frames[c->depth - 1];
-    if (f->n == f->cap) {
-        f->cap = f->cap ? f->cap * 2 : 8;
-        f->keys = xrealloc(f->keys, f->cap * sizeof *f->keys);
-    }
-    f->keys[f->n++] = (jkey){xstrndup((const char *)s, len), len};
+    jbuild *b = ctx;
+    if (!string_ok(b, s, len)) return 0;
+    jframe *f = &b->frames[b->depth - 1];
+    free(f->key);
+    f->key = xstrndup((const char *)s, len);
     return 1;
 }
 
-/* Numbers have no callback on purpose: with yajl_integer set, yajl would
- * refuse integers beyond long long, which yajl_tree accepts as doubles. */
-static const yajl_callbacks check_callbacks = {
+/* As yajl_tree keeps a number: its text, the integer when the text is one
+ * that fits a long long, the double when strtod reads all of it. */
+static int cb_number(void *ctx, const char *s, size_t len)
+{
+    yajl_val v = node_new(yajl_t_number);
+    char *r = v->u.number.r = xstrndup(s, len), *end = NULL;
+    const char *digits = r + (r[0] == '-');
+    if (*digits && strspn(digits, "0123456789") == strlen(digits)) {
+        errno = 0;
+        long long i = strtoll(r, &end, 10);
+        if (errno == 0 && end && *end == '\0') {
+            v->u.number.i = i;
+            v->u.number.flags |= YAJL_NUMBER_INT_VALID;
+        }
+    }
+    errno = 0;
+    v->u.number.d = strtod(r, &end);
+    if (errno == 0 && end && *end == '\0')
+        v->u.number.flags |= YAJL_NUMBER_DOUBLE_VALID;
+    return attach(ctx, v);
+}
+
+static int cb_boolean(void *ctx, int value)
+{
+    return attach(ctx, node_new(value ? yajl_t_true : yajl_t_false));
+}
+
+static int cb_null(void *ctx)
+{
+    return attach(ctx, node_new(yajl_t_null));
+}
+
+static const yajl_callbacks build_callbacks = {
+    .yajl_null = cb_null,
+    .yajl_boolean = cb_boolean,
+    .yajl_number = cb_number,
     .yajl_string = cb_string,
     .yajl_start_map = cb_start_map,
     .yajl_map_key = cb_map_key,
@@ -200,32 +273,6 @@ static void set_yajl_error(aro_err *err, const char *msg)
     aro_err_set(err, "invalid JSON: %s", line);
 }
 
-static int check_json(const char *buf, size_t len, int max_depth, aro_err *err)
-{
-    jcheck c = {.max_depth = max_depth, .err = err};
-    int rc = -1;
-    yajl_handle h = yajl_alloc(&check_callbacks, NULL, &c);
-    if (!h) abort();
-    yajl_config(h, yajl_allow_comments, 0);
-    yajl_config(h, yajl_dont_validate_strings, 0);
-    yajl_status st = yajl_parse(h, (const unsigned char *)buf, len);
-    if (st == yajl_status_ok) st = yajl_complete_parse(h);
-    if (st != yajl_status_ok) {
-        if (!c.rejected) {
-            unsigned char *m = yajl_get_error(h, 0, (const unsigned char *)buf, len);
-            set_yajl_error(err, (const char *)m);
-            yajl_free_error(h, m);
-        }
-        goto out;
-    }
-    rc = 0;
-out:
-    while (c.depth > 0) frame_clear(&c.frames[--c.depth]);
-    free(c.frames);
-    yajl_free(h);
-    return rc;
-}
-
 yajl_val json_parse_limits(const char *buf, size_t len, size_t max_bytes, int max_depth,
                            aro_err *err)
 {
@@ -237,19 +284,33 @@ yajl_val json_parse_limits(const char *buf, size_t len, size_t max_bytes, int ma
         aro_err_set(err, "document larger than %zu bytes", max_bytes);
         return NULL;
     }
-    /* A raw NUL would end yajl_tree_parse's input early, after the callback
-     * parser had judged the whole buffer. JSON never allows one anyway. */
+    /* JSON never allows a raw NUL; refused before yajl sees the input. */
     if (memchr(buf, '\0', len)) {
         aro_err_set(err, "invalid JSON: NUL byte in document");
         return NULL;
     }
-    if (check_json(buf, len, max_depth, err) < 0) return NULL;
-    char *copy = xstrndup(buf, len);
-    char ebuf[256] = "";
-    yajl_val v = yajl_tree_parse(copy, ebuf, sizeof ebuf);
-    free(copy);
-    if (!v) set_yajl_error(err, ebuf[0] ? ebuf : "out of memory");
-    return v;
+    jbuild b = {.max_depth = max_depth, .err = err};
+    yajl_handle h = yajl_alloc(&build_callbacks, NULL, &b);
+    if (!h) abort();
+    yajl_config(h, yajl_allow_comments, 0);
+    yajl_config(h, yajl_dont_validate_strings, 0);
+    yajl_status st = yajl_parse(h, (const unsigned char *)buf, len);
+    if (st == yajl_status_ok) st = yajl_complete_parse(h);
+    if (st != yajl_status_ok && !b.rejected) {
+        unsigned char *m = yajl_get_error(h, 0, (const unsigned char *)buf, len);
+        set_yajl_error(err, (const char *)m);
+        yajl_free_error(h, m);
+    }
+    yajl_free(h);
+    for (int i = 0; i < b.depth; i++)
+        free(b.frames[i].key);
+    free(b.frames);
+    if (st != yajl_status_ok || b.depth != 0) {
+        if (st == yajl_status_ok) aro_err_set(err, "invalid JSON: incomplete document");
+        json_free(b.root);
+        return NULL;
+    }
+    return b.root;
 }
 
 yajl_val json_parse(const char *buf, size_t len, aro_err *err)

@@ -450,6 +450,70 @@ static void test_generator_failures(void)
     jg_free(NULL);
 }
 
+/* Node by node, the tree json_parse builds in its one pass is the tree
+ * yajl_tree_parse builds (the accessors and json_free rely on its layout):
+ * same types, member order, strings and number flags. */
+static bool same_tree(yajl_val a, yajl_val b)
+{
+    if (!a || !b || a->type != b->type)
+        return false;
+    switch (a->type) {
+    case yajl_t_string:
+        return strcmp(a->u.string, b->u.string) == 0;
+    case yajl_t_number:
+        return strcmp(a->u.number.r, b->u.number.r) == 0 && a->u.number.flags == b->u.number.flags &&
+               (!(a->u.number.flags & YAJL_NUMBER_INT_VALID) || a->u.number.i == b->u.number.i);
+    case yajl_t_object:
+        if (a->u.object.len != b->u.object.len)
+            return false;
+        for (size_t i = 0; i < a->u.object.len; i++)
+            if (strcmp(a->u.object.keys[i], b->u.object.keys[i]) != 0 ||
+                !same_tree(a->u.object.values[i], b->u.object.values[i]))
+                return false;
+        return true;
+    case yajl_t_array:
+        if (a->u.array.len != b->u.array.len)
+            return false;
+        for (size_t i = 0; i < a->u.array.len; i++)
+            if (!same_tree(a->u.array.values[i], b->u.array.values[i]))
+                return false;
+        return true;
+    default:
+        return true;
+    }
+}
+
+static void test_same_as_yajl_tree(void)
+{
+    const char *docs[] = {
+        "{\"a\":[1,-2,1.5e3,0.1,-0,123456789012345678901234567890,9223372036854775807,"
+        "9223372036854775808,-9223372036854775807,1E2,true,false,null],\"s\":\"caf\\u00e9 \\ud83d\\ude00\\n\","
+        "\"o\":{\"x\":{\"y\":[[],{}]},\"\":\"empty name\"},\"e\":[]}",
+        "[]", "{}", "\"top\"", "42", "null", "[{\"k\":1},{\"k\":2},[3,[4]]]",
+        "{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,\"k10\":10}",
+    };
+    for (size_t i = 0; i < sizeof(docs) / sizeof(*docs); i++) {
+        aro_err err;
+        yajl_val ours = json_parse(docs[i], strlen(docs[i]), &err);
+        char ebuf[128];
+        yajl_val theirs = yajl_tree_parse(docs[i], ebuf, sizeof ebuf);
+        if (!same_tree(ours, theirs))
+            fprintf(stderr, "differs from yajl_tree_parse: %s\n", docs[i]);
+        CHECK(same_tree(ours, theirs));
+        json_free(ours);
+        yajl_tree_free(theirs);
+    }
+    /* A duplicate among more members than are compared pairwise. */
+    const char *dup = "{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,\"k3\":10}";
+    aro_err err;
+    CHECK(json_parse(dup, strlen(dup), &err) == NULL);
+    CHECK(strstr(err.msg, "duplicate member \"k3\"") != NULL);
+    /* Incomplete documents leave nothing behind (LSan in the sanitizer build). */
+    const char *cut[] = {"{\"a\":[1,{\"b\":\"c\"", "[1,2", "{\"a\":", "{\"a\""};
+    for (size_t i = 0; i < sizeof(cut) / sizeof(*cut); i++)
+        CHECK(json_parse(cut[i], strlen(cut[i]), &err) == NULL);
+}
+
 int main(void)
 {
     test_basic();
@@ -462,5 +526,6 @@ int main(void)
     test_generator();
     test_generator_failures();
     test_trusted();
+    test_same_as_yajl_tree();
     return testlib_finish();
 }
