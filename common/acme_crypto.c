@@ -567,8 +567,30 @@ static void spki_decoder_init(void)
                                                      EVP_PKEY_PUBLIC_KEY, NULL, NULL);
 }
 
+/* The JOSE name of a named curve we accept (RFC 5480 2.1.1), for an
+ * id-ecPublicKey algorithm with its parameters; NULL otherwise. */
+static const char *spki_ec_curve(const ASN1_OBJECT *alg, int ptype, const void *pval)
+{
+    if (OBJ_obj2nid(alg) != NID_X9_62_id_ecPublicKey || ptype != V_ASN1_OBJECT)
+        return NULL;
+    int curve = OBJ_obj2nid(pval);
+    return curve == NID_X9_62_prime256v1 ? "P-256" : curve == NID_secp384r1 ? "P-384" : NULL;
+}
+
+/* An EC key on a named curve with its point uncompressed (what every ACME
+ * client sends) is made from the point directly; anything else goes
+ * through the kept OSSL_DECODER, which costs several times as much. */
 static EVP_PKEY *spki_decode(const csr_spki_asn1 *spki)
 {
+    const ASN1_OBJECT *alg = NULL;
+    int ptype = V_ASN1_UNDEF;
+    const void *pval = NULL;
+    X509_ALGOR_get0(&alg, &ptype, &pval, spki->algor);
+    const char *crv = spki_ec_curve(alg, ptype, pval);
+    const unsigned char *bits = ASN1_STRING_get0_data(spki->public_key);
+    int nbits = ASN1_STRING_length(spki->public_key);
+    if (crv && nbits > 0 && bits[0] == 0x04 && (spki->public_key->flags & 0x07) == 0)
+        return ec_public_key_from_point(crv, bits, (size_t)nbits);
     unsigned char *der = NULL;
     int len = ASN1_item_i2d((const ASN1_VALUE *)spki, &der, ASN1_ITEM_rptr(csr_spki_asn1));
     EVP_PKEY *key = NULL;
@@ -603,6 +625,23 @@ static X509_PUBKEY *spki_copy(const csr_spki_asn1 *spki)
         return pk;
     X509_PUBKEY_free(pk);
     return NULL;
+}
+
+char *csr_key_thumbprint(const csr_info *c)
+{
+    ASN1_OBJECT *alg = NULL;
+    const unsigned char *bits = NULL;
+    int len = 0, ptype = V_ASN1_UNDEF;
+    X509_ALGOR *palg = NULL;
+    const void *pval = NULL;
+    char *t = NULL;
+    if (c->spki && X509_PUBKEY_get0_param(&alg, &bits, &len, &palg, c->spki) && len > 0) {
+        X509_ALGOR_get0(NULL, &ptype, &pval, palg);
+        const char *crv = spki_ec_curve(alg, ptype, pval);
+        if (crv)
+            t = jwk_thumbprint_ec_point(crv, bits, (size_t)len);
+    }
+    return t ? t : jwk_thumbprint(c->pubkey);
 }
 
 /* The extension request, as X509_REQ_get_extensions reads it: the first

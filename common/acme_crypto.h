@@ -55,6 +55,10 @@ typedef struct {
 } csr_info;
 int csr_parse_der(const unsigned char *der, size_t len, csr_info *out, aro_err *err);
 void csr_info_free(csr_info *c);
+/* RFC 7638 thumbprint of the CSR's key, as jwk_thumbprint(c->pubkey) gives
+ * it, taken from the key's bits where they are an uncompressed EC point
+ * (no export of the key, which costs a field inversion). malloc'd. */
+char *csr_key_thumbprint(const csr_info *c);
 
 /* RFC 9773 4.1 CertID of a certificate: base64url(AKI keyIdentifier) "."
  * base64url(DER content octets of the serial number). NULL when the

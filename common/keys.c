@@ -300,6 +300,19 @@ out:
     return key;
 }
 
+EVP_PKEY *ec_public_key_from_point(const char *crv, const unsigned char *pt, size_t len)
+{
+    const char *group = strcmp(crv, "P-256") == 0 ? "prime256v1" : strcmp(crv, "P-384") == 0 ? "secp384r1" : NULL;
+    if (!group)
+        return NULL;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pt, len),
+        OSSL_PARAM_construct_end(),
+    };
+    return pkey_fromdata("EC", params);
+}
+
 static EVP_PKEY *jwk_import_rsa(yajl_val jwk, aro_err *err)
 {
     unsigned char *n = NULL, *e = NULL;
@@ -349,20 +362,17 @@ out:
 
 static EVP_PKEY *jwk_import_ec(yajl_val jwk, aro_err *err)
 {
-    const char *crv = NULL, *group;
+    const char *crv = NULL;
     unsigned char *x = NULL, *y = NULL, *point = NULL;
     size_t xlen = 0, ylen = 0, flen;
-    OSSL_PARAM params[3];
     EVP_PKEY *key = NULL;
     EVP_PKEY_CTX *chk = NULL;
 
     if (json_get_str(jwk, "crv", true, &crv, err) != 0)
         goto out;
     if (strcmp(crv, "P-256") == 0) {
-        group = "P-256";
         flen = 32;
     } else if (strcmp(crv, "P-384") == 0) {
-        group = "P-384";
         flen = 48;
     } else {
         aro_err_set(err, "unsupported EC curve \"%s\" (want P-256 or P-384)", crv);
@@ -381,10 +391,7 @@ static EVP_PKEY *jwk_import_ec(yajl_val jwk, aro_err *err)
     point[0] = 0x04;
     memcpy(point + 1, x, flen);
     memcpy(point + 1 + flen, y, flen);
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
-    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * flen);
-    params[2] = OSSL_PARAM_construct_end();
-    key = pkey_fromdata("EC", params);
+    key = ec_public_key_from_point(crv, point, 1 + 2 * flen);
     if (!key) {
         aro_err_set(err, "EC point is not on the curve %s", crv);
         goto out;
@@ -510,8 +517,24 @@ out:
 
 /* Members in lexicographic order (RFC 7638 3.2), exactly the required ones,
  * so the same bytes serve as header jwk and thumbprint input. */
+/* The EC members of a JWK (RFC 7518 6.2.1) from the uncompressed point
+ * 04 || x || y (SEC 1 2.3.3) of crv. -1 for another curve or encoding. */
+static int jwk_ec_members(json_gen *g, const char *crv, const unsigned char *pt, size_t len)
+{
+    size_t flen = strcmp(crv, "P-256") == 0 ? 32 : strcmp(crv, "P-384") == 0 ? 48 : 0;
+    if (!flen || len != 1 + 2 * flen || pt[0] != 0x04)
+        return -1;
+    jg_kv_str(g, "crv", crv);
+    jg_kv_str(g, "kty", "EC");
+    jg_b64(g, "x", pt + 1, flen);
+    jg_b64(g, "y", pt + 1 + flen, flen);
+    return 0;
+}
+
 static int jwk_write_members(json_gen *g, EVP_PKEY *key)
 {
+    unsigned char pt[1 + 2 * 48];
+    size_t ptlen = 0;
     const char *crv;
     unsigned char raw[32];
     size_t rawlen = sizeof(raw);
@@ -526,6 +549,12 @@ static int jwk_write_members(json_gen *g, EVP_PKEY *key)
         crv = ec_curve_jose_name(key);
         if (!crv)
             return -1;
+        /* One export of the encoded point, not one per coordinate: each
+         * export of an EC key costs a field inversion. A key that encodes
+         * its point compressed takes the coordinates one by one. */
+        if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt, sizeof(pt), &ptlen) &&
+            ptlen > 0 && pt[0] == 0x04)
+            return jwk_ec_members(g, crv, pt, ptlen);
         jg_kv_str(g, "crv", crv);
         jg_kv_str(g, "kty", "EC");
         if (jg_bn(g, "x", key, OSSL_PKEY_PARAM_EC_PUB_X, strcmp(crv, "P-256") == 0 ? 32 : 48))
@@ -562,9 +591,9 @@ char *jwk_to_json(EVP_PKEY *key)
     return jg_finish(g, NULL);
 }
 
-char *jwk_thumbprint(EVP_PKEY *key)
+/* base64url(SHA-256(json)); frees json. */
+static char *thumbprint_of(char *json)
 {
-    char *json = jwk_to_json(key);
     unsigned char md[32];
     unsigned int mdlen = 0;
     char *out = NULL;
@@ -575,4 +604,19 @@ char *jwk_thumbprint(EVP_PKEY *key)
         out = b64url_encode(md, mdlen);
     free(json);
     return out;
+}
+
+char *jwk_thumbprint(EVP_PKEY *key)
+{
+    return thumbprint_of(jwk_to_json(key));
+}
+
+char *jwk_thumbprint_ec_point(const char *crv, const unsigned char *pt, size_t len)
+{
+    json_gen *g = jg_new();
+    jg_obj_open(g);
+    if (jwk_ec_members(g, crv, pt, len) != 0)
+        jg_arr_close(g); /* unbalanced on purpose: jg_finish fails */
+    jg_obj_close(g);
+    return thumbprint_of(jg_finish(g, NULL));
 }

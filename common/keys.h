@@ -46,5 +46,13 @@ void jwk_write(json_gen *g, EVP_PKEY *key);
 char *jwk_to_json(EVP_PKEY *key);
 /* base64url(SHA-256(RFC 7638 canonical JWK)). */
 char *jwk_thumbprint(EVP_PKEY *key);
+/* The same for an EC key given as its JOSE curve name ("P-256" or
+ * "P-384") and uncompressed point 04 || x || y, as a SubjectPublicKeyInfo
+ * carries it, with no key object to export it from. NULL for another
+ * curve or encoding. */
+char *jwk_thumbprint_ec_point(const char *crv, const unsigned char *pt, size_t len);
+/* The public key of that point (decoding checks it lies on the curve; no
+ * further validation). NULL when it does not decode. */
+EVP_PKEY *ec_public_key_from_point(const char *crv, const unsigned char *pt, size_t len);
 
 #endif

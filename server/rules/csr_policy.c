@@ -57,7 +57,7 @@ acme_problem *csr_check(const server_config *cfg, store_txn *t, const rec_order 
         return problem_new("badCSR", 400, "%s", why);
     /* 11.1: the certificate key must differ from every account key (a
      * deactivated account's too: its key still names it). */
-    char *thumb = jwk_thumbprint(csr->pubkey);
+    char *thumb = csr_key_thumbprint(csr);
     rec_account holder;
     int rc = thumb ? repo_account_by_key(t, thumb, &holder) : 1;
     free(thumb);

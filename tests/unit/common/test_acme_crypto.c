@@ -3,6 +3,7 @@
  * tls-alpn-01 certificate and its check, CSRs, PEM chains. */
 #include <openssl/asn1.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
@@ -217,6 +218,12 @@ static void test_csr_roundtrip(key_type t)
     CHECK(wlen > 0 && wlen == glen && memcmp(want, got, (size_t)wlen) == 0);
     OPENSSL_free(want);
     OPENSSL_free(got);
+    /* The thumbprint from the CSR's bits is the key's RFC 7638 thumbprint. */
+    char *tc = csr_key_thumbprint(&c), *tk = jwk_thumbprint(key);
+    CHECK(tc && tk);
+    CHECK_STR_EQ(tc, tk);
+    free(tc);
+    free(tk);
     csr_info_free(&c);
 
     /* With the key encoded once by the caller: the same request. */
@@ -378,6 +385,41 @@ static void test_pem_chain(void)
     EVP_PKEY_free(key);
 }
 
+/* An EC key whose point is encoded compressed (SEC 1 2.3.3) takes the
+ * decoder's path, not the uncompressed fast path: the same key, the same
+ * thumbprint, and its JWK (coordinates exported one by one) the same as
+ * for the uncompressed encoding of that key. */
+static void test_csr_compressed_point(void)
+{
+    for (key_type t = KEY_EC256; t <= KEY_EC384; t++) {
+        EVP_PKEY *key = key_generate(t);
+        char *plain_jwk = jwk_to_json(key), *plain_thumb = jwk_thumbprint(key);
+        CHECK(EVP_PKEY_set_utf8_string_param(key, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "compressed") == 1);
+        const char *names[] = {"a.test"};
+        unsigned char *der = NULL;
+        size_t der_len = 0;
+        csr_info c;
+        aro_err err;
+        CHECK_INT_EQ(csr_create_der(key, names, 1, &der, &der_len, &err), 0);
+        CHECK_INT_EQ(csr_parse_der(der, der_len, &c, &err), 0);
+        const unsigned char *bits = NULL;
+        int blen = 0;
+        CHECK(X509_PUBKEY_get0_param(NULL, &bits, &blen, NULL, c.spki) == 1);
+        CHECK(blen > 0 && (bits[0] == 0x02 || bits[0] == 0x03));
+        CHECK(key_public_equal(c.pubkey, key));
+        char *jwk = jwk_to_json(key), *tc = csr_key_thumbprint(&c);
+        CHECK_STR_EQ(jwk, plain_jwk);
+        CHECK_STR_EQ(tc, plain_thumb);
+        free(jwk);
+        free(tc);
+        free(plain_jwk);
+        free(plain_thumb);
+        csr_info_free(&c);
+        free(der);
+        EVP_PKEY_free(key);
+    }
+}
+
 int main(void)
 {
     test_key_authorization();
@@ -390,6 +432,7 @@ int main(void)
     test_tlsalpn_refusals();
     test_csr_ip_first();
     test_csr_hand();
+    test_csr_compressed_point();
     test_pem_chain();
     return testlib_finish();
 }
