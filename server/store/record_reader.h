@@ -8,10 +8,11 @@
  * What the generator writes is all it needs to read: objects, arrays,
  * strings with the escapes of RFC 8259 section 7 (\uXXXX and surrogate
  * pairs included), integers, true, false and null. It is not a validator:
- * a record that is not JSON makes the reader fail (rr_done false), it
- * never reads outside the buffer and never crashes (tests/fuzz/
- * fuzz_records.c), but what it accepts is not checked further, so
- * documents from outside go through json_parse instead.
+ * a record whose structure is not JSON makes the reader fail (rr_done
+ * false), it never reads outside the buffer and never crashes (tests/fuzz/
+ * fuzz_records.c), but the content of strings is taken as it is (a raw
+ * control character or invalid UTF-8, which the generator never writes,
+ * is not refused), so documents from outside go through json_parse.
  *
  * Use: rr_init, then `while (rr_member(&r, &key, &klen))` and for each key
  * exactly one value call (rr_str, rr_fixed, rr_int, rr_bool, rr_strv,
@@ -23,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <yajl/yajl_tree.h>
 
 #define RR_MAX_DEPTH 8   /* records nest two deep */
@@ -41,8 +43,13 @@ void rr_init(rec_reader *r, const char *s, size_t len);
  * at the object's end or on bad input. The top-level object is opened by
  * the first call. */
 bool rr_member(rec_reader *r, const char **key, size_t *klen);
-/* key, klen as rr_member gave them, equal to the C string name. */
-bool rr_key_is(const char *key, size_t klen, const char *name);
+/* key, klen as rr_member gave them, equal to the C string name (inline:
+ * the decoders compare every member against literals, whose length the
+ * compiler then knows). */
+static inline bool rr_key_is(const char *key, size_t klen, const char *name)
+{
+    return strlen(name) == klen && memcmp(key, name, klen) == 0;
+}
 /* A string (or null: NULL). Replaces and frees *out. */
 void rr_str(rec_reader *r, char **out);
 /* A string into out when shorter than size, else out is "". */

@@ -97,11 +97,11 @@ static void test_strings(void)
     CHECK(done && s == NULL);
     s = str_of("{\"v\":[\"a\",{\"b\":\"}\"}]}", &done);
     CHECK(done && s == NULL);
-    /* Broken escapes, an escaped NUL, a lone or reversed surrogate, a raw
-     * control character, an unterminated string: not a record. */
+    /* Broken escapes, an escaped NUL, a lone or reversed surrogate, an
+     * unterminated string: not a record. */
     const char *bad[] = {"{\"v\":\"\\x\"}", "{\"v\":\"\\u00\"}", "{\"v\":\"\\u0000\"}",
                          "{\"v\":\"\\ud83d\"}", "{\"v\":\"\\ude00\\ud83d\"}", "{\"v\":\"\\ud83d\\u0041\"}",
-                         "{\"v\":\"a\nb\"}", "{\"v\":\"abc", "{\"v\":\"abc\\", "{\"v\":\"abc\\\""};
+                         "{\"v\":\"abc", "{\"v\":\"abc\\", "{\"v\":\"abc\\\""};
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
         s = str_of(bad[i], &done);
         if (done)
