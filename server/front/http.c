@@ -317,6 +317,11 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         job_free(j);
         return 0;
     }
+    if (next == ROUTE_PREPARE_HERE) {
+        j->prepared = router_prepare(j->srv, &j->rq, &j->release_prepared);
+        j->rq.prepared = j->prepared;
+        next = ROUTE_WRITE;
+    }
     j->token = h2o_mem_alloc_shared(&req->pool, sizeof(req_token), on_req_disposed);
     j->token->job = j;
     /* Prepares of every account share one owner of the fair pool: they

@@ -259,7 +259,7 @@ route_next router_accept(server *srv, http_request *rq, http_response *rs)
         return ROUTE_ANSWERED;
     }
     auth_ahead_defer(rq);
-    return r.res == RES_AUTHZ_RETRY ? ROUTE_PREPARE : ROUTE_WRITE;
+    return r.res == RES_AUTHZ_RETRY ? ROUTE_PREPARE : r.res == RES_FINALIZE ? ROUTE_PREPARE_HERE : ROUTE_WRITE;
 }
 
 void router_release(http_request *rq) { auth_ahead_release(rq); }
@@ -268,6 +268,15 @@ void *router_prepare(server *srv, const http_request *rq, void (**release)(void 
 {
     route r;
     resolve(srv, rq->path, &r);
-    *release = authz_retry_prepared_free;
-    return r.res == RES_AUTHZ_RETRY ? authz_retry_prepare(srv, rq, r.id) : NULL;
+    switch (r.res) {
+    case RES_AUTHZ_RETRY:
+        *release = authz_retry_prepared_free;
+        return authz_retry_prepare(srv, rq, r.id);
+    case RES_FINALIZE:
+        *release = finalize_prepared_free;
+        return finalize_prepare(rq);
+    default:
+        *release = NULL;
+        return NULL;
+    }
 }

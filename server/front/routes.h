@@ -13,8 +13,8 @@
  * A request reaches its resource in two steps: router_accept on the event
  * loop that received it (fault injection, the JWS, and every request that
  * changes nothing answered there), then, for the others, router_dispatch
- * in the writer's next batch (after router_prepare on a worker for the
- * few that do work before their transaction). */
+ * in the writer's next batch (after router_prepare, on a worker or on the
+ * loop, for the few that do work before their transaction). */
 #ifndef ARO_FRONT_ROUTES_H
 #define ARO_FRONT_ROUTES_H
 
@@ -25,6 +25,7 @@ typedef enum {
     ROUTE_ANSWERED, /* rs is the answer */
     ROUTE_WRITE,    /* to router_dispatch in a transaction that may write */
     ROUTE_PREPARE,  /* to router_prepare on a worker first (it may wait on DNS), then the same */
+    ROUTE_PREPARE_HERE, /* router_prepare here on the loop (CPU only: a CSR's signature), then the same */
 } route_next;
 
 /* On the event loop: what can be done before the request's transaction
@@ -40,8 +41,9 @@ void router_release(http_request *rq);
 void router_dispatch(server *srv, const http_request *rq, http_response *rs);
 
 /* The work of a ROUTE_PREPARE request before its transaction (a CAA
- * lookup for a re-enable), on a worker. The result goes into
- * rq->prepared for router_dispatch; free it with *release. */
+ * lookup for a re-enable), on a worker, or of a ROUTE_PREPARE_HERE one
+ * (a finalization's CSR), on the loop. The result goes into rq->prepared
+ * for router_dispatch; free it with *release (NULL: nothing to free). */
 void *router_prepare(server *srv, const http_request *rq, void (**release)(void *));
 
 #endif
