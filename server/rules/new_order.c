@@ -29,7 +29,8 @@ int order_reusable_authz(const server_config *cfg, store_txn *t, const char *acc
         return rc;
     authz_status s = authz_status_at(out->status, out->expires, now);
     unsigned draw = 0;
-    random_bytes(&draw, sizeof(draw));
+    if (cfg->reuse_valid_pct > 0 && cfg->reuse_valid_pct < 100)
+        random_bytes(&draw, sizeof(draw));
     bool drawn = cfg->reuse_valid_pct >= 100 || (int)(draw % 100) < cfg->reuse_valid_pct;
     bool ok = (s == AUTHZ_VALID && cfg->reuse_valid_authz && drawn && out->expires > now + cfg->order_lifetime) ||
               (s == AUTHZ_PENDING && cfg->reuse_pending_authz && !out->active_chall_id[0] && out->hold == hold);
