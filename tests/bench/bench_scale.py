@@ -69,14 +69,38 @@ def prefilled(n, reuse):
     return path
 
 
+def write_by_pages(src, dst, page=4096):
+    """dst a copy of src written one page per write(2), as LMDB's commits
+    write a live store: the page cache then holds the copy in page-sized
+    folios. cp writes in large chunks, and Linux (6.x, ext4) then keeps the
+    file in 128 KiB folios: every 4 KiB page a commit dirties would dirty 32
+    pages' worth, and ext4 walks each folio's 32 buffers on every write and
+    on writeback, a cost a running server's store does not have
+    (docs/benchmarks.md, "Scale")."""
+    with open(src, "rb") as f, open(dst, "wb") as g:
+        fd = g.fileno()
+        while True:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                break
+            view = memoryview(chunk)
+            for off in range(0, len(chunk), page):
+                piece = view[off:off + page]
+                while piece:
+                    piece = piece[os.write(fd, piece):]
+    shutil.copystat(src, dst)
+
+
 def copy_data(path):
     """A copy of the prefilled data directory to run on (the run writes)."""
-    dst = tempfile.mkdtemp(prefix="aro-scale-", dir=BUILD)
-    subprocess.run(["cp", "-a", "--sparse=always", os.path.join(path, "data"), dst], check=True)
+    src, data = os.path.join(path, "data"), os.path.join(tempfile.mkdtemp(prefix="aro-scale-", dir=BUILD), "data")
+    mdb = os.path.join("store", "data.mdb")
+    shutil.copytree(src, data, ignore=lambda d, names: ["data.mdb"] if d == os.path.join(src, "store") else [])
+    write_by_pages(os.path.join(src, mdb), os.path.join(data, mdb))
     # On disk before any measurement: the copy's writeback must not compete
     # with the runs' own fsyncs.
     os.sync()
-    return os.path.join(dst, "data")
+    return data
 
 
 def server_cpu_ns(pid):
