@@ -10,7 +10,6 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,38 +118,13 @@ static acme_problem *curl_problem(CURLcode rc, const hop_result *r, const char *
     return va_problem("connection", "Fetching %s: %s", url, why);
 }
 
-/* One curl handle per validating thread, reset before each fetch: a handle
- * made and destroyed per fetch cost its internal multi handle, a socket
- * pair and their system calls every time. What a reset keeps (the DNS and
- * connection caches) is neutralised per fetch below. */
-static pthread_key_t easy_key;
-static pthread_once_t easy_once = PTHREAD_ONCE_INIT;
-
-static void easy_free(void *c) { curl_easy_cleanup(c); }
-static void easy_key_init(void) { pthread_key_create(&easy_key, easy_free); }
-
-static CURL *thread_easy(void)
-{
-    pthread_once(&easy_once, easy_key_init);
-    CURL *c = pthread_getspecific(easy_key);
-    if (c) {
-        curl_easy_reset(c);
-    } else if ((c = curl_easy_init())) {
-        pthread_setspecific(easy_key, c);
-    }
-    return c;
-}
-
 /* One GET of url pinned to addr. Returns the curl code; r filled. */
 static CURLcode fetch_at(const va_ctx *ctx, const char *url, const url_parts *u, const char *addr,
                          hop_result *r, char errbuf[CURL_ERROR_SIZE])
 {
-    CURL *c = thread_easy();
+    CURL *c = curl_easy_init();
     struct curl_slist *resolve = NULL, *headers = NULL;
     char *uhost = host_for_url(u->host), *uaddr = host_for_url(addr);
-    /* The pin of an earlier fetch to this host and port is removed first
-     * ("-host:port"): every fetch connects to the address checked for it. */
-    char *unpin = xasprintf("-%s:%d", uhost, u->port);
     char *pin = xasprintf("%s:%d:%s", uhost, u->port, uaddr);
     /* Host is the name alone, as in production where the port is 80. */
     char *host_hdr = xasprintf("Host: %s", uhost);
@@ -162,7 +136,6 @@ static CURLcode fetch_at(const va_ctx *ctx, const char *url, const url_parts *u,
         rc = CURLE_OPERATION_TIMEDOUT;
         goto out;
     }
-    resolve = curl_slist_append(resolve, unpin);
     resolve = curl_slist_append(resolve, pin);
     headers = curl_slist_append(headers, host_hdr);
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -171,11 +144,6 @@ static CURLcode fetch_at(const va_ctx *ctx, const char *url, const url_parts *u,
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* worker threads: no SIGALRM */
-    /* Each fetch is its own look at the target (RFC 8555 8.3, 10.2): a new
-     * connection, closed after, no TLS session of an earlier fetch. */
-    curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
-    curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_SESSIONID_CACHE, 0L);
     curl_easy_setopt(c, CURLOPT_PROXY, "");    /* never an environment proxy */
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, left);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, left);
@@ -199,10 +167,8 @@ static CURLcode fetch_at(const va_ctx *ctx, const char *url, const url_parts *u,
 out:
     curl_slist_free_all(resolve);
     curl_slist_free_all(headers);
-    if (c) /* the handle stays with the thread; nothing of this fetch in it */
-        curl_easy_reset(c);
+    curl_easy_cleanup(c);
     free(host_hdr);
-    free(unpin);
     free(pin);
     free(uaddr);
     free(uhost);
