@@ -8,6 +8,7 @@
 #include "json.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,7 +228,9 @@ static int cb_number(void *ctx, const char *s, size_t len)
     if (*digits && strspn(digits, "0123456789") == strlen(digits)) {
         errno = 0;
         long long i = strtoll(r, &end, 10);
-        if (errno == 0 && end && *end == '\0') {
+        /* yajl_tree refuses LLONG_MIN too (its integer parser stops at
+         * LLONG_MAX's magnitude): the same document, the same tree. */
+        if (errno == 0 && end && *end == '\0' && i != LLONG_MIN) {
             v->u.number.i = i;
             v->u.number.flags |= YAJL_NUMBER_INT_VALID;
         }

@@ -359,7 +359,8 @@ long long rr_int(rec_reader *r)
         skip_value(r, 0);
         return 0;
     }
-    if (overflow || v > (unsigned long long)LLONG_MAX + neg)
+    /* LLONG_MIN too, which yajl_tree did not take as an integer either. */
+    if (overflow || v > (unsigned long long)LLONG_MAX)
         return 0;
     return neg ? (long long)(0 - v) : (long long)v;
 }
