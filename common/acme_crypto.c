@@ -553,18 +553,37 @@ ASN1_SEQUENCE(csr_asn1) = {
 } static_ASN1_SEQUENCE_END(csr_asn1)
 
 /* The kept decoder: DER SubjectPublicKeyInfo of any key type to an
- * EVP_PKEY. A decoder context is not for two threads at once. */
-static struct {
-    pthread_once_t once;
-    pthread_mutex_t lock;
+ * EVP_PKEY. A decoder context is not for two threads at once, and CSRs
+ * are decoded on the event loops too (server/acme/finalize.c): one per
+ * thread, so that no loop waits on a lock another thread holds. */
+typedef struct {
     OSSL_DECODER_CTX *ctx;
-    EVP_PKEY *out;      /* where ctx puts each key (set at creation) */
-} spki_decoder = {.once = PTHREAD_ONCE_INIT, .lock = PTHREAD_MUTEX_INITIALIZER};
+    EVP_PKEY *out; /* where ctx puts each key (set at creation) */
+} spki_decoder;
 
-static void spki_decoder_init(void)
+static pthread_key_t decoder_key;
+static pthread_once_t decoder_once = PTHREAD_ONCE_INIT;
+
+static void decoder_free(void *p)
 {
-    spki_decoder.ctx = OSSL_DECODER_CTX_new_for_pkey(&spki_decoder.out, "DER", "SubjectPublicKeyInfo", NULL,
-                                                     EVP_PKEY_PUBLIC_KEY, NULL, NULL);
+    spki_decoder *d = p;
+    OSSL_DECODER_CTX_free(d->ctx);
+    free(d);
+}
+
+static void decoder_key_init(void) { pthread_key_create(&decoder_key, decoder_free); }
+
+static spki_decoder *thread_decoder(void)
+{
+    pthread_once(&decoder_once, decoder_key_init);
+    spki_decoder *d = pthread_getspecific(decoder_key);
+    if (!d) {
+        d = xcalloc(1, sizeof(*d));
+        d->ctx = OSSL_DECODER_CTX_new_for_pkey(&d->out, "DER", "SubjectPublicKeyInfo", NULL,
+                                               EVP_PKEY_PUBLIC_KEY, NULL, NULL);
+        pthread_setspecific(decoder_key, d);
+    }
+    return d;
 }
 
 /* The JOSE name of a named curve we accept (RFC 5480 2.1.1), for an
@@ -594,18 +613,16 @@ static EVP_PKEY *spki_decode(const csr_spki_asn1 *spki)
     unsigned char *der = NULL;
     int len = ASN1_item_i2d((const ASN1_VALUE *)spki, &der, ASN1_ITEM_rptr(csr_spki_asn1));
     EVP_PKEY *key = NULL;
-    pthread_once(&spki_decoder.once, spki_decoder_init);
-    if (len > 0 && spki_decoder.ctx) {
+    spki_decoder *d = thread_decoder();
+    if (len > 0 && d->ctx) {
         const unsigned char *p = der;
         size_t left = (size_t)len;
-        pthread_mutex_lock(&spki_decoder.lock);
-        spki_decoder.out = NULL;
-        if (OSSL_DECODER_from_data(spki_decoder.ctx, &p, &left) && left == 0)
-            key = spki_decoder.out;
+        d->out = NULL;
+        if (OSSL_DECODER_from_data(d->ctx, &p, &left) && left == 0)
+            key = d->out;
         else
-            EVP_PKEY_free(spki_decoder.out);
-        spki_decoder.out = NULL;
-        pthread_mutex_unlock(&spki_decoder.lock);
+            EVP_PKEY_free(d->out);
+        d->out = NULL;
     }
     OPENSSL_free(der);
     return key;
