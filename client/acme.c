@@ -183,7 +183,7 @@ static int http_do(acme_ctx *c, const char *method, const char *url, const char 
         msg_debug(3, "request body: %s", body);
     c->requests++;
     c->errbuf[0] = '\0';
-    CURLcode rc = curl_easy_perform(c->curl);
+    CURLcode rc = c->driver ? c->driver->perform(c->curl) : curl_easy_perform(c->curl);
     if (x.nonce) {
         free(c->nonce);
         c->nonce = x.nonce;
@@ -232,6 +232,14 @@ const char *acme_resp_problem(const acme_resp *r)
     return r->problem && r->problem->type ? problem_short_type(r->problem->type) : NULL;
 }
 
+static void transport_sleep(acme_ctx *c, double seconds)
+{
+    if (c->driver)
+        c->driver->sleep(seconds);
+    else
+        sleep_seconds(seconds);
+}
+
 static bool wait_allowed(acme_ctx *c, const acme_resp *r, unsigned attempt, const char *url)
 {
     long wait = r->retry_after >= 0 ? r->retry_after : (long)(1L << (attempt + 1));
@@ -239,7 +247,7 @@ static bool wait_allowed(acme_ctx *c, const acme_resp *r, unsigned attempt, cons
         return false;
     msg_info("%s: the CA asks to wait (%s); waiting %ld s as told", url,
              r->problem && r->problem->detail ? r->problem->detail : "busy", wait);
-    sleep_seconds((double)(wait ? wait : 1));
+    transport_sleep(c, (double)(wait ? wait : 1));
     return true;
 }
 
@@ -361,7 +369,7 @@ double acme_poll_wait(acme_ctx *c, const acme_resp *r, unsigned attempt)
     } else {
         d = backoff_next(&poll_policy, attempt);
     }
-    sleep_seconds(d);
+    transport_sleep(c, d);
     return d;
 }
 
@@ -369,7 +377,9 @@ int acme_open(acme_ctx *c, const char *directory_url, const char *ca_bundle, aro
 {
     int ret = -1;
     acme_resp r = {.retry_after = -1};
+    const acme_driver *driver = c->driver;
     memset(c, 0, sizeof *c);
+    c->driver = driver;
     if (!c->max_wait)
         c->max_wait = 300;
     c->directory_url = xstrdup(directory_url);

@@ -28,7 +28,17 @@ typedef struct {
     acme_problem *problem;  /* when the body is a problem document */
 } acme_resp;
 
+/* How a transfer and a wait run. Without a driver: curl_easy_perform and
+ * sleeping the thread. An event-driven caller (aro-loadgen runs its
+ * workers as coroutines on one thread, tests/bench/sched.h) runs the
+ * transfer on its own curl multi handle and yields while it waits. */
 typedef struct {
+    CURLcode (*perform)(CURL *curl);
+    void (*sleep)(double seconds);
+} acme_driver;
+
+typedef struct {
+    const acme_driver *driver;  /* NULL: block; set it before acme_open */
     CURL *curl;
     char *directory_url;
     acme_directory dir;

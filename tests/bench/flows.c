@@ -170,7 +170,7 @@ static int cts_set_txt(worker *w, const char *name, const char *value)
     curl_easy_setopt(w->cts, CURLOPT_URL, url);
     curl_easy_setopt(w->cts, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(w->cts, CURLOPT_WRITEFUNCTION, on_sink);
-    int rc = curl_easy_perform(w->cts) == CURLE_OK ? 0 : -1;
+    int rc = sched_perform(w->cts) == CURLE_OK ? 0 : -1;
     curl_easy_getinfo(w->cts, CURLINFO_RESPONSE_CODE, &status);
     free(body);
     return rc == 0 && status == 200 ? 0 : -1;
@@ -255,7 +255,7 @@ static int attempt_wait(worker *w, const char *url, const char *ch_url, acme_aut
 {
     double deadline = now_mono() + POLL_DEADLINE_S, d = O.poll_first;
     for (;;) {
-        sleep_s(d);
+        sched_sleep(d);
         w->polls++;
         if (authz_get(w, url, a, err))
             return -1;
@@ -344,7 +344,7 @@ static int next_offered(const flow *f, const attempt *t, const acme_authz *a, co
         return 1;
     /* notBefore has one-second resolution; the margin keeps us past it. */
     if (wait > -0.05)
-        sleep_s(wait + 0.05);
+        sched_sleep(wait + 0.05);
     *c = &ro->challenges[idx];
     return 0;
 }
@@ -428,7 +428,7 @@ static int finalize(flow *f, const char *order_url, const char *finalize_url)
             aro_err_set(&f->err, "order %s still processing", order_url);
             goto out;
         }
-        sleep_s(d);
+        sched_sleep(d);
         d = d * 2 > O.poll_cap ? O.poll_cap : d * 2;
         w->polls++;
         if (order_get(w, order_url, &o, &f->err))

@@ -1,9 +1,12 @@
 /* aro-loadgen: drives any ACME server (RFC 8555) through complete issuance
  * flows at a chosen concurrency, for tests/bench/run.
  *
- * Accounts are created up front (one per worker thread); then every worker
- * runs flows (flows.c: one client run for one certificate, in the client
- * behaviour of the chosen --arm). http-01 is answered by the load
+ * Accounts are created up front (one per worker); then every worker runs
+ * flows (flows.c: one client run for one certificate, in the client
+ * behaviour of the chosen --arm). The workers are coroutines on the main
+ * thread and their requests share one curl multi handle (sched.c), so the
+ * load generator takes as little as it can of the cores it shares with the
+ * server it measures. http-01 is answered by the load
  * generator's own responder on loopback (point the server's http-01 port at
  * --http-port); dns-01 TXT records go to pebble-challtestsrv's management
  * API (--challtestsrv).
@@ -72,19 +75,18 @@ typedef struct {
     double fail_time;           /* seconds spent on flows that failed */
 } sc_stats;
 
+/* Touched by the workers only, which all run on the main thread. */
 static struct {
-    pthread_mutex_t lock;
     sc_stats sc[SC__COUNT];
     char *prob_name[MAX_PROBLEM_KINDS];
     unsigned long prob_count[MAX_PROBLEM_KINDS];
     size_t nprob;
     unsigned long flow_errors;  /* HTTP-level failures (not validation) */
     char first_error[512];
-} R = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} R;
 
 static void count_problem(const char *kind)
 {
-    pthread_mutex_lock(&R.lock);
     size_t i;
     for (i = 0; i < R.nprob; i++)
         if (!strcmp(R.prob_name[i], kind))
@@ -93,7 +95,6 @@ static void count_problem(const char *kind)
         R.prob_name[R.nprob++] = xstrdup(kind);
     if (i < R.nprob)
         R.prob_count[i]++;
-    pthread_mutex_unlock(&R.lock);
 }
 
 /* ---- http-01 responder ---------------------------------------------------
@@ -401,14 +402,12 @@ static void metrics_delta(json_gen *g, const char *before, const char *after)
 
 /* ---- one worker's ACME session ------------------------------------------ */
 
-static pthread_barrier_t start_barrier, go_barrier;
-static atomic_int next_flow;
+static int next_flow;
 static double run_deadline;     /* monotonic; 0: no duration */
 
 /* Add one flow's result to its scenario's counts. */
 static void record_flow(const flow_result *fr)
 {
-    pthread_mutex_lock(&R.lock);
     sc_stats *s = &R.sc[fr->sc];
     s->flows++;
     s->orders += fr->orders;
@@ -434,7 +433,6 @@ static void record_flow(const flow_result *fr)
                 snprintf(R.first_error, sizeof R.first_error, "%s", fr->error);
         }
     }
-    pthread_mutex_unlock(&R.lock);
     if (fr->rc != 0)
         count_problem(fr->rc < 0 ? "flow-error" : fr->problem[0] ? fr->problem : "unknown");
 }
@@ -457,32 +455,38 @@ out:
     return ret;
 }
 
-static void *worker_main(void *arg)
+/* A worker's first coroutine: its connection, the directory, its account. */
+static void worker_setup(void *arg)
 {
     worker *w = arg;
     aro_err err;
     w->ok = 0;
+    w->acme.driver = &sched_driver;
     if (acme_open(&w->acme, O.directory, O.ca, &err)) {
         fprintf(stderr, "aro-loadgen: worker %d: %s\n", w->id, err.msg);
-    } else {
-        w->acme.max_wait = MAX_WAIT_S;
-        /* A server that stops answering (Pebble 2.4 can hang under load)
-         * must end the run, not stall it for acme.c's two minutes. */
-        curl_easy_setopt(w->acme.curl, CURLOPT_TIMEOUT, O.timeout);
-        w->acme.key = w->key;
-        w->ok = account_create(w) == 0;
+        return;
     }
-    pthread_barrier_wait(&start_barrier);   /* accounts exist */
-    pthread_barrier_wait(&go_barrier);      /* the main thread took its "before" */
+    w->acme.max_wait = MAX_WAIT_S;
+    /* A server that stops answering (Pebble 2.4 can hang under load) must
+     * end the run, not stall it for acme.c's two minutes. */
+    curl_easy_setopt(w->acme.curl, CURLOPT_TIMEOUT, O.timeout);
+    w->acme.key = w->key;
+    w->ok = account_create(w) == 0;
+}
+
+/* Its second: flows, one after another, until the run's count or time is
+ * up. */
+static void worker_flows(void *arg)
+{
+    worker *w = arg;
     while (w->ok) {
-        int idx = atomic_fetch_add(&next_flow, 1);
+        int idx = next_flow++;
         if (O.duration > 0 ? now_mono() >= run_deadline : idx >= O.flows)
             break;
         flow_result fr;
         flow_run(w, idx, &fr);
         record_flow(&fr);
     }
-    return NULL;
 }
 
 /* ---- report -------------------------------------------------------------- */
@@ -526,7 +530,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: aro-loadgen --directory URL --ca FILE --http-port N [options]\n"
-            "  --concurrency C      workers (one account and connection each), default 1\n"
+            "  --concurrency C      workers (one account each, one request at a time), default 1\n"
             "  --flows N            flows to run (default 10), or --duration S\n"
             "  --names K            names per order (default 1)\n"
             "  --mix h,b,t,z        percent healthy,blocked,transient,zombie (default 100,0,0,0)\n"
@@ -553,7 +557,7 @@ int main(int argc, char **argv)
     int o, ret = 2, nw = 0;
     worker *ws = NULL;
     char *m_before = NULL, *m_after = NULL, *prefix = NULL, *out = NULL;
-    bool barriers = false, resp = false;
+    bool sched = false, resp = false;
 
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
@@ -623,32 +627,26 @@ int main(int argc, char **argv)
 
     nw = O.concurrency;
     ws = xcalloc((size_t)nw, sizeof *ws);
-    pthread_barrier_init(&start_barrier, NULL, (unsigned)nw + 1);
-    pthread_barrier_init(&go_barrier, NULL, (unsigned)nw + 1);
-    barriers = true;
+    if (sched_init(nw + 8)) {
+        fprintf(stderr, "aro-loadgen: no curl multi handle\n");
+        goto out;
+    }
+    sched = true;
     double t_acc = now_mono();
-    int started = 0;
     for (int i = 0; i < nw; i++) {
         ws[i].id = i;
         ws[i].key = key_generate(KEY_EC256);
         ws[i].cert_key = key_generate(KEY_EC256);
         ws[i].cts = curl_easy_init();
-        if (!ws[i].key || !ws[i].cert_key || !ws[i].cts || !X509_PUBKEY_set(&ws[i].cert_spki, ws[i].cert_key))
-            break;
+        if (!ws[i].key || !ws[i].cert_key || !ws[i].cts || !X509_PUBKEY_set(&ws[i].cert_spki, ws[i].cert_key)) {
+            fprintf(stderr, "aro-loadgen: cannot set up worker %d\n", i);
+            goto out;
+        }
         curl_easy_setopt(ws[i].cts, CURLOPT_TIMEOUT, 10L);
         curl_easy_setopt(ws[i].cts, CURLOPT_NOSIGNAL, 1L);
-        if (pthread_create(&ws[i].th, NULL, worker_main, &ws[i]))
-            break;
-        started++;
+        sched_spawn(worker_setup, &ws[i]);
     }
-    if (started < nw) {
-        /* The barriers count every worker: without them all, nobody starts.
-         * Fail loudly instead of deadlocking (every worker is created in a
-         * loop that has no other way out). */
-        fprintf(stderr, "aro-loadgen: could not start %d workers\n", nw);
-        abort();
-    }
-    pthread_barrier_wait(&start_barrier);
+    sched_run();                            /* accounts exist */
     double accounts_s = now_mono() - t_acc;
     int ok_workers = 0;
     for (int i = 0; i < nw; i++)
@@ -660,9 +658,9 @@ int main(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru0);
     double t0 = now_mono();
     run_deadline = O.duration > 0 ? t0 + O.duration : 0;
-    pthread_barrier_wait(&go_barrier);
     for (int i = 0; i < nw; i++)
-        pthread_join(ws[i].th, NULL);
+        sched_spawn(worker_flows, &ws[i]);
+    sched_run();
     double wall = now_mono() - t0;
     double cpu1 = O.server_pid ? proc_cpu(O.server_pid) : -1;
     getrusage(RUSAGE_SELF, &ru1);
@@ -766,10 +764,8 @@ out:
         if (ws[i].cts)
             curl_easy_cleanup(ws[i].cts);
     }
-    if (barriers) {
-        pthread_barrier_destroy(&start_barrier);
-        pthread_barrier_destroy(&go_barrier);
-    }
+    if (sched)
+        sched_cleanup();
     for (int s = 0; s < SC__COUNT; s++)
         free(R.sc[s].lat);
     for (size_t i = 0; i < R.nprob; i++)

@@ -6,14 +6,13 @@
 #define ARO_BENCH_LOADGEN_H
 
 #include <curl/curl.h>
-#include <errno.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <time.h>
 
 #include "acme.h"
+#include "sched.h"
 
 #define MAX_NAMES 16
 
@@ -48,10 +47,10 @@ typedef struct {
 } loadgen_options;
 extern loadgen_options O;
 
-/* One worker thread: one account, one kept-alive connection. */
+/* One worker (a coroutine, sched.h): one account, one client's requests
+ * one after another, each on a kept-alive connection. */
 typedef struct {
     int id;
-    pthread_t th;
     acme_ctx acme;
     EVP_PKEY *key;              /* account key */
     EVP_PKEY *cert_key;         /* one certificate key per worker: the CSR is new per order */
@@ -94,15 +93,6 @@ static inline double now_real(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static inline void sleep_s(double s)
-{
-    if (s <= 0)
-        return;
-    struct timespec ts = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) && errno == EINTR)
-        ;
 }
 
 #endif
