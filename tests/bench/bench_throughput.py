@@ -240,15 +240,18 @@ def perf_profile(pid, seconds, out):
 def diagnostics(h, cts, floor, out):
     """What bounds aro-server at concurrency 64: the same run with the store
     on tmpfs (fsync becomes free: if throughput jumps, durable commits are the
-    bound), and an on-CPU profile (perf) of the durable run."""
+    bound), with the clients on HTTP/1.1 (what HTTP/2's framing costs both
+    sides), and an on-CPU profile (perf) of the durable run."""
     rows = []
-    for label, data in (("aro-server (store on tmpfs, diagnostic)", tempfile.mkdtemp(prefix="aro-bench-", dir="/dev/shm")),
-                        ("aro-server (perf attached, diagnostic)", None)):
+    for label, data, extra in (
+            ("aro-server (store on tmpfs, diagnostic)", tempfile.mkdtemp(prefix="aro-bench-", dir="/dev/shm"), []),
+            ("aro-server (clients on HTTP/1.1, diagnostic)", None, ["--http1.1"]),
+            ("aro-server (perf attached, diagnostic)", None, [])):
         lport = free_port()
         cts.http_port = lport
         srv = h.server(cts, data=data) if data else h.server(cts)
-        finish = perf_profile(srv.proc.pid, 12, out) if data is None else None
-        d = run_loadgen(srv, cts, lport, ["--concurrency", "64", "--duration", "15"], srv.proc.pid)
+        finish = perf_profile(srv.proc.pid, 12, out) if "perf" in label else None
+        d = run_loadgen(srv, cts, lport, ["--concurrency", "64", "--duration", "15"] + extra, srv.proc.pid)
         md = d["metrics_delta"]
         issued = d["issued"]
         cpu = d["server"]["cpu_us"] / 1e6

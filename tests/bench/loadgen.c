@@ -470,6 +470,10 @@ static void worker_setup(void *arg)
     /* A server that stops answering (Pebble 2.4 can hang under load) must
      * end the run, not stall it for acme.c's two minutes. */
     curl_easy_setopt(w->acme.curl, CURLOPT_TIMEOUT, O.timeout);
+    /* From the account on; the directory came over HTTP/2, and curl does
+     * not reuse an HTTP/2 connection for a transfer that wants 1.1. */
+    if (O.http1)
+        curl_easy_setopt(w->acme.curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     w->acme.key = w->key;
     w->ok = account_create(w) == 0;
 }
@@ -542,7 +546,8 @@ static void usage(void)
             "  --server-pid PID     read CPU time and peak RSS from /proc\n"
             "  --prefix STR         name prefix (unique per run)\n"
             "  --poll-ms A,B        first poll delay and cap in ms (default 2,50)\n"
-            "  --timeout S          per HTTP request (default 20)\n");
+            "  --timeout S          per HTTP request (default 20)\n"
+            "  --http1.1            HTTP/1.1 (as certbot) instead of HTTP/2 (as lego, curl)\n");
 }
 
 int main(int argc, char **argv)
@@ -553,7 +558,7 @@ int main(int argc, char **argv)
         {"names", 1, 0, 'k'}, {"mix", 1, 0, 'm'}, {"arm", 1, 0, 'A'},
         {"max-orders", 1, 0, 'o'}, {"challtestsrv", 1, 0, 'C'}, {"metrics", 1, 0, 'M'},
         {"server-pid", 1, 0, 'P'}, {"prefix", 1, 0, 'x'}, {"poll-ms", 1, 0, 'l'},
-        {"timeout", 1, 0, 't'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"timeout", 1, 0, 't'}, {"http1.1", 0, 0, '1'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int o, ret = 2, nw = 0;
     worker *ws = NULL;
     char *m_before = NULL, *m_after = NULL, *prefix = NULL, *out = NULL;
@@ -590,6 +595,7 @@ int main(int argc, char **argv)
         case 'M': O.metrics = optarg; break;
         case 'P': O.server_pid = atoi(optarg); break;
         case 'x': O.prefix = optarg; break;
+        case '1': O.http1 = true; break;
         case 't': O.timeout = atol(optarg) > 0 ? atol(optarg) : 20; break;
         case 'l': {
             double a = 0, b = 0;

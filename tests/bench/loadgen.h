@@ -44,6 +44,7 @@ typedef struct {
     long timeout;                           /* per HTTP request, seconds */
     unsigned mix[SC__COUNT];                /* percent */
     arm_kind arm;
+    bool http1;                             /* --http1.1 */
 } loadgen_options;
 extern loadgen_options O;
 
