@@ -93,6 +93,13 @@ def run_loadgen(srv, cts, lport, args, pid, metrics=True, timeout=900):
     return json.loads(r.stdout)
 
 
+def proc_cpu_s(pid):
+    """utime+stime of a process in seconds (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def metric_sum(delta, name, **labels):
     """Sum of the /metrics deltas of every series of name whose labels
     include the given ones."""

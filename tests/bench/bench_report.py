@@ -169,9 +169,10 @@ def throughput_section(floor, tput, h2, answered, quick):
     L = ["## Throughput: aro-server against Pebble 2.4, same run, same machine\n"]
     L.append("Pebble keeps everything in memory and never writes to disk; aro-server commits every state change "
              "durably (LMDB, fsync). Pebble runs with `PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0`; aro-server with "
-             "its defaults (2 event loops). The load generator (aro-loadgen, one thread, account and HTTP/2 "
-             "connection per concurrent client) runs on the same 2 cores; its CPU per certificate is in the table. "
-             "One fresh server per run.\n")
+             "its defaults (2 event loops). The load generator (aro-loadgen: an account and an HTTP/2 connection per "
+             "concurrent client, all of them coroutines on one thread) and the DNS server of the run "
+             "(pebble-challtestsrv) run on the same 2 cores; the CPU per certificate of both is in the table: what "
+             "the three take together bounds the rate. One fresh server per run.\n")
     L.append(f"Pebble climbs concurrency {', '.join(map(str, sorted({r['concurrency'] for r in tput if r['server'] == 'pebble'})))} "
              f"({'one run' if quick else 'up to three runs of 8 s each'} per level, every run must finish): "
              + (f"it answered up to **{answered}**" if answered else "it answered at no level")
@@ -179,13 +180,14 @@ def throughput_section(floor, tput, h2, answered, quick):
                 if any(r["server"] == "pebble" and r["flow_errors"] for r in tput) else "")
              + f". aro-server is measured at that concurrency too: the comparison of CPU per certificate is there.\n")
     L.append("| server | concurrency | certs/s | p50 ms | p90 ms | p99 ms | server CPU ms/cert | server CPU use | "
-             "load generator CPU ms/cert | JWS/cert | peak RSS MB | errors |")
-    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+             "load generator CPU ms/cert | DNS server CPU ms/cert | JWS/cert | peak RSS MB | errors |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in tput:
         jws = f"{r['jws_per_cert']:.1f}" if r.get("jws_per_cert") else ""
         L.append(f"| {r['server']} | {r['concurrency']} | {r['certs_per_second']:.1f} | {r['p50_ms']:.1f} | "
                  f"{r['p90_ms']:.1f} | {r['p99_ms']:.1f} | {r['server_cpu_s_per_cert'] * 1000:.2f} | "
-                 f"{r['server_cpu_util'] * 100:.0f}% | {r.get('loadgen_cpu_s_per_cert', 0) * 1000:.2f} | {jws} | "
+                 f"{r['server_cpu_util'] * 100:.0f}% | {r.get('loadgen_cpu_s_per_cert', 0) * 1000:.2f} | "
+                 f"{r.get('dns_cpu_s_per_cert', 0) * 1000:.2f} | {jws} | "
                  f"{r['peak_rss_mb']:.1f} | {r['flow_errors']} {r['problems']} |")
     L.append("")
     aro = {r["concurrency"]: r for r in tput if r["server"] == "aro-server"}
@@ -203,7 +205,9 @@ def throughput_section(floor, tput, h2, answered, quick):
     L.append("")
     L.append("### Crypto floor (openssl speed, same run)\n")
     L.append(f"ECDSA P-256: sign {floor['p256_sign_s'] * 1e6:.1f} µs, verify {floor['p256_verify_s'] * 1e6:.1f} µs "
-             "(one core). A certificate needs one verification per JWS the server checked (measured per certificate "
+             f"(one core; the median of {len(floor.get('p256_verify_s_runs', [0]))} one-second runs, whose "
+             f"verifications took {', '.join(f'{v * 1e6:.1f}' for v in floor.get('p256_verify_s_runs', []))} µs). "
+             "A certificate needs one verification per JWS the server checked (measured per certificate "
              "below), one for the CSR's self-signature, and one signature by the issuing CA.\n")
     for r in tput:
         if r["server"].startswith("aro-server") and r.get("crypto_floor_s_per_cert"):
