@@ -46,14 +46,10 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     xfer *x = ud;
     size_t n = size * nmemb;
-    if (x->r->body_len + n > ACME_MAX_BODY) {
+    if (!http_body_append(&x->r->body, &x->r->body_len, ptr, n, ACME_MAX_BODY)) {
         x->too_big = true;
         return 0;
     }
-    x->r->body = xrealloc(x->r->body, x->r->body_len + n + 1);
-    memcpy(x->r->body + x->r->body_len, ptr, n);
-    x->r->body_len += n;
-    x->r->body[x->r->body_len] = '\0';
     return n;
 }
 

@@ -72,3 +72,14 @@ void http_links_each(const char *value, bool (*fn)(char *url, const char *rel, v
         p = e + 1;
     }
 }
+
+bool http_body_append(char **body, size_t *len, const char *data, size_t n, size_t max)
+{
+    if (n > max || *len > max - n)
+        return false;
+    *body = xrealloc(*body, *len + n + 1);
+    memcpy(*body + *len, data, n);
+    *len += n;
+    (*body)[*len] = '\0';
+    return true;
+}

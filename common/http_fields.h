@@ -1,9 +1,9 @@
-/* Reading HTTP response header fields as libcurl hands them over, one
- * line at a time: the field's name and trimmed value (RFC 9110 5.5), and
+/* Reading an HTTP response as libcurl hands it over: header fields one
+ * line at a time, the field's name and trimmed value (RFC 9110 5.5), and
  * the links of a Link field (RFC 8288 3), which ACME uses for the
- * alternate chains and the directory index (RFC 8555 7.4.2, 7.1). The
- * client's transport and aro-conform's recording one both read fields
- * this way. */
+ * alternate chains and the directory index (RFC 8555 7.4.2, 7.1); the
+ * body piece by piece, up to a bound. The client's transport and
+ * aro-conform's recording one both read responses this way. */
 #ifndef ARO_HTTP_FIELDS_H
 #define ARO_HTTP_FIELDS_H
 
@@ -25,5 +25,10 @@ bool http_media_type_is(const char *content_type, const char *type);
  * may keep url (malloc'd, fn owns it) by returning true; rel is only
  * borrowed. */
 void http_links_each(const char *value, bool (*fn)(char *url, const char *rel, void *ud), void *ud);
+/* Appends the n bytes at data to the body *body of *len bytes, keeping it
+ * NUL-terminated. false, leaving the body as it was, when it would grow
+ * past max bytes: the caller's write callback then returns 0, which ends
+ * the transfer (a CA's answer has no business being that large). */
+bool http_body_append(char **body, size_t *len, const char *data, size_t n, size_t max);
 
 #endif

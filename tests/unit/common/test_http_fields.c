@@ -1,5 +1,7 @@
 /* http_fields: header lines as libcurl hands them over, Link fields
- * (RFC 8288) as ACME uses them (RFC 8555 7.4.2 alternates, 7.1 index). */
+ * (RFC 8288) as ACME uses them (RFC 8555 7.4.2 alternates, 7.1 index),
+ * and the bounded body. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,10 +89,29 @@ static void test_media_type(void)
     CHECK(!http_media_type_is(NULL, "application/json"));
 }
 
+/* The body grows piece by piece, stays NUL-terminated, and a piece that
+ * would pass the bound is refused whole, the body left as it was (also
+ * when len + n would wrap). */
+static void test_body(void)
+{
+    char *body = NULL;
+    size_t len = 0;
+    CHECK(http_body_append(&body, &len, "abc", 3, 8));
+    CHECK(http_body_append(&body, &len, "", 0, 8));
+    CHECK(http_body_append(&body, &len, "defgh", 5, 8));
+    CHECK(len == 8 && !strcmp(body, "abcdefgh"));
+    CHECK(!http_body_append(&body, &len, "i", 1, 8));
+    CHECK(len == 8 && !strcmp(body, "abcdefgh"));
+    CHECK(!http_body_append(&body, &len, "x", SIZE_MAX, SIZE_MAX - 4));
+    CHECK(len == 8);
+    free(body);
+}
+
 int main(void)
 {
     test_split();
     test_links();
     test_media_type();
+    test_body();
     return testlib_finish();
 }
