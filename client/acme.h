@@ -38,7 +38,8 @@ typedef struct {
 } acme_driver;
 
 typedef struct {
-    const acme_driver *driver;  /* NULL: block; set it before acme_open */
+    const acme_driver *driver;  /* NULL: block. Set it in a zeroed acme_ctx before
+                                 * acme_open; acme_close clears it with the rest */
     CURL *curl;
     char *directory_url;
     acme_directory dir;

@@ -169,8 +169,8 @@ def throughput_section(floor, tput, h2, answered, quick):
     L = ["## Throughput: aro-server against Pebble 2.4, same run, same machine\n"]
     L.append("Pebble keeps everything in memory and never writes to disk; aro-server commits every state change "
              "durably (LMDB, fsync). Pebble runs with `PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0`; aro-server with "
-             "its defaults (2 event loops). The load generator (aro-loadgen: an account and an HTTP/2 connection per "
-             "concurrent client, all of them coroutines on one thread) and the DNS server of the run "
+             "its defaults (2 event loops). The load generator (aro-loadgen: an account and a kept-alive HTTP/2 "
+             "connection per concurrent client, HTTP/1.1 in the row that says so, all of them coroutines on one thread) and the DNS server of the run "
              "(pebble-challtestsrv) run on the same 2 cores; the CPU per certificate of both is in the table: what "
              "the three take together bounds the rate. One fresh server per run.\n")
     L.append(f"Pebble climbs concurrency {', '.join(map(str, sorted({r['concurrency'] for r in tput if r['server'] == 'pebble'})))} "

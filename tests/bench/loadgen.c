@@ -470,8 +470,9 @@ static void worker_setup(void *arg)
     /* A server that stops answering (Pebble 2.4 can hang under load) must
      * end the run, not stall it for acme.c's two minutes. */
     curl_easy_setopt(w->acme.curl, CURLOPT_TIMEOUT, O.timeout);
-    /* From the account on; the directory came over HTTP/2, and curl does
-     * not reuse an HTTP/2 connection for a transfer that wants 1.1. */
+    /* From the account on: the directory came over HTTP/2, and curl does
+     * not reuse an HTTP/2 connection for a transfer that wants 1.1 (the
+     * directory's stays open, idle, until the run ends). */
     if (O.http1)
         curl_easy_setopt(w->acme.curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     w->acme.key = w->key;
@@ -633,7 +634,9 @@ int main(int argc, char **argv)
 
     nw = O.concurrency;
     ws = xcalloc((size_t)nw, sizeof *ws);
-    if (sched_init(nw + 8)) {
+    /* Each worker keeps two connections: the ACME one and, for dns-01,
+     * the one to challtestsrv's management API. */
+    if (sched_init(2 * nw + 8)) {
         fprintf(stderr, "aro-loadgen: no curl multi handle\n");
         goto out;
     }

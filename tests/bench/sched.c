@@ -71,6 +71,11 @@ int sched_init(int max_connections)
 
 void sched_cleanup(void)
 {
+    /* Coroutines spawned but never run (a setup that failed half-way). */
+    for (size_t i = 0; i < S.n; i++) {
+        munmap(S.f[i]->map, S.f[i]->map_len);
+        free(S.f[i]);
+    }
     if (S.multi)
         curl_multi_cleanup(S.multi);
     free(S.f);
@@ -199,7 +204,7 @@ CURLcode sched_perform(CURL *easy)
 void sched_sleep(double seconds)
 {
     fiber *f = S.current;
-    if (seconds <= 0)
+    if (!(seconds > 0))        /* NaN too: it would never be due */
         return;
     if (!f) {
         struct timespec ts = {.tv_sec = (time_t)seconds,

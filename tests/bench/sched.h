@@ -14,8 +14,9 @@
 #include "acme.h"
 
 /* Before any other call. max_connections: the connection cache of the
- * multi handle (at least one per worker, or idle connections are closed
- * and every transfer pays a TLS handshake). 0 on success. */
+ * multi handle, which counts every open connection, busy or idle (at
+ * least one per easy handle that keeps one, or idle connections are
+ * closed and their next transfer pays a TLS handshake). 0 on success. */
 int sched_init(int max_connections);
 void sched_cleanup(void);
 
