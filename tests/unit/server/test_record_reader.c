@@ -16,8 +16,11 @@
 #include "strv.h"
 #include "testlib.h"
 
-/* The value of member "v" of doc read as a string; *done = rr_done. */
-static char *str_of(const char *doc, bool *done)
+/* Member "v" of doc, read as a string into *str or as an integer into
+ * *num (whichever is given; other members skipped), from a heap copy of
+ * exactly doc's length so that ASan sees any read past it. Returns
+ * rr_done. */
+static bool read_v(const char *doc, char **str, long long *num)
 {
     size_t n = strlen(doc);
     char *copy = xmalloc(n ? n : 1);
@@ -25,35 +28,30 @@ static char *str_of(const char *doc, bool *done)
     rec_reader r;
     const char *k;
     size_t kl;
-    char *out = NULL;
     for (rr_init(&r, copy, n); rr_member(&r, &k, &kl);) {
-        if (rr_key_is(k, kl, "v"))
-            rr_str(&r, &out);
+        if (rr_key_is(k, kl, "v") && str)
+            rr_str(&r, str);
+        else if (rr_key_is(k, kl, "v") && num)
+            *num = rr_int(&r);
         else
             rr_skip(&r);
     }
-    *done = rr_done(&r);
+    bool done = rr_done(&r);
     free(copy);
+    return done;
+}
+
+static char *str_of(const char *doc, bool *done)
+{
+    char *out = NULL;
+    *done = read_v(doc, &out, NULL);
     return out;
 }
 
 static long long int_of(const char *doc, bool *done)
 {
-    size_t n = strlen(doc);
-    char *copy = xmalloc(n ? n : 1);
-    memcpy(copy, doc, n);
-    rec_reader r;
-    const char *k;
-    size_t kl;
     long long v = -12345;
-    for (rr_init(&r, copy, n); rr_member(&r, &k, &kl);) {
-        if (rr_key_is(k, kl, "v"))
-            v = rr_int(&r);
-        else
-            rr_skip(&r);
-    }
-    *done = rr_done(&r);
-    free(copy);
+    *done = read_v(doc, NULL, &v);
     return v;
 }
 
