@@ -1,6 +1,7 @@
 /* Keys and JWKs: generation, PEM, JWK import/export, RFC 7638 and RFC 8037
  * thumbprints (known answers from /work/shared/rfc/jose-test-vectors.md),
  * and the JWK rejections. */
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,6 +263,56 @@ static void test_import_rejections(void)
     EVP_PKEY_free(rsa1024);
 }
 
+/* ec_public_key_from_point copies a per-curve template and sets the point:
+ * each key must carry its own point (never the template's or the previous
+ * one's), verify its own signatures, and the decoding must still refuse
+ * a point off the curve, a coordinate beyond the field and a short one. */
+static void test_point_import(void)
+{
+    const char *curves[] = {"P-256", "P-384"};
+    for (int c = 0; c < 2; c++) {
+        EVP_PKEY *priv[2] = {EVP_EC_gen(curves[c]),
+                             EVP_EC_gen(curves[c])};
+        unsigned char pt[2][97], back[97], sig[128], msg[] = "retry-options";
+        size_t len[2] = {0, 0}, blen = 0, slen = sizeof(sig);
+        EVP_PKEY *pub[2];
+        for (int i = 0; i < 2; i++) {
+            CHECK(EVP_PKEY_get_octet_string_param(priv[i], "pub", pt[i], sizeof(pt[i]), &len[i]) == 1);
+            pub[i] = ec_public_key_from_point(curves[c], pt[i], len[i]);
+            CHECK(pub[i] != NULL);
+        }
+        for (int i = 0; i < 2; i++) {
+            CHECK(EVP_PKEY_get_octet_string_param(pub[i], "pub", back, sizeof(back), &blen) == 1);
+            CHECK(blen == len[i] && memcmp(back, pt[i], blen) == 0);
+            CHECK(EVP_PKEY_eq(pub[i], priv[i]) == 1);
+        }
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        CHECK(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, priv[0]) == 1 &&
+              EVP_DigestSign(md, sig, &slen, msg, sizeof(msg)) == 1);
+        EVP_MD_CTX_reset(md);
+        CHECK(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub[0]) == 1 &&
+              EVP_DigestVerify(md, sig, slen, msg, sizeof(msg)) == 1);
+        EVP_MD_CTX_reset(md);
+        CHECK(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub[1]) == 1 &&
+              EVP_DigestVerify(md, sig, slen, msg, sizeof(msg)) != 1);
+        EVP_MD_CTX_free(md);
+
+        unsigned char bad[97];
+        memcpy(bad, pt[0], len[0]);
+        bad[len[0] - 1] ^= 1;
+        CHECK(ec_public_key_from_point(curves[c], bad, len[0]) == NULL);
+        memset(bad + 1, 0xff, len[0] - 1);
+        CHECK(ec_public_key_from_point(curves[c], bad, len[0]) == NULL);
+        CHECK(ec_public_key_from_point(curves[c], pt[0], len[0] - 1) == NULL);
+        CHECK(ec_public_key_from_point(c == 0 ? "P-384" : "P-256", pt[0], len[0]) == NULL);
+        CHECK(ec_public_key_from_point("P-521", pt[0], len[0]) == NULL);
+        for (int i = 0; i < 2; i++) {
+            EVP_PKEY_free(pub[i]);
+            EVP_PKEY_free(priv[i]);
+        }
+    }
+}
+
 int main(void)
 {
     char dir[] = "/tmp/aro-test-keys-XXXXXX";
@@ -278,6 +329,7 @@ int main(void)
         test_generate_roundtrip((key_type)t, dir);
     test_pem_errors();
     test_import_rejections();
+    test_point_import();
     rmdir(dir);
     return testlib_finish();
 }
