@@ -171,36 +171,30 @@ acme_problem *va_caa_evaluate(const va_caa_rr *rrs, size_t n, const char *name, 
                        name, want, method ? " for " : "", method ? method : "");
 }
 
-/* The CAA RRset at name, parsed. 0 found (*rrs, *n set), 1 nothing here
- * (climb), -1 with *problem (lookup failed: SERVFAIL must fail closed; a
- * record that cannot be read might be the one that forbids us). */
-static int rrset_at(const va_ctx *ctx, const char *name, va_caa_rr **rrs, size_t *n, acme_problem **problem)
+/* The CAA RRset at name, parsed from its answer. 0 found (*rrs, *n set),
+ * 1 nothing here (climb), -1 with *problem (lookup failed: SERVFAIL must
+ * fail closed; a record that cannot be read might be the one that forbids
+ * us). */
+static int rrset_from(const va_dns_answer *ans, const char *name, va_caa_rr **rrs, size_t *n,
+                      acme_problem **problem)
 {
-    va_dns_answer ans;
-    int rc = -1;
     *rrs = NULL;
     *n = 0;
-    va_dns_lookup(ctx, name, VA_T_CAA, &ans);
-    if (ans.status == VA_DNS_NXDOMAIN || ans.status == VA_DNS_NODATA) {
-        rc = 1;
-        goto out;
-    }
-    if (ans.status != VA_DNS_OK) {
+    if (ans->status == VA_DNS_NXDOMAIN || ans->status == VA_DNS_NODATA)
+        return 1;
+    if (ans->status != VA_DNS_OK) {
         *problem = va_problem("dns", "DNS problem: %s looking up CAA for %s",
-                              ans.status == VA_DNS_SERVFAIL ? "SERVFAIL" : ans.detail, name);
-        goto out;
+                              ans->status == VA_DNS_SERVFAIL ? "SERVFAIL" : ans->detail, name);
+        return -1;
     }
-    *rrs = xcalloc(ans.n, sizeof **rrs);
-    for (; *n < ans.n; (*n)++) {
-        if (va_caa_parse_rr(ans.rr[*n].data, ans.rr[*n].len, &(*rrs)[*n]) != 0) {
+    *rrs = xcalloc(ans->n, sizeof **rrs);
+    for (; *n < ans->n; (*n)++) {
+        if (va_caa_parse_rr(ans->rr[*n].data, ans->rr[*n].len, &(*rrs)[*n]) != 0) {
             *problem = problem_new("caa", 403, "Malformed CAA record for %s", name);
-            goto out;
+            return -1;
         }
     }
-    rc = 0;
-out:
-    va_dns_answer_clear(&ans);
-    return rc;
+    return 0;
 }
 
 static void rrset_clear(va_caa_rr *rrs, size_t n)
@@ -229,14 +223,34 @@ static int relevant_rrset(const va_config *cfg, const char *identifier, bool *wi
     size_t len = strlen(name);
     if (len && name[len - 1] == '.') name[len - 1] = '\0';
     *name_out = name;
-    /* Climb: example.sub.example.com, sub.example.com, example.com, com. */
-    for (const char *cur = name; cur && *cur;) {
-        int rc = rrset_at(&ctx, cur, rrs, n, problem);
-        if (rc != 1) return rc;
-        cur = strchr(cur, '.');
-        if (cur) cur++;
+    /* Climb: example.sub.example.com, sub.example.com, example.com, com.
+     * Every level is asked at once (one round trip, as Boulder does) and
+     * the answers are read from the name up, so the outcome is that of
+     * asking one level after another: an answer above the relevant RRset
+     * is never looked at, a failure below it fails the check. */
+    size_t levels = 0;
+    for (const char *cur = name; cur && *cur; cur = strchr(cur, '.'), cur = cur ? cur + 1 : NULL)
+        levels++;
+    const char **names = xcalloc(levels ? levels : 1, sizeof *names);
+    int *types = xcalloc(levels ? levels : 1, sizeof *types);
+    va_dns_answer *ans = xcalloc(levels ? levels : 1, sizeof *ans);
+    size_t k = 0;
+    for (const char *cur = name; cur && *cur; cur = strchr(cur, '.'), cur = cur ? cur + 1 : NULL) {
+        names[k] = cur;
+        types[k++] = VA_T_CAA;
     }
-    return 0;
+    va_dns_lookup_all(&ctx, levels, names, types, ans);
+    int rc = 0;
+    for (size_t i = 0; i < levels; i++) {
+        rc = rrset_from(&ans[i], names[i], rrs, n, problem);
+        if (rc != 1) break;
+        rc = 0;
+    }
+    for (size_t i = 0; i < levels; i++) va_dns_answer_clear(&ans[i]);
+    free(ans);
+    free(types);
+    free(names);
+    return rc;
 }
 
 int va_check_caa(const va_config *cfg, const char *identifier, bool wildcard, const char *method,

@@ -1,10 +1,11 @@
-/* DNS for the validation authority, on c-ares. Each thread keeps one
- * channel (servers from va_config.dns_server, or the system's) for its
- * lookups, one at a time: setting a channel up reads the system's resolver
- * files and opens a socket, which cost more than the query itself. c-ares
- * 1.18 caches no answers, so no lookup relies on an earlier one. A lookup
- * waits for its answer in a poll loop bounded by the attempt's deadline
- * and parses the raw response itself: the answer section for the asked
+/* DNS for the validation authority, on c-ares. Each thread keeps a few
+ * channels (servers from va_config.dns_server, or the system's), one
+ * query a channel, and sends the lookups a check needs together (a CAA
+ * climb, an A and AAAA pair): setting a channel up reads the system's
+ * resolver files, which costs more than the query itself. c-ares 1.18
+ * caches no answers, so no lookup relies on an earlier one. Lookups wait
+ * for their answers in one poll loop bounded by the attempt's deadline,
+ * and each raw response is parsed here: the answer section for the asked
  * type after CNAMEs, the authority section's SOA for negative caching
  * (RFC 2308). */
 #include "va/internal.h"
@@ -264,50 +265,68 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
     }
 }
 
-/* Drive the channel until the query is answered or the deadline passes. */
-static void wait_channel(const va_ctx *ctx, ares_channel ch, query_state *st)
+/* Lookups sent together (a CAA climb, an A and AAAA pair) are at most
+ * this many at once, each on a channel of its own: c-ares 1.18 sends all
+ * the queries outstanding on a channel from that channel's one socket,
+ * and closes it once none is, so one query a channel keeps a fresh socket
+ * and source port for every query (RFC 5452 4-5, against off-path forged
+ * answers), as one at a time did. */
+#define DNS_PARALLEL 4
+
+/* Drive the channels until every query is answered or the deadline
+ * passes: one poll over all their sockets. */
+static void wait_channels(const va_ctx *ctx, ares_channel *ch, query_state *st, size_t n)
 {
-    while (!st->done) {
+    for (;;) {
+        bool pending = false;
+        for (size_t q = 0; q < n; q++) pending |= !st[q].done;
+        if (!pending) break;
         int left = va_remaining_ms(ctx);
         if (left <= 0) {
-            ares_cancel(ch); /* the callback runs with ARES_ECANCELLED */
+            for (size_t q = 0; q < n; q++)
+                if (!st[q].done) ares_cancel(ch[q]); /* the callback runs with ARES_ECANCELLED */
             break;
         }
-        ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-        struct pollfd pfd[ARES_GETSOCK_MAXNUM];
-        int bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
-        nfds_t n = 0;
-        for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-            short ev = 0;
-            /* c-ares's ARES_GETSOCK_WRITABLE shifts a signed 1 by up to
-             * 31 places (undefined behaviour): test the bits unsigned. */
-            if (((unsigned)bits >> i) & 1u) ev |= POLLIN;
-            if (((unsigned)bits >> (i + ARES_GETSOCK_MAXNUM)) & 1u) ev |= POLLOUT;
-            if (!ev) continue;
-            pfd[n].fd = socks[i];
-            pfd[n].events = ev;
-            pfd[n].revents = 0;
-            n++;
+        struct pollfd pfd[DNS_PARALLEL * ARES_GETSOCK_MAXNUM];
+        size_t owner[DNS_PARALLEL * ARES_GETSOCK_MAXNUM];
+        nfds_t nfd = 0;
+        struct timeval maxtv = {left / 1000, (left % 1000) * 1000};
+        for (size_t q = 0; q < n; q++) {
+            if (st[q].done) continue;
+            ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+            int bits = ares_getsock(ch[q], socks, ARES_GETSOCK_MAXNUM);
+            for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
+                short ev = 0;
+                /* c-ares's ARES_GETSOCK_WRITABLE shifts a signed 1 by up to
+                 * 31 places (undefined behaviour): test the bits unsigned. */
+                if (((unsigned)bits >> i) & 1u) ev |= POLLIN;
+                if (((unsigned)bits >> (i + ARES_GETSOCK_MAXNUM)) & 1u) ev |= POLLOUT;
+                if (!ev) continue;
+                pfd[nfd] = (struct pollfd){.fd = socks[i], .events = ev};
+                owner[nfd++] = q;
+            }
+            struct timeval tv, *tvp = ares_timeout(ch[q], &maxtv, &tv);
+            maxtv = *tvp; /* the earliest of the channels' retry times */
         }
-        struct timeval maxtv = {left / 1000, (left % 1000) * 1000}, tv, *tvp;
-        tvp = ares_timeout(ch, &maxtv, &tv);
-        int ms = (int)(tvp->tv_sec * 1000 + tvp->tv_usec / 1000);
-        int ready = poll(pfd, n, ms > 0 ? ms : 1);
+        int ms = (int)(maxtv.tv_sec * 1000 + maxtv.tv_usec / 1000);
+        int ready = poll(pfd, nfd, ms > 0 ? ms : 1);
         if (ready <= 0) {
-            ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* timeouts, retries */
+            for (size_t q = 0; q < n; q++)
+                if (!st[q].done) ares_process_fd(ch[q], ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* timeouts, retries */
             continue;
         }
-        for (nfds_t i = 0; i < n; i++) {
+        for (nfds_t i = 0; i < nfd; i++) {
             short r = pfd[i].revents;
-            ares_process_fd(ch, (r & (POLLIN | POLLERR | POLLHUP)) ? pfd[i].fd : ARES_SOCKET_BAD,
+            if (!r) continue;
+            ares_process_fd(ch[owner[i]], (r & (POLLIN | POLLERR | POLLHUP)) ? pfd[i].fd : ARES_SOCKET_BAD,
                             (r & POLLOUT) ? pfd[i].fd : ARES_SOCKET_BAD);
         }
     }
 }
 
-/* This thread's channel and what it was made for. */
+/* This thread's channels and what they were made for. */
 typedef struct {
-    ares_channel ch;
+    ares_channel ch[DNS_PARALLEL];
     char *server;       /* va_config.dns_server, NULL: the system's */
     int try_ms;
 } thread_channel;
@@ -318,7 +337,8 @@ static pthread_once_t channel_once = PTHREAD_ONCE_INIT;
 static void channel_free(void *p)
 {
     thread_channel *tc = p;
-    ares_destroy(tc->ch);
+    for (int i = 0; i < DNS_PARALLEL; i++)
+        if (tc->ch[i]) ares_destroy(tc->ch[i]);
     free(tc->server);
     free(tc);
 }
@@ -328,39 +348,38 @@ static void channel_key_init(void) { pthread_key_create(&channel_key, channel_fr
 static thread_channel *new_channel(const va_ctx *ctx, int try_ms, char *detail, size_t dlen)
 {
     struct ares_options o;
-    ares_channel ch;
     memset(&o, 0, sizeof o);
     /* We read rcodes ourselves (NOCHECKRESP). */
     o.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH;
     o.timeout = try_ms;
     o.tries = 3;
-    int rc = ares_init_options(&ch, &o, ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
-    if (rc != ARES_SUCCESS) {
-        snprintf(detail, dlen, "resolver initialisation failed: %s", ares_strerror(rc));
-        return NULL;
-    }
-    if (ctx->cfg.dns_server) {
-        rc = ares_set_servers_ports_csv(ch, ctx->cfg.dns_server);
+    thread_channel *tc = xcalloc(1, sizeof *tc);
+    tc->server = ctx->cfg.dns_server ? xstrdup(ctx->cfg.dns_server) : NULL;
+    tc->try_ms = try_ms;
+    for (int i = 0; i < DNS_PARALLEL; i++) {
+        int rc = ares_init_options(&tc->ch[i], &o, ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
         if (rc != ARES_SUCCESS) {
-            snprintf(detail, dlen, "bad DNS server \"%s\": %s", ctx->cfg.dns_server,
-                     ares_strerror(rc));
-            ares_destroy(ch);
+            tc->ch[i] = NULL;
+            snprintf(detail, dlen, "resolver initialisation failed: %s", ares_strerror(rc));
+            channel_free(tc);
+            return NULL;
+        }
+        if (ctx->cfg.dns_server && (rc = ares_set_servers_ports_csv(tc->ch[i], ctx->cfg.dns_server)) != ARES_SUCCESS) {
+            snprintf(detail, dlen, "bad DNS server \"%s\": %s", ctx->cfg.dns_server, ares_strerror(rc));
+            channel_free(tc);
             return NULL;
         }
     }
-    thread_channel *tc = xcalloc(1, sizeof *tc);
-    tc->ch = ch;
-    tc->server = ctx->cfg.dns_server ? xstrdup(ctx->cfg.dns_server) : NULL;
-    tc->try_ms = try_ms;
     return tc;
 }
 
-/* This thread's channel for ctx's servers, made when there is none yet or
- * the one there was made for other servers or another per-try timeout. */
-static ares_channel thread_channel_for(const va_ctx *ctx, char *detail, size_t dlen)
+/* This thread's channels for ctx's servers, made when there are none yet
+ * or the ones there were made for other servers or another per-try
+ * timeout. */
+static ares_channel *thread_channels_for(const va_ctx *ctx, char *detail, size_t dlen)
 {
     /* A per-try timeout small enough for retries within the attempt; the
-     * attempt's deadline bounds the rest (wait_channel). */
+     * attempt's deadline bounds the rest (wait_channels). */
     int third = ctx->cfg.timeout_ms / 3;
     int try_ms = third > 2000 ? 2000 : (third > 100 ? third : 100);
     pthread_once(&channel_once, channel_key_init);
@@ -375,53 +394,71 @@ static ares_channel thread_channel_for(const va_ctx *ctx, char *detail, size_t d
     return tc ? tc->ch : NULL;
 }
 
-/* One query, no CNAME chasing across queries. */
-static int query_once(const va_ctx *ctx, const char *name, int type, va_dns_answer *out)
+/* Up to DNS_PARALLEL queries at once, no CNAME chasing across queries. */
+static void query_all(const va_ctx *ctx, size_t n, const char *const *names, const int *types, va_dns_answer *out)
 {
-    query_state st = {0};
-    memset(out, 0, sizeof *out);
-    out->neg_ttl = -1;
-    out->status = VA_DNS_ERROR;
-    ares_channel ch = thread_channel_for(ctx, out->detail, sizeof out->detail);
-    if (!ch) return out->status;
-    ares_query(ch, name, CLASS_IN, type, on_answer, &st);
-    wait_channel(ctx, ch, &st);
-    if (st.buf) {
-        va_dns_parse(st.buf, st.len, name, type, out);
-    } else if (st.status == ARES_ETIMEOUT || st.status == ARES_ECANCELLED || !st.done) {
-        out->status = VA_DNS_TIMEOUT;
-        snprintf(out->detail, sizeof out->detail, "query timed out");
-    } else {
-        out->status = st.status == ARES_ESERVFAIL ? VA_DNS_SERVFAIL : VA_DNS_ERROR;
-        snprintf(out->detail, sizeof out->detail, "%s", ares_strerror(st.status));
+    query_state st[DNS_PARALLEL] = {{0}};
+    for (size_t q = 0; q < n; q++) {
+        memset(&out[q], 0, sizeof out[q]);
+        out[q].neg_ttl = -1;
+        out[q].status = VA_DNS_ERROR;
     }
-    free(st.buf);
-    return out->status;
+    ares_channel *ch = thread_channels_for(ctx, out[0].detail, sizeof out[0].detail);
+    if (!ch) {
+        for (size_t q = 1; q < n; q++) memcpy(out[q].detail, out[0].detail, sizeof out[q].detail);
+        return;
+    }
+    for (size_t q = 0; q < n; q++)
+        ares_query(ch[q], names[q], CLASS_IN, types[q], on_answer, &st[q]);
+    wait_channels(ctx, ch, st, n);
+    for (size_t q = 0; q < n; q++) {
+        if (st[q].buf) {
+            va_dns_parse(st[q].buf, st[q].len, names[q], types[q], &out[q]);
+        } else if (st[q].status == ARES_ETIMEOUT || st[q].status == ARES_ECANCELLED || !st[q].done) {
+            out[q].status = VA_DNS_TIMEOUT;
+            snprintf(out[q].detail, sizeof out[q].detail, "query timed out");
+        } else {
+            out[q].status = st[q].status == ARES_ESERVFAIL ? VA_DNS_SERVFAIL : VA_DNS_ERROR;
+            snprintf(out[q].detail, sizeof out[q].detail, "%s", ares_strerror(st[q].status));
+        }
+        free(st[q].buf);
+    }
 }
 
-int va_dns_lookup(const va_ctx *ctx, const char *name, int type, va_dns_answer *out)
+/* A CNAME chain that left the answer without data: ask for the target
+ * ourselves (a resolver normally completes the chain). */
+static void chase_cname(const va_ctx *ctx, const char *name, int type, va_dns_answer *out)
 {
-    va_global_init();
     char *qname = xstrdup(name);
-    for (int hop = 0;; hop++) {
-        query_once(ctx, qname, type, out);
-        /* A CNAME chain that leaves the answer without data: ask for the
-         * target ourselves (a resolver normally completes the chain). */
-        bool follow = out->status == VA_DNS_NODATA && out->final_name &&
-                      !name_eq(out->final_name, qname);
-        if (!follow) break;
+    for (int hop = 0; out->status == VA_DNS_NODATA && out->final_name && !name_eq(out->final_name, qname);
+         hop++) {
         if (hop >= VA_MAX_CNAME_CHAIN) {
             out->status = VA_DNS_ERROR;
-            snprintf(out->detail, sizeof out->detail, "CNAME chain longer than %d",
-                     VA_MAX_CNAME_CHAIN);
+            snprintf(out->detail, sizeof out->detail, "CNAME chain longer than %d", VA_MAX_CNAME_CHAIN);
             break;
         }
         free(qname);
         qname = out->final_name;
         out->final_name = NULL;
         va_dns_answer_clear(out);
+        query_all(ctx, 1, (const char *const *)&qname, &type, out);
     }
     free(qname);
+}
+
+void va_dns_lookup_all(const va_ctx *ctx, size_t n, const char *const *names, const int *types,
+                       va_dns_answer *out)
+{
+    va_global_init();
+    for (size_t at = 0; at < n; at += DNS_PARALLEL)
+        query_all(ctx, n - at < DNS_PARALLEL ? n - at : DNS_PARALLEL, names + at, types + at, out + at);
+    for (size_t q = 0; q < n; q++)
+        chase_cname(ctx, names[q], types[q], &out[q]);
+}
+
+int va_dns_lookup(const va_ctx *ctx, const char *name, int type, va_dns_answer *out)
+{
+    va_dns_lookup_all(ctx, 1, &name, &type, out);
     return out->status;
 }
 
@@ -466,9 +503,14 @@ acme_problem *va_resolve(const va_ctx *ctx, const char *host, va_addrs *out)
         addrs_push(out, host);
         return NULL;
     }
-    /* IPv4 first: the order in which the validators try addresses. */
-    va_dns_lookup(ctx, host, VA_T_A, &a4);
-    va_dns_lookup(ctx, host, VA_T_AAAA, &a6);
+    /* Both at once; IPv4 first in the list: the order in which the
+     * validators try addresses. */
+    const char *names[2] = {host, host};
+    const int types[2] = {VA_T_A, VA_T_AAAA};
+    va_dns_answer ans[2];
+    va_dns_lookup_all(ctx, 2, names, types, ans);
+    a4 = ans[0];
+    a6 = ans[1];
     addrs_from(out, &a4, AF_INET);
     addrs_from(out, &a6, AF_INET6);
     if (out->n > 0) goto out;

@@ -74,6 +74,10 @@ typedef struct {
 /* Query name/type, following CNAMEs (VA_MAX_CNAME_CHAIN hops, inside one
  * answer or across queries). Always fills out; returns out->status. */
 int va_dns_lookup(const va_ctx *ctx, const char *name, int type, va_dns_answer *out);
+/* n lookups, each as va_dns_lookup, sent together so that they cost one
+ * round trip (a CAA climb, an A and AAAA pair); every out[i] is filled. */
+void va_dns_lookup_all(const va_ctx *ctx, size_t n, const char *const *names, const int *types,
+                       va_dns_answer *out);
 void va_dns_answer_clear(va_dns_answer *a);
 
 /* Parse one DNS response to question qname/qtype (exposed for tests).

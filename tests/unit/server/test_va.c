@@ -591,6 +591,7 @@ static void test_caa(void)
     add_caa("wild.caa.example.com.", "issuewild", "aro-alt.test");
     add_caa("iodef.caa.example.com.", "iodef", "mailto:sec@example.com");
     CHECK_INT_EQ(mgmt("/set-servfail", "{\"host\":\"sf.caa.example.com.\"}"), 200);
+    add_caa("ok.sf.caa.example.com.", "issue", "aro.test");
 
     CHECK_STR_EQ(caa("nothing.example.org", false, "http-01", acct), "ok");
     CHECK_STR_EQ(caa("ok.caa.example.com", false, "http-01", acct), "ok");
@@ -618,6 +619,10 @@ static void test_caa(void)
     /* SERVFAIL fails closed. */
     CHECK_STR_EQ(caa("sf.caa.example.com", false, "dns-01", acct), "dns");
     CHECK_STR_EQ(caa("x.sf.caa.example.com", false, "dns-01", acct), "dns");
+    /* All levels are asked at once, but a failure above the relevant
+     * RRset changes nothing, as when the climb stopped there. */
+    CHECK_STR_EQ(caa("ok.sf.caa.example.com", false, "dns-01", acct), "ok");
+    CHECK_STR_EQ(caa("a.b.c.ok.sf.caa.example.com", false, "dns-01", acct), "ok");
     /* IP identifiers: no CAA (RFC 8738 7). */
     CHECK_STR_EQ(caa("127.0.0.1", false, "http-01", acct), "ok");
 }
