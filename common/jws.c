@@ -10,7 +10,9 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rsa.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,13 +52,32 @@ static size_t ecdsa_half_len(const char *alg)
     return 0;
 }
 
+/* The digests, fetched once: EVP_sha256() is a legacy handle that
+ * OpenSSL 3 fetches again on every use. */
+static EVP_MD *md_sha256, *md_sha384;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void mds_free(void)
+{
+    EVP_MD_free(md_sha256);
+    EVP_MD_free(md_sha384);
+}
+
+static void mds_fetch(void)
+{
+    md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    md_sha384 = EVP_MD_fetch(NULL, "SHA384", NULL);
+    atexit(mds_free);
+}
+
 /* The digest an alg signs with; NULL for EdDSA (Ed25519 hashes itself). */
 static const EVP_MD *alg_md(const char *alg)
 {
+    pthread_once(&md_once, mds_fetch);
     if (strcmp(alg, "RS256") == 0 || strcmp(alg, "ES256") == 0)
-        return EVP_sha256();
+        return md_sha256;
     if (strcmp(alg, "ES384") == 0)
-        return EVP_sha384();
+        return md_sha384;
     return NULL;
 }
 
@@ -158,12 +179,34 @@ out:
     return rc;
 }
 
-/* 1 verified, 0 did not verify. */
-static int verify_raw(EVP_PKEY *key, const char *alg, const void *data, size_t len,
+EVP_PKEY_CTX *jws_prepare_verify(EVP_PKEY *key)
+{
+    const char *alg = jws_alg_for_key(key);
+    const EVP_MD *md = alg ? alg_md(alg) : NULL;
+    if (!md)
+        return NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+    /* RS256 is PKCS #1 v1.5 (RFC 7518 3.3), OpenSSL's default padding;
+     * set anyway, since verification must never depend on a default. */
+    if (!ctx || EVP_PKEY_verify_init(ctx) != 1 ||
+        (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1) ||
+        EVP_PKEY_CTX_set_signature_md(ctx, md) != 1) {
+        EVP_PKEY_CTX_free(ctx);
+        ctx = NULL;
+    }
+    ERR_clear_error();
+    return ctx;
+}
+
+/* 1 verified, 0 did not verify. With prepared (from jws_prepare_verify for
+ * key), the digest is taken here and only the signature check is left to
+ * OpenSSL. */
+static int verify_raw(EVP_PKEY *key, EVP_PKEY_CTX *prepared, const char *alg, const void *data, size_t len,
                       const unsigned char *sig, size_t sig_len)
 {
     size_t half = ecdsa_half_len(alg);
-    unsigned char *der = NULL;
+    unsigned char *der = NULL, digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_len = 0;
     size_t der_len = 0;
     EVP_MD_CTX *ctx = NULL;
     int ok = 0;
@@ -174,6 +217,11 @@ static int verify_raw(EVP_PKEY *key, const char *alg, const void *data, size_t l
             goto out;
         sig = der;
         sig_len = der_len;
+    }
+    if (prepared) {
+        ok = EVP_Digest(data, len, digest, &digest_len, alg_md(alg), NULL) == 1 &&
+             EVP_PKEY_verify(prepared, sig, sig_len, digest, digest_len) == 1;
+        goto out;
     }
     ctx = EVP_MD_CTX_new();
     if (!ctx || EVP_DigestVerifyInit(ctx, NULL, alg_md(alg), NULL, key) != 1)
@@ -435,6 +483,11 @@ jws_result jws_parse(const char *body, size_t len, jws_mode mode, jws_msg *out, 
 
 jws_result jws_verify(const jws_msg *m, EVP_PKEY *key, aro_err *err)
 {
+    return jws_verify_prepared(m, key, NULL, err);
+}
+
+jws_result jws_verify_prepared(const jws_msg *m, EVP_PKEY *key, EVP_PKEY_CTX *prepared, aro_err *err)
+{
     const char *want = jws_alg_for_key(key);
 
     if (!want)
@@ -442,7 +495,7 @@ jws_result jws_verify(const jws_msg *m, EVP_PKEY *key, aro_err *err)
     if (!m->alg || strcmp(m->alg, want) != 0)
         return fail(err, JWS_ERR_BAD_ALG, "JWS alg does not match the account key (want %s)",
                     want);
-    if (!verify_raw(key, m->alg, m->signing_input, m->signing_input_len, m->sig, m->sig_len))
+    if (!verify_raw(key, prepared, m->alg, m->signing_input, m->signing_input_len, m->sig, m->sig_len))
         return fail(err, JWS_ERR_BAD_SIGNATURE, "%s", "JWS signature does not verify");
     return JWS_OK;
 }

@@ -53,7 +53,8 @@ static int account_key(server *srv, acme_auth *a, http_response *rs)
         return -1;
     }
     EVP_PKEY_free(a->key);
-    a->key = key_cache_get(srv->keys, a->acct.thumbprint, a->acct.jwk, &err);
+    EVP_PKEY_CTX_free(a->verify);
+    a->key = key_cache_get(srv->keys, a->acct.thumbprint, a->acct.jwk, &a->verify, &err);
     if (!a->key) {
         response_error(rs, "serverInternal", 500, "stored account key unusable");
         return -1;
@@ -65,7 +66,7 @@ static int account_key(server *srv, acme_auth *a, http_response *rs)
 static int verify_signature(server *srv, acme_auth *a, http_response *rs, bool count)
 {
     aro_err err = {{0}};
-    jws_result jr = jws_verify(&a->jws, a->key, &err);
+    jws_result jr = jws_verify_prepared(&a->jws, a->key, a->verify, &err);
     if (count)
         count_jws(srv, a->jws.alg, jr == JWS_OK ? "valid" : "invalid");
     if (jr == JWS_ERR_BAD_ALG) {
@@ -253,6 +254,7 @@ void auth_clear(acme_auth *a)
     if (a->has_acct)
         rec_account_clear(&a->acct);
     EVP_PKEY_free(a->key);
+    EVP_PKEY_CTX_free(a->verify);
     memset(a, 0, sizeof(*a));
 }
 

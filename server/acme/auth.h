@@ -28,6 +28,7 @@ typedef struct acme_auth {
     rec_account acct;       /* set when kid named a valid account */
     bool has_acct;
     EVP_PKEY *key;          /* the key that verified the request (owned) */
+    EVP_PKEY_CTX *verify;   /* key's prepared verification (owned), or NULL */
     auth_key_mode mode;
     bool deferred;          /* made ahead; the request then waited for its transaction */
 } acme_auth;

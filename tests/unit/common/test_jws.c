@@ -126,19 +126,27 @@ static EVP_PKEY *import_str(const char *json)
 }
 
 /* A jws_msg for a bare known-answer signing input (the RFC examples have
- * only {"alg":...} headers, which the ACME parser rightly refuses). */
+ * only {"alg":...} headers, which the ACME parser rightly refuses). The
+ * prepared verification (the server's, from its key cache) must give the
+ * same answer as the plain one, twice over the same context; EdDSA has
+ * no prepared form. */
 static jws_result verify_input(EVP_PKEY *key, const char *alg, const char *input,
                                const char *sig_b64)
 {
     jws_msg m = {0};
     aro_err err;
     jws_result r;
+    EVP_PKEY_CTX *prepared = jws_prepare_verify(key);
 
     m.alg = alg;
     m.signing_input = (char *)input;
     m.signing_input_len = strlen(input);
     m.sig = dec(sig_b64, &m.sig_len);
     r = jws_verify(&m, key, &err);
+    CHECK((prepared == NULL) == (EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519));
+    for (int i = 0; i < 2; i++)
+        CHECK_INT_EQ(jws_verify_prepared(&m, key, prepared, &err), r);
+    EVP_PKEY_CTX_free(prepared);
     free(m.sig);
     return r;
 }
@@ -250,6 +258,7 @@ static void test_ecdsa_many(key_type t, size_t half, int rounds)
 {
     EVP_PKEY *key = key_generate(t);
     const char *alg = jws_alg_for_key(key);
+    EVP_PKEY_CTX *prepared = jws_prepare_verify(key);
     int bad_len = 0, bad_verify = 0, padded = 0;
 
     for (int i = 0; i < rounds; i++) {
@@ -273,7 +282,12 @@ static void test_ecdsa_many(key_type t, size_t half, int rounds)
         m.signing_input_len = strlen(input);
         m.sig = sig;
         m.sig_len = sig_len;
-        if (jws_verify(&m, key, &err) != JWS_OK)
+        if (jws_verify(&m, key, &err) != JWS_OK || jws_verify_prepared(&m, key, prepared, &err) != JWS_OK)
+            bad_verify++;
+        /* One bit off in s: both refuse it. */
+        sig[sig_len - 1] ^= 1;
+        if (jws_verify(&m, key, &err) != JWS_ERR_BAD_SIGNATURE ||
+            jws_verify_prepared(&m, key, prepared, &err) != JWS_ERR_BAD_SIGNATURE)
             bad_verify++;
         free(sig);
     }
@@ -282,6 +296,8 @@ static void test_ecdsa_many(key_type t, size_t half, int rounds)
     /* With this many rounds a short r or s is all but certain (p < 1e-6). */
     CHECK(padded > 0);
     fprintf(stderr, "%s: %d signatures, %d with a left-padded r or s\n", alg, rounds, padded);
+    CHECK(prepared != NULL);
+    EVP_PKEY_CTX_free(prepared);
     EVP_PKEY_free(key);
 }
 
