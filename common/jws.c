@@ -52,22 +52,16 @@ static size_t ecdsa_half_len(const char *alg)
     return 0;
 }
 
-/* The digests, fetched once: EVP_sha256() is a legacy handle that
- * OpenSSL 3 fetches again on every use. */
+/* The digests, fetched once and kept for the process's life:
+ * EVP_sha256() is a legacy handle that OpenSSL 3 fetches again on every
+ * use. */
 static EVP_MD *md_sha256, *md_sha384;
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
-
-static void mds_free(void)
-{
-    EVP_MD_free(md_sha256);
-    EVP_MD_free(md_sha384);
-}
 
 static void mds_fetch(void)
 {
     md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     md_sha384 = EVP_MD_fetch(NULL, "SHA384", NULL);
-    atexit(mds_free);
 }
 
 /* The digest an alg signs with; NULL for EdDSA (Ed25519 hashes itself). */

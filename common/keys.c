@@ -308,17 +308,13 @@ out:
  * and looks the key type up by name, 26 us a P-256 key here; copying the
  * template and setting its point is 4.5 us. The finalize of every order
  * decodes a fresh CSR key, on a loop thread. The template holds the
- * curve's generator, a point that is always valid. */
+ * curve's generator, a point that is always valid. The templates live as
+ * long as the process: freeing them at exit could race a thread still
+ * decoding, and OpenSSL's own exit handler. */
 enum { CURVE_P256, CURVE_P384, CURVE_COUNT };
 static const char *const curve_groups[CURVE_COUNT] = {"prime256v1", "secp384r1"};
 static EVP_PKEY *curve_template[CURVE_COUNT];
 static pthread_once_t curve_template_once = PTHREAD_ONCE_INIT;
-
-static void curve_templates_free(void)
-{
-    for (int i = 0; i < CURVE_COUNT; i++)
-        EVP_PKEY_free(curve_template[i]);
-}
 
 static void curve_templates_make(void)
 {
@@ -338,7 +334,6 @@ static void curve_templates_make(void)
         };
         curve_template[i] = pkey_fromdata("EC", params);
     }
-    atexit(curve_templates_free);
 }
 
 EVP_PKEY *ec_public_key_from_point(const char *crv, const unsigned char *pt, size_t len)
