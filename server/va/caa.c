@@ -224,32 +224,19 @@ static int relevant_rrset(const va_config *cfg, const char *identifier, bool *wi
     if (len && name[len - 1] == '.') name[len - 1] = '\0';
     *name_out = name;
     /* Climb: example.sub.example.com, sub.example.com, example.com, com.
-     * Every level is asked at once (one round trip, as Boulder does) and
-     * the answers are read from the name up, so the outcome is that of
-     * asking one level after another: an answer above the relevant RRset
-     * is never looked at, a failure below it fails the check. */
-    size_t levels = 0;
+     * The levels are asked together and read from the name up, each as
+     * soon as it is answered, so the outcome and the waiting are those of
+     * asking one after another (va_dns_first_nonempty). A name of n
+     * octets has at most n levels. */
+    const char **levels = xcalloc(strlen(name) + 1, sizeof *levels);
+    size_t nlevels = 0;
     for (const char *cur = name; cur && *cur; cur = strchr(cur, '.'), cur = cur ? cur + 1 : NULL)
-        levels++;
-    const char **names = xcalloc(levels ? levels : 1, sizeof *names);
-    int *types = xcalloc(levels ? levels : 1, sizeof *types);
-    va_dns_answer *ans = xcalloc(levels ? levels : 1, sizeof *ans);
-    size_t k = 0;
-    for (const char *cur = name; cur && *cur; cur = strchr(cur, '.'), cur = cur ? cur + 1 : NULL) {
-        names[k] = cur;
-        types[k++] = VA_T_CAA;
-    }
-    va_dns_lookup_all(&ctx, levels, names, types, ans);
-    int rc = 0;
-    for (size_t i = 0; i < levels; i++) {
-        rc = rrset_from(&ans[i], names[i], rrs, n, problem);
-        if (rc != 1) break;
-        rc = 0;
-    }
-    for (size_t i = 0; i < levels; i++) va_dns_answer_clear(&ans[i]);
-    free(ans);
-    free(types);
-    free(names);
+        levels[nlevels++] = cur;
+    va_dns_answer ans;
+    size_t found = va_dns_first_nonempty(&ctx, nlevels, levels, VA_T_CAA, &ans);
+    int rc = found < nlevels ? rrset_from(&ans, levels[found], rrs, n, problem) : 0;
+    va_dns_answer_clear(&ans);
+    free(levels);
     return rc;
 }
 

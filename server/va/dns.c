@@ -273,14 +273,12 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
  * answers), as one at a time did. */
 #define DNS_PARALLEL 4
 
-/* Drive the channels until every query is answered or the deadline
- * passes: one poll over all their sockets. */
-static void wait_channels(const va_ctx *ctx, ares_channel *ch, query_state *st, size_t n)
+/* Drive the channels until query `until` is answered or the attempt's
+ * deadline passes (then every query still out is cancelled): one poll
+ * over all their sockets, so the other queries progress meanwhile. */
+static void wait_channels(const va_ctx *ctx, ares_channel *ch, query_state *st, size_t n, size_t until)
 {
-    for (;;) {
-        bool pending = false;
-        for (size_t q = 0; q < n; q++) pending |= !st[q].done;
-        if (!pending) break;
+    while (!st[until].done) {
         int left = va_remaining_ms(ctx);
         if (left <= 0) {
             for (size_t q = 0; q < n; q++)
@@ -310,17 +308,18 @@ static void wait_channels(const va_ctx *ctx, ares_channel *ch, query_state *st, 
         }
         int ms = (int)(maxtv.tv_sec * 1000 + maxtv.tv_usec / 1000);
         int ready = poll(pfd, nfd, ms > 0 ? ms : 1);
-        if (ready <= 0) {
-            for (size_t q = 0; q < n; q++)
-                if (!st[q].done) ares_process_fd(ch[q], ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* timeouts, retries */
-            continue;
-        }
-        for (nfds_t i = 0; i < nfd; i++) {
+        bool served[DNS_PARALLEL] = {false};
+        for (nfds_t i = 0; ready > 0 && i < nfd; i++) {
             short r = pfd[i].revents;
             if (!r) continue;
+            served[owner[i]] = true;
             ares_process_fd(ch[owner[i]], (r & (POLLIN | POLLERR | POLLHUP)) ? pfd[i].fd : ARES_SOCKET_BAD,
                             (r & POLLOUT) ? pfd[i].fd : ARES_SOCKET_BAD);
         }
+        /* The others' retry times may have come: c-ares runs its timeouts
+         * in a call with no descriptor. */
+        for (size_t q = 0; q < n; q++)
+            if (!served[q] && !st[q].done) ares_process_fd(ch[q], ARES_SOCKET_BAD, ARES_SOCKET_BAD);
     }
 }
 
@@ -359,7 +358,6 @@ static thread_channel *new_channel(const va_ctx *ctx, int try_ms, char *detail, 
     for (int i = 0; i < DNS_PARALLEL; i++) {
         int rc = ares_init_options(&tc->ch[i], &o, ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
         if (rc != ARES_SUCCESS) {
-            tc->ch[i] = NULL;
             snprintf(detail, dlen, "resolver initialisation failed: %s", ares_strerror(rc));
             channel_free(tc);
             return NULL;
@@ -394,35 +392,53 @@ static ares_channel *thread_channels_for(const va_ctx *ctx, char *detail, size_t
     return tc ? tc->ch : NULL;
 }
 
+static void answer_failed(va_dns_answer *out, int status, const char *detail)
+{
+    memset(out, 0, sizeof *out);
+    out->neg_ttl = -1;
+    out->status = status;
+    snprintf(out->detail, sizeof out->detail, "%s", detail);
+}
+
+/* The answer of a query that is done (answered, failed, timed out or
+ * cancelled) into out; its buffer is freed. */
+static void query_read(query_state *st, const char *name, int type, va_dns_answer *out)
+{
+    if (st->buf)
+        va_dns_parse(st->buf, st->len, name, type, out);
+    else if (st->status == ARES_ETIMEOUT || st->status == ARES_ECANCELLED || !st->done)
+        answer_failed(out, VA_DNS_TIMEOUT, "query timed out");
+    else
+        answer_failed(out, st->status == ARES_ESERVFAIL ? VA_DNS_SERVFAIL : VA_DNS_ERROR, ares_strerror(st->status));
+    free(st->buf);
+    st->buf = NULL;
+}
+
+/* Cancel the queries from..n-1 that are still out, and drop what the
+ * others brought. */
+static void queries_abandon(ares_channel *ch, query_state *st, size_t from, size_t n)
+{
+    for (size_t q = from; q < n; q++) {
+        if (!st[q].done)
+            ares_cancel(ch[q]); /* the callback runs at once, with ARES_ECANCELLED */
+        free(st[q].buf);
+        st[q].buf = NULL;
+    }
+}
+
 /* Up to DNS_PARALLEL queries at once, no CNAME chasing across queries. */
 static void query_all(const va_ctx *ctx, size_t n, const char *const *names, const int *types, va_dns_answer *out)
 {
     query_state st[DNS_PARALLEL] = {{0}};
-    for (size_t q = 0; q < n; q++) {
-        memset(&out[q], 0, sizeof out[q]);
-        out[q].neg_ttl = -1;
-        out[q].status = VA_DNS_ERROR;
-    }
-    ares_channel *ch = thread_channels_for(ctx, out[0].detail, sizeof out[0].detail);
-    if (!ch) {
-        for (size_t q = 1; q < n; q++) memcpy(out[q].detail, out[0].detail, sizeof out[q].detail);
-        return;
-    }
+    char detail[sizeof out->detail] = "";
+    ares_channel *ch = thread_channels_for(ctx, detail, sizeof detail);
     for (size_t q = 0; q < n; q++)
-        ares_query(ch[q], names[q], CLASS_IN, types[q], on_answer, &st[q]);
-    wait_channels(ctx, ch, st, n);
-    for (size_t q = 0; q < n; q++) {
-        if (st[q].buf) {
-            va_dns_parse(st[q].buf, st[q].len, names[q], types[q], &out[q]);
-        } else if (st[q].status == ARES_ETIMEOUT || st[q].status == ARES_ECANCELLED || !st[q].done) {
-            out[q].status = VA_DNS_TIMEOUT;
-            snprintf(out[q].detail, sizeof out[q].detail, "query timed out");
-        } else {
-            out[q].status = st[q].status == ARES_ESERVFAIL ? VA_DNS_SERVFAIL : VA_DNS_ERROR;
-            snprintf(out[q].detail, sizeof out[q].detail, "%s", ares_strerror(st[q].status));
-        }
-        free(st[q].buf);
-    }
+        if (!ch) answer_failed(&out[q], VA_DNS_ERROR, detail);
+        else ares_query(ch[q], names[q], CLASS_IN, types[q], on_answer, &st[q]);
+    for (size_t q = 0; ch && q < n; q++)
+        wait_channels(ctx, ch, st, n, q);
+    for (size_t q = 0; ch && q < n; q++)
+        query_read(&st[q], names[q], types[q], &out[q]);
 }
 
 /* A CNAME chain that left the answer without data: ask for the target
@@ -454,6 +470,39 @@ void va_dns_lookup_all(const va_ctx *ctx, size_t n, const char *const *names, co
         query_all(ctx, n - at < DNS_PARALLEL ? n - at : DNS_PARALLEL, names + at, types + at, out + at);
     for (size_t q = 0; q < n; q++)
         chase_cname(ctx, names[q], types[q], &out[q]);
+}
+
+size_t va_dns_first_nonempty(const va_ctx *ctx, size_t n, const char *const *names, int type, va_dns_answer *out)
+{
+    va_global_init();
+    char detail[sizeof out->detail] = "";
+    ares_channel *ch = thread_channels_for(ctx, detail, sizeof detail);
+    if (!ch) {
+        answer_failed(out, VA_DNS_ERROR, detail); /* the first level fails: so does the climb */
+        return 0;
+    }
+    for (size_t at = 0; at < n; at += DNS_PARALLEL) {
+        size_t m = n - at < DNS_PARALLEL ? n - at : DNS_PARALLEL;
+        query_state st[DNS_PARALLEL] = {{0}};
+        for (size_t q = 0; q < m; q++)
+            ares_query(ch[q], names[at + q], CLASS_IN, type, on_answer, &st[q]);
+        /* Read from the first level up, each once it is answered, as if
+         * asked one after another: a level above the deciding one is
+         * never waited for. A CNAME is followed on channel 0, whose own
+         * query is done by then. */
+        for (size_t q = 0; q < m; q++) {
+            wait_channels(ctx, ch, st, m, q);
+            query_read(&st[q], names[at + q], type, out);
+            chase_cname(ctx, names[at + q], type, out);
+            if (out->status != VA_DNS_NXDOMAIN && out->status != VA_DNS_NODATA) {
+                queries_abandon(ch, st, q + 1, m);
+                return at + q;
+            }
+            va_dns_answer_clear(out);
+        }
+    }
+    answer_failed(out, VA_DNS_NODATA, "");
+    return n;
 }
 
 int va_dns_lookup(const va_ctx *ctx, const char *name, int type, va_dns_answer *out)
@@ -496,7 +545,7 @@ static bool is_hard_failure(int status)
 
 acme_problem *va_resolve(const va_ctx *ctx, const char *host, va_addrs *out)
 {
-    va_dns_answer a4, a6;
+    va_dns_answer ans[2], *a4 = &ans[0], *a6 = &ans[1];
     acme_problem *p = NULL;
     memset(out, 0, sizeof *out);
     if (va_is_ip_literal(host)) {
@@ -507,25 +556,22 @@ acme_problem *va_resolve(const va_ctx *ctx, const char *host, va_addrs *out)
      * validators try addresses. */
     const char *names[2] = {host, host};
     const int types[2] = {VA_T_A, VA_T_AAAA};
-    va_dns_answer ans[2];
     va_dns_lookup_all(ctx, 2, names, types, ans);
-    a4 = ans[0];
-    a6 = ans[1];
-    addrs_from(out, &a4, AF_INET);
-    addrs_from(out, &a6, AF_INET6);
+    addrs_from(out, a4, AF_INET);
+    addrs_from(out, a6, AF_INET6);
     if (out->n > 0) goto out;
-    if (is_hard_failure(a4.status) || is_hard_failure(a6.status)) {
-        const va_dns_answer *bad = is_hard_failure(a4.status) ? &a4 : &a6;
+    if (is_hard_failure(a4->status) || is_hard_failure(a6->status)) {
+        const va_dns_answer *bad = is_hard_failure(a4->status) ? a4 : a6;
         p = va_problem("dns", "DNS problem: %s looking up %s for %s",
                        bad->status == VA_DNS_SERVFAIL ? "SERVFAIL" : bad->detail,
-                       bad == &a4 ? "A" : "AAAA", host);
+                       bad == a4 ? "A" : "AAAA", host);
     } else {
         p = va_problem("dns", "DNS problem: %s looking up A for %s - no valid A or AAAA records",
-                       a4.status == VA_DNS_NXDOMAIN ? "NXDOMAIN" : "no records", host);
+                       a4->status == VA_DNS_NXDOMAIN ? "NXDOMAIN" : "no records", host);
     }
 out:
-    va_dns_answer_clear(&a4);
-    va_dns_answer_clear(&a6);
+    va_dns_answer_clear(a4);
+    va_dns_answer_clear(a6);
     return p;
 }
 

@@ -75,9 +75,17 @@ typedef struct {
  * answer or across queries). Always fills out; returns out->status. */
 int va_dns_lookup(const va_ctx *ctx, const char *name, int type, va_dns_answer *out);
 /* n lookups, each as va_dns_lookup, sent together so that they cost one
- * round trip (a CAA climb, an A and AAAA pair); every out[i] is filled. */
+ * round trip (an A and AAAA pair); every out[i] is filled. */
 void va_dns_lookup_all(const va_ctx *ctx, size_t n, const char *const *names, const int *types,
                        va_dns_answer *out);
+/* The first of names[0..n-1] (queried for type, following CNAMEs) whose
+ * answer is not NXDOMAIN or NODATA: its index, with that answer (data or
+ * failure) in *out; n, with *out NODATA, when every one is empty. The
+ * queries are sent together but read in order, each waited for only
+ * while all before it were empty; those above the deciding one are
+ * cancelled. For a climb (RFC 8659 3). */
+size_t va_dns_first_nonempty(const va_ctx *ctx, size_t n, const char *const *names, int type,
+                             va_dns_answer *out);
 void va_dns_answer_clear(va_dns_answer *a);
 
 /* Parse one DNS response to question qname/qtype (exposed for tests).

@@ -10,9 +10,11 @@
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -866,6 +868,96 @@ static void test_bad_requests(void)
     va_result_clear(&r);
 }
 
+/* A DNS server on loopback that never answers for one name: the CAA
+ * climb's levels are sent together, and one that does not answer above
+ * the level that decides must change nothing, as when the climb stopped
+ * there (RFC 8659 3). challtestsrv answers everything, so this stub
+ * answers CAA itself: t.rv.test and t.silent.rv.test have "issue
+ * aro.test", a.silent.rv.test is a CNAME to t.rv.test, silent.rv.test
+ * gets no answer, every other name NXDOMAIN. */
+static atomic_bool stub_stop;
+
+static void *stub_dns(void *arg)
+{
+    int u = *(int *)arg;
+    struct timeval tv = {0, 100000};
+    setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    for (int turns = 0; !atomic_load(&stub_stop) && turns < 600; turns++) { /* 60 s at most */
+        unsigned char q[512], r[512];
+        struct sockaddr_in from;
+        socklen_t fl = sizeof from;
+        ssize_t n = recvfrom(u, q, sizeof q, 0, (struct sockaddr *)&from, &fl);
+        if (n < 17) continue;
+        char qname[256] = "";
+        size_t off = 12, ql = 0;
+        while (off < (size_t)n && q[off] && ql + q[off] + 1 < sizeof qname) {
+            if (ql) qname[ql++] = '.';
+            memcpy(qname + ql, q + off + 1, q[off]);
+            ql += q[off];
+            off += q[off] + 1U;
+        }
+        qname[ql] = '\0';
+        size_t qend = off + 5; /* the root label, QTYPE, QCLASS */
+        if (qend > (size_t)n || strcasecmp(qname, "silent.rv.test") == 0) continue;
+        memcpy(r, q, qend);
+        r[2] = 0x84 | (q[2] & 0x01); /* QR, AA, RD copied */
+        r[3] = 0x80;                 /* RA, NOERROR */
+        r[6] = r[7] = r[8] = r[9] = r[10] = r[11] = 0;
+        size_t w = qend;
+        if (strcasecmp(qname, "t.rv.test") == 0 || strcasecmp(qname, "t.silent.rv.test") == 0) {
+            static const unsigned char caa_rdata[] = "\x00\x05issuearo.test";
+            w = put_rr_head(r, w, qname, 257, 60, sizeof caa_rdata - 1);
+            memcpy(r + w, caa_rdata, sizeof caa_rdata - 1);
+            w += sizeof caa_rdata - 1;
+            r[7] = 1;
+        } else if (strcasecmp(qname, "a.silent.rv.test") == 0) {
+            w = put_rr_head(r, w, qname, 5, 60, 11); /* CNAME t.rv.test: 11 octets on the wire */
+            w = put_name(r, w, "t.rv.test");
+            r[7] = 1;
+        } else {
+            r[3] = 0x83; /* NXDOMAIN */
+        }
+        sendto(u, r, w, 0, (struct sockaddr *)&from, fl);
+    }
+    return NULL;
+}
+
+static void test_caa_silent_parent(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof a;
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    CHECK(bind(u, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(u, (struct sockaddr *)&a, &l) == 0);
+    char server[32];
+    snprintf(server, sizeof server, "127.0.0.1:%d", ntohs(a.sin_port));
+    pthread_t th;
+    atomic_store(&stub_stop, false);
+    CHECK(pthread_create(&th, NULL, stub_dns, &u) == 0);
+    va_config cfg = {.dns_server = server, .timeout_ms = 900};
+    const char *acct = "https://ca.test/acme/acct/1";
+    struct {
+        const char *name, *want;
+    } cases[] = {
+        {"t.silent.rv.test", "ok"},     /* decided at the name; its parent never answers */
+        {"a.silent.rv.test", "ok"},     /* a CNAME at the name, to a set that allows */
+        {"a.b.c.d.t.rv.test", "ok"},    /* decided at the fifth level, in the second batch */
+        {"x.rv.test", "ok"},            /* no CAA anywhere */
+        {"x.silent.rv.test", "dns"},    /* nothing at the name, the parent silent: fail closed */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        acme_problem *p = NULL;
+        int rc = va_check_caa(&cfg, cases[i].name, false, "http-01", acct, caa_ids, 2, &p);
+        const char *got = p ? problem_short_type(p->type) : "ok";
+        if (strcmp(got, cases[i].want) != 0 || (rc == 0) != (p == NULL))
+            fprintf(stderr, "caa %s: rc=%d %s %s\n", cases[i].name, rc, got, p ? p->detail : "");
+        CHECK_STR_EQ(got, cases[i].want);
+        problem_free(p);
+    }
+    atomic_store(&stub_stop, true);
+    pthread_join(th, NULL);
+    close(u);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -873,6 +965,7 @@ int main(void)
     test_dns_parse();
     test_reverse_names();
     test_caa_records();
+    test_caa_silent_parent();
     if (access(CHALLTESTSRV, X_OK) != 0) {
         fprintf(stderr, "SKIP: %s not installed; network tests not run\n", CHALLTESTSRV);
     } else if (start_challtestsrv() != 0) {
