@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -73,7 +74,10 @@ static void add_header(h2o_req_t *req, const char *name, const char *value)
  * thread and written once per turn of its loop (loop_main), after the
  * turn's events ran: a loop that answers twenty requests in one turn
  * makes one write(2), not twenty. A line is never held across a wait for
- * events, so the log is as current as before. */
+ * events; a crash loses at most the turn's lines. Each write is at most
+ * PIPE_BUF octets and ends at a line's end, so that on a pipe the two
+ * loops' writes never interleave inside a line (POSIX makes writes of up
+ * to PIPE_BUF to a pipe atomic). */
 static _Thread_local struct {
     char buf[16384];
     size_t len;
@@ -83,12 +87,23 @@ static void access_log_flush(void)
 {
     size_t off = 0;
     while (off < access_log.len) {
-        ssize_t n = write(STDERR_FILENO, access_log.buf + off, access_log.len - off);
-        if (n < 0 && errno == EINTR)
+        const char *from = access_log.buf + off;
+        size_t n = access_log.len - off;
+        if (n > PIPE_BUF) {
+            /* Up to the last line's end within PIPE_BUF; a line longer
+             * than that (cut to the buffer, see log_request) alone. */
+            const char *end = memrchr(from, '\n', PIPE_BUF);
+            if (!end)
+                end = memchr(from, '\n', n);
+            if (end)
+                n = (size_t)(end - from) + 1;
+        }
+        ssize_t w = write(STDERR_FILENO, from, n);
+        if (w < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
+        if (w <= 0)
             break; /* a log that cannot be written drops its lines, never the request */
-        off += (size_t)n;
+        off += (size_t)w;
     }
     access_log.len = 0;
 }
