@@ -68,10 +68,12 @@ static void mds_fetch(void)
 static const EVP_MD *alg_md(const char *alg)
 {
     pthread_once(&md_once, mds_fetch);
+    /* Should a fetch have failed, the legacy handle: never NULL for these,
+     * which would let OpenSSL pick the key's default digest. */
     if (strcmp(alg, "RS256") == 0 || strcmp(alg, "ES256") == 0)
-        return md_sha256;
+        return md_sha256 ? md_sha256 : EVP_sha256();
     if (strcmp(alg, "ES384") == 0)
-        return md_sha384;
+        return md_sha384 ? md_sha384 : EVP_sha384();
     return NULL;
 }
 

@@ -305,8 +305,8 @@ out:
 
 /* One public-only key per curve, made once, whose copies take each new
  * point. Building a key from OSSL_PARAMs makes the curve's group afresh
- * and looks the key type up by name, 26 us a P-256 key here; copying the
- * template and setting its point is 4.5 us. The finalize of every order
+ * and looks the key type up by name, several times the cost of copying
+ * the template and setting its point; the finalize of every order
  * decodes a fresh CSR key, on a loop thread. The template holds the
  * curve's generator, a point that is always valid. The templates live as
  * long as the process: freeing them at exit could race a thread still
@@ -342,10 +342,20 @@ EVP_PKEY *ec_public_key_from_point(const char *crv, const unsigned char *pt, siz
     if (c < 0)
         return NULL;
     pthread_once(&curve_template_once, curve_templates_make);
-    /* Setting the point decodes it, and decoding refuses a point that is
-     * not on the curve (EC_POINT_oct2point). */
-    EVP_PKEY *key = curve_template[c] ? EVP_PKEY_dup(curve_template[c]) : NULL;
-    if (key && EVP_PKEY_set1_encoded_public_key(key, pt, len) != 1) {
+    EVP_PKEY *key = NULL;
+    if (!curve_template[c]) {
+        /* No template (OpenSSL refused it at the first use): built from
+         * parameters, as it always can be. */
+        OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)curve_groups[c], 0),
+            OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pt, len),
+            OSSL_PARAM_construct_end(),
+        };
+        key = pkey_fromdata("EC", params);
+    } else if ((key = EVP_PKEY_dup(curve_template[c])) &&
+               /* Setting the point decodes it, and decoding refuses a
+                * point that is not on the curve (EC_POINT_oct2point). */
+               EVP_PKEY_set1_encoded_public_key(key, pt, len) != 1) {
         EVP_PKEY_free(key);
         key = NULL;
     }

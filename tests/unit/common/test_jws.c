@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
+#include <openssl/rsa.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,8 +145,14 @@ static jws_result verify_input(EVP_PKEY *key, const char *alg, const char *input
     m.sig = dec(sig_b64, &m.sig_len);
     r = jws_verify(&m, key, &err);
     CHECK((prepared == NULL) == (EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519));
+    /* Twice over the context itself, once over a copy (as the key cache
+     * hands out). */
     for (int i = 0; i < 2; i++)
         CHECK_INT_EQ(jws_verify_prepared(&m, key, prepared, &err), r);
+    EVP_PKEY_CTX *copy = prepared ? EVP_PKEY_CTX_dup(prepared) : NULL;
+    CHECK((copy == NULL) == (prepared == NULL));
+    CHECK_INT_EQ(jws_verify_prepared(&m, key, copy, &err), r);
+    EVP_PKEY_CTX_free(copy);
     EVP_PKEY_CTX_free(prepared);
     free(m.sig);
     return r;
@@ -282,8 +289,11 @@ static void test_ecdsa_many(key_type t, size_t half, int rounds)
         m.signing_input_len = strlen(input);
         m.sig = sig;
         m.sig_len = sig_len;
-        if (jws_verify(&m, key, &err) != JWS_OK || jws_verify_prepared(&m, key, prepared, &err) != JWS_OK)
+        EVP_PKEY_CTX *copy = EVP_PKEY_CTX_dup(prepared);
+        if (jws_verify(&m, key, &err) != JWS_OK || jws_verify_prepared(&m, key, prepared, &err) != JWS_OK ||
+            jws_verify_prepared(&m, key, copy, &err) != JWS_OK)
             bad_verify++;
+        EVP_PKEY_CTX_free(copy);
         /* One bit off in s: both refuse it. */
         sig[sig_len - 1] ^= 1;
         if (jws_verify(&m, key, &err) != JWS_ERR_BAD_SIGNATURE ||
@@ -695,9 +705,51 @@ static void test_eab(void)
     EVP_PKEY_free(acct);
 }
 
+/* RS256 is PKCS #1 v1.5 over SHA-256 (RFC 7518 3.3) and nothing else:
+ * a PSS signature, or v1.5 over SHA-384, of the same input is refused by
+ * the plain and the prepared verification alike. */
+static void test_rs256_refusals(void)
+{
+    EVP_PKEY *key = key_generate(KEY_RSA2048);
+    EVP_PKEY_CTX *prepared = jws_prepare_verify(key);
+    const char *input = "eyJhbGciOiJSUzI1NiJ9.cmV0cnktb3B0aW9ucw";
+    struct {
+        const EVP_MD *md;
+        int padding;
+        jws_result want;
+    } cases[] = {
+        {EVP_sha256(), RSA_PKCS1_PADDING, JWS_OK},
+        {EVP_sha256(), RSA_PKCS1_PSS_PADDING, JWS_ERR_BAD_SIGNATURE},
+        {EVP_sha384(), RSA_PKCS1_PADDING, JWS_ERR_BAD_SIGNATURE},
+    };
+    CHECK(prepared != NULL);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned char sig[512];
+        size_t sig_len = sizeof(sig);
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        EVP_PKEY_CTX *pc = NULL;
+        CHECK(EVP_DigestSignInit(md, &pc, cases[i].md, NULL, key) == 1 &&
+              EVP_PKEY_CTX_set_rsa_padding(pc, cases[i].padding) == 1 &&
+              EVP_DigestSign(md, sig, &sig_len, (const unsigned char *)input, strlen(input)) == 1);
+        EVP_MD_CTX_free(md);
+        jws_msg m = {0};
+        aro_err err;
+        m.alg = "RS256";
+        m.signing_input = (char *)input;
+        m.signing_input_len = strlen(input);
+        m.sig = sig;
+        m.sig_len = sig_len;
+        CHECK_INT_EQ(jws_verify(&m, key, &err), cases[i].want);
+        CHECK_INT_EQ(jws_verify_prepared(&m, key, prepared, &err), cases[i].want);
+    }
+    EVP_PKEY_CTX_free(prepared);
+    EVP_PKEY_free(key);
+}
+
 int main(void)
 {
     test_rfc7515_a2();
+    test_rs256_refusals();
     test_rfc7515_a3();
     test_rfc8037_a4();
     for (int t = KEY_RSA2048; t <= KEY_ED25519; t++)
