@@ -109,7 +109,10 @@ def case_remembered(h, label, directory, ca, cts, key_type, profile, orders):
     assert open(deploy_log).read().count("\n") == 4
 
 
-def case_several(h, label, directory, ca, cts):
+def case_several(h, label, directory, ca, cts, validations=None):
+    """validations (Pebble): how many validations of a name the CA has
+    started, read from its log, to tell a failure that did not happen
+    from one the CA skipped."""
     state = os.path.join(h.tmp, "sv-" + label)
     deploy_log = os.path.join(h.tmp, "deploy-sv-" + label)
     base = ["--server", directory, "--ca-bundle", ca, "--state", state, "--agree-tos"]
@@ -149,8 +152,17 @@ esac
     assert res["s1.example.com"]["certificate"].endswith("/certs/s1.example.com/fullchain.pem"), j
     assert res["s3.example.com"]["result"] == "failed" and res["s3.example.com"]["error"], j
     assert sorted(open(deploy_log).read().split()) == ["s1.example.com", "s2.example.com"], "deploy hook runs"
+    tried = validations("s3.example.com") if validations else 0
     rc, out, err = run("--state", state, "--quiet", "renew", "--force")
-    assert rc == 2 and out.startswith("failed s3.example.com: ") and len(out.splitlines()) == 1, (out, err)
+    if validations and rc == 0 and out == "" and validations("s3.example.com") == tried:
+        # Pebble 2.4 at times hands out a valid authorization again
+        # although PEBBLE_AUTHZREUSE=0: s3 then renews without its broken
+        # hook being asked, so there is no failure to report. Its log
+        # shows no validation of s3 in that run.
+        print("  note: Pebble authorized s3.example.com without validating it (reused an authorization "
+              "despite PEBBLE_AUTHZREUSE=0); the --quiet failure line is checked against aro-server only")
+        return
+    assert rc == 2 and out.startswith("failed s3.example.com: ") and len(out.splitlines()) == 1, (rc, out, err)
     assert err.count("aro: error") == 0, err
 
 
@@ -172,8 +184,12 @@ def main():
                case_remembered, h, "pebble", peb.directory, peb.ca_file, cts, "ed25519", None, peb_orders)
         t.case("aro-server: several certificates, one result each, exit statuses",
                case_several, h, "aro", srv.directory, srv.ca_file, cts)
+        def peb_validations(name):
+            with open(peb.log_path) as f:
+                return sum(1 for line in f if "Pulled a task from the Tasks queue" in line and
+                           f'Value:"{name}"' in line)
         t.case("pebble: several certificates, one result each, exit statuses",
-               case_several, h, "pebble", peb.directory, peb.ca_file, cts)
+               case_several, h, "pebble", peb.directory, peb.ca_file, cts, peb_validations)
     t.finish()
 
 
