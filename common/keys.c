@@ -303,6 +303,17 @@ out:
     return key;
 }
 
+/* The EC public key of group (an OpenSSL group name) and encoded point. */
+static EVP_PKEY *ec_key_fromdata(const char *group, const unsigned char *pt, size_t len)
+{
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pt, len),
+        OSSL_PARAM_construct_end(),
+    };
+    return pkey_fromdata("EC", params);
+}
+
 /* One public-only key per curve, made once, whose copies take each new
  * point. Building a key from OSSL_PARAMs makes the curve's group afresh
  * and looks the key type up by name, several times the cost of copying
@@ -325,14 +336,8 @@ static void curve_templates_make(void)
                                             gen, sizeof(gen), NULL)
                        : 0;
         EC_GROUP_free(g);
-        if (len == 0)
-            continue;
-        OSSL_PARAM params[] = {
-            OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)curve_groups[i], 0),
-            OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, gen, len),
-            OSSL_PARAM_construct_end(),
-        };
-        curve_template[i] = pkey_fromdata("EC", params);
+        if (len > 0)
+            curve_template[i] = ec_key_fromdata(curve_groups[i], gen, len);
     }
 }
 
@@ -346,12 +351,7 @@ EVP_PKEY *ec_public_key_from_point(const char *crv, const unsigned char *pt, siz
     if (!curve_template[c]) {
         /* No template (OpenSSL refused it at the first use): built from
          * parameters, as it always can be. */
-        OSSL_PARAM params[] = {
-            OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)curve_groups[c], 0),
-            OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pt, len),
-            OSSL_PARAM_construct_end(),
-        };
-        key = pkey_fromdata("EC", params);
+        key = ec_key_fromdata(curve_groups[c], pt, len);
     } else if ((key = EVP_PKEY_dup(curve_template[c])) &&
                /* Setting the point decodes it, and decoding refuses a
                 * point that is not on the curve (EC_POINT_oct2point). */
@@ -451,7 +451,7 @@ static EVP_PKEY *jwk_import_ec(yajl_val jwk, aro_err *err)
      * of range, so no invalid-curve attack gets in. That is the partial
      * validation of SP 800-56A rev. 3 5.6.2.3.4, and full validation on
      * P-256 and P-384, whose cofactor is 1: the full check's n*Q = O
-     * costs a scalar multiplication (47 us here, as much as a signature)
+     * costs a scalar multiplication, as much as verifying a signature,
      * and cannot fail for such a point. */
     chk = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
     if (!chk || EVP_PKEY_public_check_quick(chk) != 1) {
