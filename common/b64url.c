@@ -54,10 +54,21 @@ int b64url_decode(const char *in, size_t inlen, unsigned char **out, size_t *out
     if (inlen % 4 == 1) return -1;
     size_t n = inlen / 4 * 3 + (inlen % 4 ? inlen % 4 - 1 : 0);
     unsigned char *buf = xmalloc(n + 1);
-    size_t o = 0;
+    size_t o = 0, i = 0;
+    /* Whole groups of four characters make three bytes at a time; the
+     * bit loop below takes the last two or three. */
+    for (; inlen - i > 4; i += 4) {
+        const unsigned char *q = (const unsigned char *)in + i;
+        int a = values[q[0]] - 1, b = values[q[1]] - 1, c = values[q[2]] - 1, d = values[q[3]] - 1;
+        if ((a | b | c | d) < 0) goto fail;
+        uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+        buf[o++] = (unsigned char)(v >> 16);
+        buf[o++] = (unsigned char)(v >> 8);
+        buf[o++] = (unsigned char)v;
+    }
     uint32_t acc = 0;
     int bits = 0;
-    for (size_t i = 0; i < inlen; i++) {
+    for (; i < inlen; i++) {
         int v = values[(unsigned char)in[i]] - 1;
         if (v < 0) goto fail;
         acc = (acc << 6 | (uint32_t)v) & 0xffffff;

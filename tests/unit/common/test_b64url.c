@@ -88,6 +88,20 @@ static void test_rejections(void)
     check_reject("Zm9", 3);        /* non-zero trailing 2 bits ("fo" is "Zm8") */
     check_reject("_-_", 3);
 
+    /* A bad character anywhere, in a whole group of four (decoded a group
+     * at a time) or in the tail (a character at a time). */
+    for (size_t len = 2; len <= 14; len++) {
+        if (len % 4 == 1) continue;
+        for (size_t at = 0; at < len; at++) {
+            char in[16];
+            memset(in, 'A', len);
+            in[at] = '=';
+            check_reject(in, len);
+            in[at] = '\0';
+            check_reject(in, len);
+        }
+    }
+
     /* The length is authoritative: a valid prefix of a longer buffer is fine. */
     unsigned char *d = NULL;
     size_t dlen = 0;
