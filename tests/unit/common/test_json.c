@@ -397,6 +397,28 @@ static void test_generator_failures(void)
     jg_str(g, "\xc0\xaf");
     check_gen_fails(g);
 
+    /* The ASCII fast path (eight bytes at a time) must stop at every
+     * position: a bad byte, a truncated sequence or a good one after
+     * 0 to 19 ASCII bytes. */
+    for (size_t at = 0; at < 20; at++) {
+        char s[32];
+        memset(s, 'a', sizeof s);
+        s[at] = '\xff';
+        g = jg_new();
+        jg_strn(g, s, at + 9);
+        check_gen_fails(g);
+        s[at] = '\xc3';
+        g = jg_new();
+        jg_strn(g, s, at + 1);
+        check_gen_fails(g);
+        s[at + 1] = '\xa9';
+        g = jg_new();
+        jg_strn(g, s, at + 10);
+        char *out = jg_finish(g, NULL);
+        CHECK(out != NULL);
+        free(out);
+    }
+
     g = jg_new();                       /* a surrogate, via jg_strn */
     jg_strn(g, "\xed\xb0\x80", 3);
     check_gen_fails(g);
