@@ -418,6 +418,30 @@ class Pebble:
                 counts[name] = counts.get(name, 0) + 1
         return counts
 
+    def deactivate_valid_authzs(self, state, orders):
+        """Deactivate (RFC 8555 7.5.2) every valid authorization of orders,
+        as the account in aro's state directory (an ec256 key, aro's
+        default); returns how many. Pebble reuses a valid authorization for
+        1% of newOrders even at PEBBLE_AUTHZREUSE=0 (wfe.go newOrder:
+        `rand.Intn(100) > authzReusePercent`), so a test whose next order
+        must validate again by the same account calls this first."""
+        import glob
+        import acme
+        from cryptography.hazmat.primitives import serialization
+        [path] = glob.glob(os.path.join(state, "accounts", "*", "key.pem"))
+        with open(path, "rb") as f:
+            key = serialization.load_pem_private_key(f.read(), None)
+        c = acme.Client(self.directory, self.ca_file, key=key)
+        c.new_account(onlyReturnExisting=True)
+        n = 0
+        for order in orders:
+            for url in c.get(order).json["authorizations"]:
+                if c.get(url).json["status"] == "valid":
+                    r = c.post(url, {"status": "deactivated"})
+                    assert r.status == 200 and r.json["status"] == "deactivated", (url, r)
+                    n += 1
+        return n
+
     def stop(self):
         stop_process(self.proc)
         self.log.close()
