@@ -143,6 +143,19 @@ void buf_free(aro_buf *b)
     b->len = b->cap = 0;
 }
 
+char *hex_lower(const void *data, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *in = data;
+    char *out = xmalloc(2 * len + 1);
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * len] = '\0';
+    return out;
+}
+
 void time_format_rfc3339(time_t t, char out[32])
 {
     /* RFC 3339 years have exactly four digits: strftime's %Y writes "725"

@@ -24,6 +24,8 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);            /* NULL in, NULL out */
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* len bytes as 2 * len lowercase hex digits, NUL-terminated (new string). */
+char *hex_lower(const void *data, size_t len);
 
 /* A growable byte buffer, always NUL-terminated after its data. */
 typedef struct {

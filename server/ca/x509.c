@@ -7,7 +7,6 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,11 +38,8 @@ bool ca_file_exists(const char *path)
 char *ca_random_hex(size_t bytes)
 {
     unsigned char raw[16];
-    char *out = xmalloc(2 * bytes + 1);
     random_bytes(raw, bytes);
-    for (size_t i = 0; i < bytes; i++)
-        snprintf(out + 2 * i, 3, "%02x", raw[i]);
-    return out;
+    return hex_lower(raw, bytes);
 }
 
 /* The digest for signatures by key: SHA-384 for P-384 so the strength

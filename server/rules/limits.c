@@ -5,7 +5,6 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,10 +172,7 @@ static char *identifier_set_bucket(const rec_order *o)
     unsigned int mdlen = 0;
     EVP_Digest(joined, strlen(joined), md, &mdlen, EVP_sha256(), NULL);
     free(joined);
-    char *hex = xcalloc(1, 2 * mdlen + 1);
-    for (unsigned int i = 0; i < mdlen; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    return hex;
+    return hex_lower(md, mdlen);
 }
 
 /* A renewal: the same set was issued within duplicateCertificates'

@@ -122,6 +122,12 @@ static void test_strings(void)
     s = xasprintf("%s-%d-%05.1f", "x", 42, 3.14159);
     CHECK_STR_EQ(s, "x-42-003.1");
     free(s);
+    s = hex_lower("\x00\x0f\xa5\xff", 4);
+    CHECK_STR_EQ(s, "000fa5ff");
+    free(s);
+    s = hex_lower("", 0);
+    CHECK_STR_EQ(s, "");
+    free(s);
 
     aro_err e;
     aro_err_set(&e, "member \"%s\" is %s", "kid", "missing");
