@@ -234,6 +234,9 @@ start_pebble() {
   $extra}
 }}
 EOF
+    # AUTHZREUSE=0 still reuses an account's valid authorization for 1% of
+    # orders (wfe.go newOrder: rand.Intn(100) > authzReusePercent): a later
+    # order that must validate needs a fresh name or account.
     (cd "$d" && PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
         exec pebble -config "$d/config.json" -dnsserver "$CTS_DNS") >"$E2E_TMP/pebble.log" 2>&1 &
     E2E_PIDS+=($!)
