@@ -292,8 +292,14 @@ static int post_hdrs(acme_ctx *c, EVP_PKEY *key, const char *kid, const char *ur
             return -1;
         char *nonce = c->nonce;
         c->nonce = NULL;        /* a nonce is good for one request */
-        char *jws = jws_sign(key, kid, nonce, url, payload ? payload : "",
-                             payload ? strlen(payload) : 0);
+        if (key != c->signed_with) {
+            EVP_PKEY_CTX_free(c->signing);
+            EVP_PKEY_free(c->signed_with);
+            c->signed_with = key && EVP_PKEY_up_ref(key) ? key : NULL;
+            c->signing = c->signed_with ? jws_prepare_sign(key) : NULL;
+        }
+        char *jws = jws_sign_prepared(key, key == c->signed_with ? c->signing : NULL, kid, nonce, url,
+                                      payload ? payload : "", payload ? strlen(payload) : 0);
         free(nonce);
         if (!jws) {
             aro_err_set(err, "cannot sign the request to %s", url);
@@ -447,5 +453,7 @@ void acme_close(acme_ctx *c)
     free(c->ca_bundle);
     free(c->nonce);
     free(c->kid);
+    EVP_PKEY_CTX_free(c->signing);
+    EVP_PKEY_free(c->signed_with);
     memset(c, 0, sizeof *c);
 }

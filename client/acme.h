@@ -45,6 +45,11 @@ typedef struct {
     acme_directory dir;
     char *nonce;
     EVP_PKEY *key;          /* account key (not owned) */
+    /* The key of the last signed request (a reference held, so the
+     * pointer cannot come back as another key) and its signing context
+     * (jws_prepare_sign), kept across requests. */
+    EVP_PKEY *signed_with;
+    EVP_PKEY_CTX *signing;
     char *kid;              /* account URL, once known */
     long max_wait;          /* longest wait aro accepts from Retry-After, seconds */
     unsigned requests;      /* HTTP requests made (for the report) */

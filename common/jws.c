@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,26 +140,39 @@ out:
 
 /* ---- Raw sign / verify --------------------------------------------- */
 
-int jws_sign_raw(EVP_PKEY *key, const void *data, size_t len, unsigned char **sig,
-                 size_t *sig_len)
+/* The signature of data by key, in JWS form (RFC 7518 3.3, 3.4). With
+ * prepared (from jws_prepare_sign for key), the digest is taken here and
+ * only the signature is left to OpenSSL, as in verify_raw. */
+static int sign_raw(EVP_PKEY *key, EVP_PKEY_CTX *prepared, const void *data, size_t len,
+                    unsigned char **sig, size_t *sig_len)
 {
     const char *alg = jws_alg_for_key(key);
     EVP_MD_CTX *ctx = NULL;
-    unsigned char *buf = NULL;
+    unsigned char *buf = NULL, digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_len = 0;
     size_t blen = 0, half;
     int rc = -1;
 
     if (!alg)
         goto out;
-    ctx = EVP_MD_CTX_new();
-    /* Ed25519 takes a NULL digest and only the one-shot EVP_DigestSign. */
-    if (!ctx || EVP_DigestSignInit(ctx, NULL, alg_md(alg), NULL, key) != 1)
-        goto out;
-    if (EVP_DigestSign(ctx, NULL, &blen, data, len) != 1)
-        goto out;
-    buf = xmalloc(blen);
-    if (EVP_DigestSign(ctx, buf, &blen, data, len) != 1)
-        goto out;
+    if (prepared) {
+        if (EVP_Digest(data, len, digest, &digest_len, alg_md(alg), NULL) != 1 ||
+            EVP_PKEY_sign(prepared, NULL, &blen, digest, digest_len) != 1)
+            goto out;
+        buf = xmalloc(blen);
+        if (EVP_PKEY_sign(prepared, buf, &blen, digest, digest_len) != 1)
+            goto out;
+    } else {
+        ctx = EVP_MD_CTX_new();
+        /* Ed25519 takes a NULL digest and only the one-shot EVP_DigestSign. */
+        if (!ctx || EVP_DigestSignInit(ctx, NULL, alg_md(alg), NULL, key) != 1)
+            goto out;
+        if (EVP_DigestSign(ctx, NULL, &blen, data, len) != 1)
+            goto out;
+        buf = xmalloc(blen);
+        if (EVP_DigestSign(ctx, buf, &blen, data, len) != 1)
+            goto out;
+    }
     half = ecdsa_half_len(alg);
     if (half) {
         if (ecdsa_der_to_raw(buf, blen, half, sig, sig_len) != 0)
@@ -172,10 +186,17 @@ int jws_sign_raw(EVP_PKEY *key, const void *data, size_t len, unsigned char **si
 out:
     free(buf);
     EVP_MD_CTX_free(ctx);
+    ERR_clear_error();
     return rc;
 }
 
-EVP_PKEY_CTX *jws_prepare_verify(EVP_PKEY *key)
+int jws_sign_raw(EVP_PKEY *key, const void *data, size_t len, unsigned char **sig,
+                 size_t *sig_len)
+{
+    return sign_raw(key, NULL, data, len, sig, sig_len);
+}
+
+static EVP_PKEY_CTX *prepare(EVP_PKEY *key, bool sign)
 {
     const char *alg = jws_alg_for_key(key);
     const EVP_MD *md = alg ? alg_md(alg) : NULL;
@@ -183,8 +204,8 @@ EVP_PKEY_CTX *jws_prepare_verify(EVP_PKEY *key)
         return NULL;
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
     /* RS256 is PKCS #1 v1.5 (RFC 7518 3.3), OpenSSL's default padding;
-     * set anyway, since verification must never depend on a default. */
-    if (!ctx || EVP_PKEY_verify_init(ctx) != 1 ||
+     * set anyway, since a signature must never depend on a default. */
+    if (!ctx || (sign ? EVP_PKEY_sign_init(ctx) : EVP_PKEY_verify_init(ctx)) != 1 ||
         (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1) ||
         EVP_PKEY_CTX_set_signature_md(ctx, md) != 1) {
         EVP_PKEY_CTX_free(ctx);
@@ -193,6 +214,9 @@ EVP_PKEY_CTX *jws_prepare_verify(EVP_PKEY *key)
     ERR_clear_error();
     return ctx;
 }
+
+EVP_PKEY_CTX *jws_prepare_verify(EVP_PKEY *key) { return prepare(key, false); }
+EVP_PKEY_CTX *jws_prepare_sign(EVP_PKEY *key) { return prepare(key, true); }
 
 /* 1 verified, 0 did not verify. With prepared (from jws_prepare_verify for
  * key), the digest is taken here and only the signature check is left to
@@ -548,8 +572,8 @@ static char *flattened(const char *prot_b64, const char *payload_b64, const unsi
 }
 
 /* Sign header JSON + payload with key (asymmetric) or mac_key (HS256). */
-static char *sign_parts(const char *header, const void *payload, size_t payload_len,
-                        EVP_PKEY *key, const unsigned char *mac_key, size_t mac_key_len)
+static char *sign_parts(const char *header, const void *payload, size_t payload_len, EVP_PKEY *key,
+                        EVP_PKEY_CTX *prepared, const unsigned char *mac_key, size_t mac_key_len)
 {
     char *prot_b64 = NULL, *payload_b64 = NULL, *input = NULL, *out = NULL;
     unsigned char *sig = NULL, mac[EVP_MAX_MD_SIZE];
@@ -562,7 +586,7 @@ static char *sign_parts(const char *header, const void *payload, size_t payload_
     payload_b64 = b64url_encode(payload ? payload : "", payload ? payload_len : 0);
     input = xasprintf("%s.%s", prot_b64, payload_b64);
     if (key) {
-        if (jws_sign_raw(key, input, strlen(input), &sig, &sig_len) != 0)
+        if (sign_raw(key, prepared, input, strlen(input), &sig, &sig_len) != 0)
             goto out;
         out = flattened(prot_b64, payload_b64, sig, sig_len);
     } else {
@@ -582,6 +606,12 @@ out:
 
 char *jws_sign(EVP_PKEY *key, const char *kid, const char *nonce, const char *url,
                const char *payload, size_t payload_len)
+{
+    return jws_sign_prepared(key, NULL, kid, nonce, url, payload, payload_len);
+}
+
+char *jws_sign_prepared(EVP_PKEY *key, EVP_PKEY_CTX *prepared, const char *kid, const char *nonce,
+                        const char *url, const char *payload, size_t payload_len)
 {
     const char *alg = jws_alg_for_key(key);
     json_gen *g;
@@ -603,7 +633,7 @@ char *jws_sign(EVP_PKEY *key, const char *kid, const char *nonce, const char *ur
     jg_obj_close(g);
     header = jg_finish(g, NULL);
     /* POST-as-GET (RFC 8555 6.3): the payload is the empty string. */
-    out = sign_parts(header, payload, payload ? payload_len : 0, key, NULL, 0);
+    out = sign_parts(header, payload, payload ? payload_len : 0, key, prepared, NULL, 0);
     free(header);
     return out;
 }
@@ -634,7 +664,7 @@ char *jws_sign_keychange(EVP_PKEY *new_key, EVP_PKEY *old_key, const char *accou
     jg_obj_close(g);
     payload = jg_finish(g, NULL);
     if (payload)
-        out = sign_parts(header, payload, strlen(payload), new_key, NULL, 0);
+        out = sign_parts(header, payload, strlen(payload), new_key, NULL, NULL, 0);
     free(header);
     free(payload);
     return out;
@@ -654,7 +684,7 @@ char *jws_sign_eab(const unsigned char *mac_key, size_t mac_key_len, const char 
     header = jg_finish(g, NULL);
     payload = jwk_to_json(account_key);
     if (payload)
-        out = sign_parts(header, payload, strlen(payload), NULL, mac_key, mac_key_len);
+        out = sign_parts(header, payload, strlen(payload), NULL, NULL, mac_key, mac_key_len);
     free(header);
     free(payload);
     return out;

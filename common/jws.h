@@ -78,6 +78,12 @@ void jws_msg_free(jws_msg *m);
  * NULL or "" makes a POST-as-GET. Returns the flattened JWS JSON. */
 char *jws_sign(EVP_PKEY *key, const char *kid, const char *nonce, const char *url,
                const char *payload, size_t payload_len);
+/* The signing counterpart of jws_prepare_verify, for a client that signs
+ * many requests with one key: NULL for EdDSA or when OpenSSL refuses. */
+EVP_PKEY_CTX *jws_prepare_sign(EVP_PKEY *key);
+/* jws_sign, with prepared from jws_prepare_sign(key), or NULL. */
+char *jws_sign_prepared(EVP_PKEY *key, EVP_PKEY_CTX *prepared, const char *kid, const char *nonce,
+                        const char *url, const char *payload, size_t payload_len);
 /* Inner JWS for key rollover (7.3.5): protected {alg, jwk(new), url},
  * payload {"account": kid, "oldKey": jwk(old)}, signed by the new key. */
 char *jws_sign_keychange(EVP_PKEY *new_key, EVP_PKEY *old_key, const char *account_url,

@@ -252,6 +252,27 @@ static void test_roundtrip(key_type t)
     CHECK_STR_EQ(m2.kid, "https://ca.test/acct/1");
     CHECK_INT_EQ(m2.payload_len, 0);
     CHECK_INT_EQ(jws_verify(&m2, key, &err), JWS_OK);
+
+    /* Through a prepared signing context (none for EdDSA): the same
+     * request, verifying; RS256 (PKCS #1 v1.5) is deterministic, so it
+     * must be the very same JWS as the plain path's. */
+    EVP_PKEY_CTX *signing = jws_prepare_sign(key);
+    CHECK((signing == NULL) == (t == KEY_ED25519));
+    for (int i = 0; i < 3; i++) {
+        char *s3 = jws_sign_prepared(key, signing, "https://ca.test/acct/1", NONCE, URL, payload, strlen(payload));
+        char *s4 = jws_sign(key, "https://ca.test/acct/1", NONCE, URL, payload, strlen(payload));
+        jws_msg m3;
+        CHECK(s3 != NULL);
+        CHECK_INT_EQ(jws_parse(s3, strlen(s3), JWS_ACME_REQUEST, &m3, &err), JWS_OK);
+        CHECK_INT_EQ(jws_verify(&m3, key, &err), JWS_OK);
+        CHECK(m3.payload && m3.payload_len == strlen(payload) && memcmp(m3.payload, payload, m3.payload_len) == 0);
+        if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA)
+            CHECK_STR_EQ(s3, s4);
+        jws_msg_free(&m3);
+        free(s3);
+        free(s4);
+    }
+    EVP_PKEY_CTX_free(signing);
     jws_msg_free(&m1);
     jws_msg_free(&m2);
     free(s1);
@@ -265,49 +286,55 @@ static void test_ecdsa_many(key_type t, size_t half, int rounds)
 {
     EVP_PKEY *key = key_generate(t);
     const char *alg = jws_alg_for_key(key);
-    EVP_PKEY_CTX *prepared = jws_prepare_verify(key);
+    EVP_PKEY_CTX *prepared = jws_prepare_verify(key), *signing = jws_prepare_sign(key);
     int bad_len = 0, bad_verify = 0, padded = 0;
 
     for (int i = 0; i < rounds; i++) {
-        unsigned char *sig = NULL;
-        size_t sig_len = 0;
         char input[32];
         jws_msg m = {0};
         aro_err err;
+        bool ok;
 
         snprintf(input, sizeof(input), "in.%d", i);
-        if (jws_sign_raw(key, input, strlen(input), &sig, &sig_len) != 0 ||
-            sig_len != 2 * half) {
+        if (i % 2) {
+            /* Every other signature through the prepared signing context,
+             * as a whole JWS: its signing input and signature are checked. */
+            char *jws = jws_sign_prepared(key, signing, "https://ca.test/acct/1", NONCE, URL, input, strlen(input));
+            ok = jws && jws_parse(jws, strlen(jws), JWS_ACME_REQUEST, &m, &err) == JWS_OK;
+            free(jws);
+        } else {
+            m.alg = alg;
+            m.signing_input = xstrdup(input);
+            m.signing_input_len = strlen(input);
+            ok = jws_sign_raw(key, input, strlen(input), &m.sig, &m.sig_len) == 0;
+        }
+        if (!ok || m.sig_len != 2 * half) {
             bad_len++;
-            free(sig);
+            jws_msg_free(&m);
             continue;
         }
-        if (sig[0] == 0 || sig[half] == 0)
+        if (m.sig[0] == 0 || m.sig[half] == 0)
             padded++;
-        m.alg = alg;
-        m.signing_input = input;
-        m.signing_input_len = strlen(input);
-        m.sig = sig;
-        m.sig_len = sig_len;
         EVP_PKEY_CTX *copy = EVP_PKEY_CTX_dup(prepared);
         if (jws_verify(&m, key, &err) != JWS_OK || jws_verify_prepared(&m, key, prepared, &err) != JWS_OK ||
             jws_verify_prepared(&m, key, copy, &err) != JWS_OK)
             bad_verify++;
         EVP_PKEY_CTX_free(copy);
         /* One bit off in s: both refuse it. */
-        sig[sig_len - 1] ^= 1;
+        m.sig[m.sig_len - 1] ^= 1;
         if (jws_verify(&m, key, &err) != JWS_ERR_BAD_SIGNATURE ||
             jws_verify_prepared(&m, key, prepared, &err) != JWS_ERR_BAD_SIGNATURE)
             bad_verify++;
-        free(sig);
+        jws_msg_free(&m);
     }
     CHECK_INT_EQ(bad_len, 0);
     CHECK_INT_EQ(bad_verify, 0);
     /* With this many rounds a short r or s is all but certain (p < 1e-6). */
     CHECK(padded > 0);
     fprintf(stderr, "%s: %d signatures, %d with a left-padded r or s\n", alg, rounds, padded);
-    CHECK(prepared != NULL);
+    CHECK(prepared != NULL && signing != NULL);
     EVP_PKEY_CTX_free(prepared);
+    EVP_PKEY_CTX_free(signing);
     EVP_PKEY_free(key);
 }
 
