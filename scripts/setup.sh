@@ -11,6 +11,8 @@ PACKAGES=(
   libpsl-dev publicsuffix
   # IDNA A-labels for the names the client is given (client/identifiers.c)
   libidn2-dev
+  # tcmalloc for aro-server and aro-loadgen (CMakeLists.txt, ARO_TCMALLOC)
+  libgoogle-perftools-dev
   # tools the tests and the demo use
   openssl curl ca-certificates lmdb-utils python3 procps iproute2 psmisc
   # sanitizers, fuzzing, leak checks

@@ -192,8 +192,9 @@ class AroServer:
         cfg_path = os.path.join(self.data, "test-config.json")
         with open(cfg_path, "w") as f:
             json.dump(self.config, f)
-        # ARO_SERVER_WRAPPER="valgrind --leak-check=full --error-exitcode=99"
-        # runs the server under a checker (docs/hardening.md).
+        # ARO_SERVER_WRAPPER="valgrind --soname-synonyms=somalloc=*tcmalloc*
+        # --leak-check=full --error-exitcode=99" runs the server under a
+        # checker (docs/hardening.md; the synonym: it links tcmalloc).
         wrapper = os.environ.get("ARO_SERVER_WRAPPER", "").split()
         args = wrapper + [os.path.join(BUILD, "aro-server"), "--listen", f"127.0.0.1:{self.port}",
                 "--manage", f"127.0.0.1:{self.manage}", "--data", self.data,
