@@ -107,27 +107,22 @@ static void test_buf(void)
     buf_free(&b);
 }
 
+/* A new string is what is wanted; then it is freed. */
+static void check_new_string(char *got, const char *want)
+{
+    CHECK_STR_EQ(got, want);
+    free(got);
+}
+
 static void test_strings(void)
 {
     CHECK(xstrdup(NULL) == NULL);
-    char *s = xstrdup("abc");
-    CHECK_STR_EQ(s, "abc");
-    free(s);
-    s = xstrndup("abcdef", 3);
-    CHECK_STR_EQ(s, "abc");
-    free(s);
-    s = xstrndup("ab", 10);
-    CHECK_STR_EQ(s, "ab");
-    free(s);
-    s = xasprintf("%s-%d-%05.1f", "x", 42, 3.14159);
-    CHECK_STR_EQ(s, "x-42-003.1");
-    free(s);
-    s = hex_lower("\x00\x0f\xa5\xff", 4);
-    CHECK_STR_EQ(s, "000fa5ff");
-    free(s);
-    s = hex_lower("", 0);
-    CHECK_STR_EQ(s, "");
-    free(s);
+    check_new_string(xstrdup("abc"), "abc");
+    check_new_string(xstrndup("abcdef", 3), "abc");
+    check_new_string(xstrndup("ab", 10), "ab");
+    check_new_string(xasprintf("%s-%d-%05.1f", "x", 42, 3.14159), "x-42-003.1");
+    check_new_string(hex_lower("\x00\x0f\xa5\xff", 4), "000fa5ff");
+    check_new_string(hex_lower("", 0), "");
 
     aro_err e;
     aro_err_set(&e, "member \"%s\" is %s", "kid", "missing");
