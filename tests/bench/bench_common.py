@@ -20,11 +20,22 @@ TOOLS = ("aro-loadgen", "aro-prefill")
 
 
 def find_build():
-    """A build directory holding aro-server, aro-loadgen and aro-prefill;
-    builds one (Release with frame pointers, so that perf's call graphs
+    """A build directory holding aro-server, aro-loadgen and aro-prefill:
+    $ARO_BUILD_DIR if set (refused when incomplete), else build-bench/ or
+    build/; builds one (Release with frame pointers, so that perf's call graphs
     reach aro's own functions: build-bench/) when none does, so a clean
     clone just works."""
-    cands = [os.environ.get("ARO_BUILD_DIR"), os.path.join(SOURCE, "build-bench"), os.path.join(SOURCE, "build")]
+    given = os.environ.get("ARO_BUILD_DIR")
+    if given:
+        # A named directory is used or refused, never swapped for another:
+        # a comparison of two builds would otherwise measure one twice.
+        missing = [t for t in ("aro-server", *(os.path.join("tests", "bench", t) for t in TOOLS))
+                   if not os.path.exists(os.path.join(given, t))]
+        if missing:
+            sys.exit(f"bench: ARO_BUILD_DIR={given} has no {', '.join(missing)}: build them there "
+                     f"(cmake --build {given} --target aro-server {' '.join(TOOLS)})")
+        return given
+    cands = [os.path.join(SOURCE, "build-bench"), os.path.join(SOURCE, "build")]
     for d in cands:
         if d and os.path.exists(os.path.join(d, "aro-server")) and \
                 all(os.path.exists(os.path.join(d, "tests", "bench", t)) for t in TOOLS):
