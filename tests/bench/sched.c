@@ -5,14 +5,7 @@
  * scheduler then drives the multi handle and resumes every coroutine whose
  * transfer has finished or whose timer is due, in spawn order. Nothing
  * runs concurrently, so what the workers share needs no lock on this
- * thread's account (the http-01 responder's threads still take theirs).
- *
- * The multi handle is driven through curl's socket interface
- * (curl_multi_socket_action) on an epoll set: curl says which sockets it
- * waits on and when its next timeout is due, and only the transfers whose
- * socket is ready run. curl_multi_perform and curl_multi_poll instead walk
- * every transfer and rebuild a poll set of every socket at each wake-up,
- * which at 64 workers cost more than the load generator's own work. */
+ * thread's account (the http-01 responder's threads still take theirs). */
 #include "sched.h"
 
 #include <errno.h>
@@ -21,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <ucontext.h>
@@ -49,8 +41,6 @@ typedef struct {
 
 static struct {
     CURLM *multi;
-    int epoll;                  /* the sockets curl waits on */
-    double curl_due;            /* when curl wants CURL_SOCKET_TIMEOUT; INFINITY: never */
     fiber **f;
     size_t n, cap;
     fiber *current;             /* NULL: the scheduler (or no coroutine) runs */
@@ -64,45 +54,11 @@ static double mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* CURLMOPT_SOCKETFUNCTION: which events curl waits for on a socket, or
- * that it is done with it. socketp is what curl_multi_assign gave the
- * socket: non-NULL once it is in the epoll set. */
-static int on_socket(CURL *easy, curl_socket_t fd, int what, void *u, void *socketp)
-{
-    (void)easy, (void)u;
-    if (what == CURL_POLL_REMOVE) {
-        /* A socket curl closed already left the set with it. */
-        epoll_ctl(S.epoll, EPOLL_CTL_DEL, fd, NULL);
-        curl_multi_assign(S.multi, fd, NULL);
-        return 0;
-    }
-    struct epoll_event ev = {.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u),
-                             .data.fd = fd};
-    if (epoll_ctl(S.epoll, socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0)
-        epoll_ctl(S.epoll, socketp ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
-    if (!socketp)
-        curl_multi_assign(S.multi, fd, &S);
-    return 0;
-}
-
-/* CURLMOPT_TIMERFUNCTION: when curl wants to be called for its timeouts
- * (-1: no timeout). */
-static int on_timer(CURLM *m, long timeout_ms, void *u)
-{
-    (void)m, (void)u;
-    S.curl_due = timeout_ms < 0 ? INFINITY : mono() + (double)timeout_ms / 1000;
-    return 0;
-}
-
 int sched_init(int max_connections)
 {
     S.multi = curl_multi_init();
-    S.epoll = epoll_create1(EPOLL_CLOEXEC);
-    S.curl_due = INFINITY;
-    if (!S.multi || S.epoll < 0)
+    if (!S.multi)
         return -1;
-    curl_multi_setopt(S.multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(S.multi, CURLMOPT_TIMERFUNCTION, on_timer);
     /* One transfer per connection, as one client per connection would do:
      * multiplexed onto one HTTP/2 connection, every worker's requests
      * would land on one of the server's event loops. */
@@ -122,8 +78,6 @@ void sched_cleanup(void)
     }
     if (S.multi)
         curl_multi_cleanup(S.multi);
-    if (S.epoll > 0)
-        close(S.epoll);
     free(S.f);
     memset(&S, 0, sizeof S);
 }
@@ -214,27 +168,15 @@ void sched_run(void)
         }
         if (!live)
             break;
+        int running;
+        curl_multi_perform(S.multi, &running);
         if (collect_transfers())
             continue;
-        /* Sleep until a socket is ready, curl's timeout or the next timer,
-         * then let curl run what is due: first the ready sockets'
-         * transfers, then its timeouts (a transfer just added has one due
-         * at once). */
-        double due = next < S.curl_due ? next : S.curl_due;
-        double wait_ms = isinf(due) ? 1000 : ceil((due - mono()) * 1000);
-        struct epoll_event ev[64];
-        int n = epoll_wait(S.epoll, ev, 64, wait_ms <= 0 ? 0 : wait_ms > 1000 ? 1000 : (int)wait_ms);
-        int running;
-        for (int i = 0; i < n; i++) {
-            int mask = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
-                       (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
-                       (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
-            curl_multi_socket_action(S.multi, ev[i].data.fd, mask, &running);
-        }
-        if (S.curl_due <= mono()) {
-            S.curl_due = INFINITY;      /* curl sets the next one as it runs */
-            curl_multi_socket_action(S.multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        }
+        /* Sleep in poll until a socket is ready, curl's own next timeout
+         * (curl_multi_poll takes the shorter) or the next timer. */
+        double wait_ms = isinf(next) ? 1000 : ceil((next - mono()) * 1000);
+        if (wait_ms > 0)
+            curl_multi_poll(S.multi, NULL, 0, wait_ms > 1000 ? 1000 : (int)wait_ms, NULL);
     }
     for (size_t i = 0; i < S.n; i++) {
         munmap(S.f[i]->map, S.f[i]->map_len);
