@@ -35,9 +35,8 @@ def find_build():
             sys.exit(f"bench: ARO_BUILD_DIR={given} has no {', '.join(missing)}: build them there "
                      f"(cmake --build {given} --target aro-server {' '.join(TOOLS)})")
         return given
-    cands = [os.path.join(SOURCE, "build-bench"), os.path.join(SOURCE, "build")]
-    for d in cands:
-        if d and os.path.exists(os.path.join(d, "aro-server")) and \
+    for d in (os.path.join(SOURCE, "build-bench"), os.path.join(SOURCE, "build")):
+        if os.path.exists(os.path.join(d, "aro-server")) and \
                 all(os.path.exists(os.path.join(d, "tests", "bench", t)) for t in TOOLS):
             return d
     d = os.path.join(SOURCE, "build-bench")
