@@ -22,6 +22,7 @@
 #include "mpic/mpic.h"
 #include "mpic/perspective.h"
 #include "mpic/quorum.h"
+#include "rules/limits.h"
 
 static void on_signal(int sig)
 {
@@ -108,6 +109,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "aro-server: %s\n", err.msg);
         goto out;
     }
+    limits_load_public_suffixes();
     srv.nonces = nonce_pool_new();
     srv.keys = key_cache_new(8192);
     srv.m = metrics_new();

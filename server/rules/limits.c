@@ -106,6 +106,11 @@ static void psl_init(void)
         psl = psl_builtin();
 }
 
+void limits_load_public_suffixes(void)
+{
+    pthread_once(&psl_once, psl_init);
+}
+
 /* The bucket of certificatesPerDomain for an identifier: the registered
  * domain of a DNS name (the name itself when it has none, e.g. a public
  * suffix), an IPv4 address, or the /64 of an IPv6 address (one
@@ -122,7 +127,7 @@ static char *domain_bucket(const acme_identifier *id)
         }
         return xasprintf("ip:%s", id->value);
     }
-    pthread_once(&psl_once, psl_init);
+    limits_load_public_suffixes();
     const char *name = strncmp(id->value, "*.", 2) == 0 ? id->value + 2 : id->value;
     const char *reg = psl ? psl_registrable_domain(psl, name) : NULL;
     return xstrdup(reg ? reg : name);

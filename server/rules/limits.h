@@ -34,6 +34,13 @@
 #include "store/records.h"
 #include "store/store.h"
 
+/* Reads the public suffix list that certificatesPerDomain counts by
+ * (libpsl; some 30M instructions, about 10 ms). aro-server calls it at
+ * start-up, so that the first newOrder does not read a file on the writer
+ * while every account's writes wait; the limits read it on first use
+ * otherwise (tools and unit tests). */
+void limits_load_public_suffixes(void);
+
 /* NULL when the account may make another attempt on the identifier (value
  * without "*."); otherwise failedValidations' rateLimited problem, with
  * *retry_after the seconds until the oldest failure leaves the window. */
