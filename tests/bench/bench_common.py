@@ -25,19 +25,21 @@ def find_build():
     build/; builds one (Release with frame pointers, so that perf's call graphs
     reach aro's own functions: build-bench/) when none does, so a clean
     clone just works."""
+    def missing_in(d):
+        return [t for t in ("aro-server", *(os.path.join("tests", "bench", t) for t in TOOLS))
+                if not os.path.exists(os.path.join(d, t))]
+
     given = os.environ.get("ARO_BUILD_DIR")
     if given:
         # A named directory is used or refused, never swapped for another:
         # a comparison of two builds would otherwise measure one twice.
-        missing = [t for t in ("aro-server", *(os.path.join("tests", "bench", t) for t in TOOLS))
-                   if not os.path.exists(os.path.join(given, t))]
+        missing = missing_in(given)
         if missing:
             sys.exit(f"bench: ARO_BUILD_DIR={given} has no {', '.join(missing)}: build them there "
                      f"(cmake --build {given} --target aro-server {' '.join(TOOLS)})")
         return given
     for d in (os.path.join(SOURCE, "build-bench"), os.path.join(SOURCE, "build")):
-        if os.path.exists(os.path.join(d, "aro-server")) and \
-                all(os.path.exists(os.path.join(d, "tests", "bench", t)) for t in TOOLS):
+        if not missing_in(d):
             return d
     d = os.path.join(SOURCE, "build-bench")
     log(f"building aro-server, aro-loadgen and aro-prefill in {d}")
